@@ -1,0 +1,103 @@
+"""Our PyTorch model: architecture, checkpoint loading, parity with the reference's golden outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import COCO128_IMAGES, GOLDEN, needs_shared, shared_model
+from yolo_openvino.nn.architectures import architecture_from_name
+from yolo_openvino.nn.model import DetectionModel
+from yolo_openvino.processing import box_iou
+
+MODELS = ["yolov8s-coco128", "yolov8n-init", "yolo11n-init"]
+
+# Parameter counts the reference prints for each architecture (unfused, 80 classes).
+PARAMS = {
+    "yolov8n": 3_157_200, "yolov8s": 11_166_560, "yolov8m": 25_902_640, "yolov8l": 43_691_520, "yolov8x": 68_229_648,
+    "yolo11n": 2_624_080, "yolo11s": 9_458_752, "yolo11m": 20_114_688, "yolo11l": 25_372_160, "yolo11x": 56_966_176,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_architecture_parameter_count(name):
+    model = DetectionModel(architecture_from_name(f"{name}.yaml"))
+    assert sum(p.numel() for p in model.parameters()) == PARAMS[name]
+    assert model.stride.tolist() == [8.0, 16.0, 32.0]
+
+
+@pytest.mark.parametrize("name", ["yolov8n.yaml", "yolo11n.yaml"])
+def test_untrained_forward_shape_and_fuse(name):
+    model = DetectionModel(architecture_from_name(name)).eval()
+    x = torch.rand(2, 3, 256, 320)
+    with torch.no_grad():
+        before = model(x)
+        after = model.fuse()(x)
+    assert before.shape == (2, 84, (32 * 40 + 16 * 20 + 8 * 10))
+    assert model.is_fused
+    torch.testing.assert_close(after, before, atol=1e-3, rtol=1e-4)
+
+
+def test_older_multiple_form_builds_the_same_network():
+    """Checkpoints of older releases store depth_multiple/width_multiple instead of scales."""
+    arch = architecture_from_name("yolov8n.yaml")
+    depth, width, _ = arch.pop("scales")["n"]
+    arch.pop("scale")
+    arch.update(depth_multiple=depth, width_multiple=width)
+    assert sum(p.numel() for p in DetectionModel(arch).parameters()) == PARAMS["yolov8n"]
+
+
+def test_unknown_architecture_name():
+    with pytest.raises(ValueError, match="Known architectures"):
+        architecture_from_name("yolov9q.yaml")
+
+
+@needs_shared
+@pytest.mark.parametrize("name", MODELS)
+def test_golden_raw_output(name):
+    """Fused model on the golden input. Scores to 1e-3 absolute; boxes are pixels up to 640, where float32
+    rounding through ~70 layers alone differs by up to ~3e-3 (the golden file itself differs from a float64
+    run of the same weights by 2e-3), so boxes get 1e-3 + 1e-5 relative."""
+    from yolo_openvino.checkpoint import load_model
+
+    golden = np.load(GOLDEN / f"{name}_raw.npz")
+    model = load_model(shared_model(name))
+    with torch.no_grad():
+        out = model(torch.from_numpy(golden["input"])).numpy()
+    assert out.shape == golden["output"].shape
+    np.testing.assert_allclose(out[:, 4:], golden["output"][:, 4:], atol=1e-3, rtol=0)
+    np.testing.assert_allclose(out[:, :4], golden["output"][:, :4], atol=1e-3, rtol=1e-5)
+
+
+@needs_shared
+@pytest.mark.parametrize("name", MODELS)
+def test_golden_predictions(name):
+    from yolo_openvino import YOLO
+
+    golden = json.loads((GOLDEN / f"{name}_predict.json").read_text())
+    files = [str(COCO128_IMAGES / f) for f in golden["images"]]
+    results = YOLO(shared_model(name))(files, conf=golden["conf"], iou=golden["iou"], imgsz=golden["imgsz"])
+    assert len(results) == len(files)
+    for result, (file, expected) in zip(results, golden["images"].items()):
+        assert list(result.orig_shape) == expected["orig_shape"], file
+        assert len(result) == len(expected["conf"]), file
+        if not len(result):
+            continue
+        iou = box_iou(np.asarray(expected["xyxy"]), result.boxes.xyxy)
+        match = iou.argmax(1)
+        assert iou.max(1).min() >= 0.99, file
+        np.testing.assert_array_equal(result.boxes.class_id[match], expected["cls"])
+        np.testing.assert_allclose(result.boxes.confidence[match], expected["conf"], atol=0.01)
+
+
+@needs_shared
+def test_yolo_model_is_eval_module_returning_raw_head():
+    from yolo_openvino import YOLO
+
+    model = YOLO(shared_model("yolov8n-init")).model
+    assert isinstance(model, torch.nn.Module) and not model.training
+    out = model(torch.zeros(1, 3, 320, 320))
+    assert out.shape == (1, 84, 2100)

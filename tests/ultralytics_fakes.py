@@ -1,0 +1,45 @@
+"""Write checkpoints in the Ultralytics pickle layout without Ultralytics, for loader tests.
+
+Our modules are re-classed as look-alike classes registered under ``ultralytics.*`` module names, so
+``torch.save`` pickles them exactly as an Ultralytics checkpoint references its classes.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from torch import nn
+
+from yolo_openvino.nn import modules as M
+from yolo_openvino.nn.model import DetectionModel
+
+_HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head"}
+
+
+def _fake_class(base: type, module_name: str, name: str) -> type:
+    parts = module_name.split(".")
+    for depth in range(1, len(parts) + 1):  # pickle imports the module, so its parents must exist too
+        sys.modules.setdefault(".".join(parts[:depth]), types.ModuleType(".".join(parts[:depth])))
+    module = sys.modules[module_name]
+    cls = getattr(module, name, None)
+    if cls is None:
+        cls = type(name, (base,), {"__module__": module_name, "__qualname__": name})
+        setattr(module, name, cls)
+    return cls
+
+
+def as_ultralytics(model: DetectionModel, model_class: str = "DetectionModel") -> nn.Module:
+    """Re-class ``model`` and its blocks in place as ultralytics.* classes; returns it."""
+    for module in model.modules():
+        cls = type(module)
+        if cls.__module__ == M.__name__:
+            home = _HOMES.get(cls.__name__, "block")
+            module.__class__ = _fake_class(cls, f"ultralytics.nn.modules.{home}", cls.__name__)
+    model.__class__ = _fake_class(DetectionModel, "ultralytics.nn.tasks", model_class)
+    return model
+
+
+def cleanup() -> None:
+    for name in [n for n in sys.modules if n == "ultralytics" or n.startswith("ultralytics.")]:
+        del sys.modules[name]

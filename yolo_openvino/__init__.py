@@ -1,0 +1,21 @@
+"""yolo-openvino: export Ultralytics YOLO detectors to OpenVINO and run them fast.
+
+Importing the package is light: torch and openvino load only when a model needs them.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["YOLO", "Detections", "Result", "__version__"]
+
+
+def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
+    if name == "YOLO":
+        from .yolo import YOLO
+
+        return YOLO
+    if name in ("Detections", "Result"):
+        from . import results
+
+        return getattr(results, name)
+    raise AttributeError(f"module 'yolo_openvino' has no attribute '{name}'")

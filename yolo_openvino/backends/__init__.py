@@ -1,0 +1,59 @@
+"""Backends, one per runtime, chosen from the model path explicitly (suffix / folder content), never guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import FLOAT_NCHW_RGB, UINT8_NHWC_BGR, Backend
+
+FORMATS = ("pytorch", "torchscript", "onnx", "openvino")
+
+
+def model_format(model: str | Path) -> str:
+    """The format of a model path: pytorch (.pt / architecture name), torchscript, onnx or openvino."""
+    from ..nn.architectures import is_architecture_name
+
+    path = Path(model)
+    if path.is_dir():
+        if any(path.glob("*.xml")):
+            return "openvino"
+        raise ValueError(f"{path}: folder holds no OpenVINO .xml model")
+    suffix = path.suffix.lower()
+    formats = {".pt": "pytorch", ".pth": "pytorch", ".torchscript": "torchscript", ".onnx": "onnx", ".xml": "openvino"}
+    if suffix in formats:
+        return formats[suffix]
+    if is_architecture_name(path.name):
+        return "pytorch"
+    raise ValueError(
+        f"'{model}': unknown model format. Pass a .pt checkpoint, an architecture name (yolov8n.yaml), "
+        "a .torchscript or .onnx file, or an *_openvino_model/ folder."
+    )
+
+
+_OPENVINO_OPTIONS = ("mode", "streams", "requests", "threads", "pinning", "inference_precision", "config",
+                     "cache_dir", "mmap", "preprocess")
+
+
+def load_backend(model, fmt: str, device: str | None = None, **options) -> Backend:
+    """Instantiate the backend for ``fmt``. ``model`` is a path, or an nn.Module for pytorch."""
+    if fmt == "openvino":
+        from .openvino_backend import OpenVINOBackend
+
+        kwargs = {k: v for k, v in options.items() if k in _OPENVINO_OPTIONS and v is not None}
+        return OpenVINOBackend(model, device=device or "cpu", **kwargs)
+    if fmt == "onnx":
+        from .onnx_backend import OnnxBackend
+
+        return OnnxBackend(model, device=device, threads=options.get("threads"))
+    if fmt == "torchscript":
+        from .torch_backends import TorchScriptBackend
+
+        return TorchScriptBackend(model, device=device)
+    if fmt == "pytorch":
+        from .torch_backends import PyTorchBackend
+
+        return PyTorchBackend(model, device=device, imgsz=options.get("imgsz") or 640)
+    raise ValueError(f"format '{fmt}': expected one of {FORMATS}")
+
+
+__all__ = ["Backend", "FLOAT_NCHW_RGB", "UINT8_NHWC_BGR", "FORMATS", "model_format", "load_backend"]

@@ -1,0 +1,60 @@
+"""The interface every runtime implements: raw arrays in, raw arrays out."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from ..metadata import ModelMetadata
+
+# Input conventions a backend can ask for. Pre-processing above the backends produces either.
+FLOAT_NCHW_RGB = "float32 NCHW RGB /255"
+UINT8_NHWC_BGR = "uint8 NHWC BGR"
+
+
+class Backend:
+    """A loaded model.
+
+    ``infer`` takes one batch in the backend's ``input_kind`` convention, (B, 3, H, W) float32 or
+    (B, H, W, 3) uint8, and returns the raw output: (B, 4 + nc, A) or, for ``metadata.nms`` models,
+    (B, max_det, 6).
+    """
+
+    metadata: ModelMetadata
+    input_kind: str = FLOAT_NCHW_RGB
+    default_mode: str | None = None
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
+        """Run a stream of (batch, context) pairs and yield (output, context) in input order.
+
+        The default runs them one by one; asynchronous runtimes override this to keep a device busy.
+        """
+        for batch, context in batches:
+            yield self.infer(batch), context
+
+    def warmup(self) -> None:
+        h, w = self.metadata.imgsz
+        batch = max(self.metadata.batch, 1)
+        if self.input_kind == UINT8_NHWC_BGR:
+            dummy = np.full((batch, h, w, 3), 114, dtype=np.uint8)
+        else:
+            dummy = np.full((batch, 3, h, w), 114 / 255, dtype=np.float32)
+        self.infer(dummy)
+
+    def info(self) -> dict:
+        return {"format": self.metadata.format, "precision": self.metadata.precision}
+
+    def check_input(self, batch: np.ndarray, expected: tuple[int, ...] | None) -> None:
+        """Reject a batch of the wrong shape for a static model, saying which shape it needs."""
+        if expected is None or self.metadata.dynamic:
+            return
+        if tuple(batch.shape) != tuple(expected):
+            raise ValueError(
+                f"{self.metadata.format} model was exported with a static input of shape {tuple(expected)} "
+                f"({self.input_kind}) but got {tuple(batch.shape)}. Use imgsz={list(self.metadata.imgsz)} and batch="
+                f"{self.metadata.batch}, or re-export with dynamic=True."
+            )

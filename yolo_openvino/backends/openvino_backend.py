@@ -1,0 +1,264 @@
+"""OpenVINO Runtime backend: performance hints, streams, async queue, devices, caching, in-graph preprocessing.
+
+The strategies of OpenVINO's latency/throughput guide, done for the user:
+- ``mode`` maps to a performance hint (LATENCY / THROUGHPUT / CUMULATIVE_THROUGHPUT); explicit knobs
+  (streams, threads, pinning, inference precision, any property) override the hint's choices.
+- ``infer_many`` keeps an ``AsyncInferQueue`` full and yields outputs in input order with bounded memory.
+- At compile time a PrePostProcessor makes the device accept uint8 NHWC BGR and do layout, colour, dtype
+  and /255 itself, so the host only letterboxes (``preprocess="device"``, the default).
+- ``cache_dir`` enables OpenVINO's model cache and ``mmap`` controls memory-mapped weight reading, the two
+  levers on first-inference latency.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import yaml
+
+from ..metadata import ModelMetadata
+from .base import FLOAT_NCHW_RGB, UINT8_NHWC_BGR, Backend
+
+LOGGER = logging.getLogger("yolo_openvino")
+
+HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT", "cumulative_throughput": "CUMULATIVE_THROUGHPUT"}
+_COMPOSITE = ("AUTO", "MULTI", "HETERO", "BATCH")
+_PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16": "f16"}
+REPORTED_PROPERTIES = ("PERFORMANCE_HINT", "NUM_STREAMS", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "EXECUTION_DEVICES",
+                       "INFERENCE_PRECISION_HINT", "INFERENCE_NUM_THREADS", "ENABLE_CPU_PINNING")
+
+
+def find_ir(path: str | Path) -> Path:
+    """The ``.xml`` of an IR folder (or the file itself)."""
+    path = Path(path)
+    if path.suffix == ".xml":
+        return path
+    xmls = sorted(path.glob("*.xml"))
+    if not xmls:
+        raise FileNotFoundError(f"{path}: no OpenVINO .xml in this folder. Export with `yolo-ov export format=openvino`.")
+    if len(xmls) > 1:
+        raise ValueError(f"{path}: several .xml files ({[x.name for x in xmls]}); pass the one to use.")
+    return xmls[0]
+
+
+def read_ir_metadata(xml: Path) -> dict:
+    meta_file = xml.parent / "metadata.yaml"
+    if not meta_file.exists():
+        raise FileNotFoundError(f"{meta_file}: missing. The IR folder must hold the metadata.yaml written at export.")
+    with open(meta_file, encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def normalize_device(device: str | None) -> str:
+    """User device names to OpenVINO's: cpu -> CPU, gpu.1 -> GPU.1, auto:gpu,cpu -> AUTO:GPU,CPU, intel:npu -> NPU."""
+    if device in (None, ""):
+        return "AUTO"
+    name = str(device).strip()
+    if name.lower().startswith("intel:"):
+        name = name.split(":", 1)[1]
+    return name.upper()
+
+
+def resolve_device(device: str | None, available: list[str]) -> str:
+    """Keep the requested device if it exists; otherwise fall back, warning with what exists."""
+    name = normalize_device(device)
+
+    def exists(dev: str) -> bool:
+        return any(a == dev or a.startswith(dev + ".") for a in available)
+
+    kind, _, targets = name.partition(":")
+    if kind in _COMPOSITE:
+        if not targets:
+            return name
+        wanted = [t for t in targets.split(",") if t]
+        present = [t for t in wanted if exists(t.split("(")[0])]
+        if present == wanted:
+            return name
+        if present:
+            LOGGER.warning("devices %s are not available (available: %s); using %s:%s",
+                           sorted(set(wanted) - set(present)), available, kind, ",".join(present))
+            return f"{kind}:{','.join(present)}"
+    elif exists(name):
+        return name
+    fallback = "CPU" if exists("CPU") else available[0]
+    LOGGER.warning("device '%s' is not available (available: %s); falling back to %s", device, available, fallback)
+    return fallback
+
+
+def compile_config(device: str, mode: str | None, streams=None, threads=None, pinning=None,
+                   inference_precision=None, config: dict | None = None) -> dict:
+    """OpenVINO properties for ``compile_model``: the hint first, explicit knobs override, ``config`` last."""
+    props: dict[str, Any] = {}
+    if mode:
+        key = mode.lower()
+        if key not in HINTS:
+            raise ValueError(f"mode='{mode}': expected one of {sorted(HINTS)}")
+        props["PERFORMANCE_HINT"] = HINTS[key]
+    if streams is not None:
+        props["NUM_STREAMS"] = str(streams).upper() if isinstance(streams, str) else int(streams)
+    if threads is not None:
+        props["INFERENCE_NUM_THREADS"] = int(threads)
+    if pinning is not None:
+        props["ENABLE_CPU_PINNING"] = bool(pinning)
+    if inference_precision is not None:
+        precision = _PRECISIONS.get(str(inference_precision).lower())
+        if precision is None:
+            raise ValueError(f"inference_precision='{inference_precision}': expected one of f32, bf16, f16")
+        props["INFERENCE_PRECISION_HINT"] = precision
+    props.update(config or {})
+    if device.split(":")[0] in _COMPOSITE:
+        # Device-level knobs go to the devices behind AUTO/MULTI, not to the virtual device itself.
+        device_level = {k: props.pop(k) for k in ("NUM_STREAMS", "INFERENCE_NUM_THREADS", "ENABLE_CPU_PINNING",
+                                                   "INFERENCE_PRECISION_HINT") if k in props}
+        if device_level:
+            targets = device.partition(":")[2].split(",") if ":" in device else ["CPU"]
+            props["DEVICE_PROPERTIES"] = {t: dict(device_level) for t in targets if t}
+    return props
+
+
+def _attach_preprocessing(model, layout_nchw: bool = True):
+    """PrePostProcessor: uint8 NHWC BGR tensor -> the model's f32 NCHW RGB /255 input, done on the device."""
+    import openvino as ov
+    from openvino.preprocess import ColorFormat, PrePostProcessor
+
+    ppp = PrePostProcessor(model)
+    tensor = ppp.input().tensor()
+    tensor.set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
+    ppp.input().model().set_layout(ov.Layout("NCHW"))
+    ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB).scale(255.0)
+    return ppp.build()
+
+
+class OpenVINOBackend(Backend):
+    """An OpenVINO IR compiled for a device with the given performance settings."""
+
+    def __init__(self, path: str | Path, device: str | None = "cpu", mode: str | None = None,
+                 streams=None, requests: int | None = None, threads: int | None = None, pinning: bool | None = None,
+                 inference_precision: str | None = None, config: dict | None = None, cache_dir: str | None = None,
+                 mmap: bool | None = None, preprocess: str = "device"):
+        import openvino as ov
+
+        started = time.perf_counter()
+        self.xml = find_ir(path)
+        self.metadata = ModelMetadata.from_dict(read_ir_metadata(self.xml), "openvino")
+        self.core = ov.Core()
+        self.device = resolve_device(device, self.core.available_devices)
+        self.mode = mode
+        if inference_precision is None:
+            inference_precision = self.metadata.inference_precision  # what the export was meant to run at
+        self.properties = compile_config(self.device, mode, streams, threads, pinning, inference_precision, config)
+        if cache_dir:
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            self.core.set_property({"CACHE_DIR": str(cache_dir)})
+        if mmap is not None:
+            self.core.set_property({"ENABLE_MMAP": bool(mmap)})
+        self.preprocess = preprocess
+        if preprocess == "device":
+            model = _attach_preprocessing(self.core.read_model(self.xml))
+            self.input_kind = UINT8_NHWC_BGR
+            self.compiled = self.core.compile_model(model, self.device, self.properties)
+        elif preprocess == "host":
+            self.input_kind = FLOAT_NCHW_RGB
+            # Compiling from the path lets a cache hit skip reading the IR entirely.
+            self.compiled = self.core.compile_model(str(self.xml), self.device, self.properties)
+        else:
+            raise ValueError(f"preprocess='{preprocess}': expected 'device' or 'host'")
+        self.load_time_s = time.perf_counter() - started
+        self.requested_jobs = requests
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
+        partial = self.compiled.input(0).get_partial_shape()
+        self.static_shape = tuple(d.get_length() for d in partial) if partial.is_static else None
+        self.first_inference_ms: float | None = None
+        LOGGER.debug("compiled %s on %s in %.2fs: %s", self.xml.name, self.device, self.load_time_s, self.info())
+
+    # -- synchronous ---------------------------------------------------------------------------------------
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        self.check_input(batch, self.static_shape)
+        try:
+            request = self._requests.get_nowait()
+        except queue.Empty:
+            request = self.compiled.create_infer_request()
+        try:
+            started = time.perf_counter()
+            request.infer({0: batch})
+            if self.first_inference_ms is None:
+                self.first_inference_ms = (time.perf_counter() - started) * 1000
+            return request.get_output_tensor(0).data.copy()
+        finally:
+            self._requests.put(request)
+
+    # -- asynchronous, in order ---------------------------------------------------------------------------------
+    @property
+    def optimal_requests(self) -> int:
+        return int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+
+    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
+        """Keep ``requests`` (default: the device's optimal number) inferences in flight; yield in input order.
+
+        Memory stays bounded: at most ``jobs`` inputs are in flight and finished outputs are yielded as soon
+        as every earlier one has been.
+        """
+        import openvino as ov
+
+        jobs = self.requested_jobs or self.optimal_requests
+        infer_queue = ov.AsyncInferQueue(self.compiled, jobs)
+        done: dict[int, tuple[np.ndarray, Any]] = {}
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def on_done(request, userdata):
+            seq, context = userdata
+            try:
+                output = request.get_output_tensor(0).data.copy()
+            except BaseException as e:  # surfaced in the caller's thread below
+                errors.append(e)
+                return
+            with lock:
+                done[seq] = (output, context)
+
+        infer_queue.set_callback(on_done)
+        next_out = 0
+
+        def drain():
+            nonlocal next_out
+            while True:
+                with lock:
+                    item = done.pop(next_out, None)
+                if item is None:
+                    return
+                next_out += 1
+                yield item
+
+        submitted = 0
+        for batch, context in batches:
+            self.check_input(batch, self.static_shape)
+            infer_queue.start_async({0: batch}, (submitted, context))  # blocks while all requests are busy
+            submitted += 1
+            if errors:
+                raise errors[0]
+            yield from drain()
+        infer_queue.wait_all()
+        if errors:
+            raise errors[0]
+        yield from drain()
+        if next_out != submitted:
+            raise RuntimeError(f"OpenVINO async queue returned {next_out} of {submitted} results")
+
+    # -- introspection -----------------------------------------------------------------------------------------
+    def info(self) -> dict:
+        report = {"format": "openvino", "xml": str(self.xml), "device": self.device, "precision": self.metadata.precision,
+                  "preprocess": self.preprocess, "load_time_s": round(self.load_time_s, 3),
+                  "first_inference_ms": self.first_inference_ms}
+        for key in REPORTED_PROPERTIES:
+            try:
+                value = self.compiled.get_property(key)
+            except RuntimeError:
+                continue  # not every device reports every property
+            report[key] = value if isinstance(value, (int, float, str, bool, list)) else str(value)
+        return report

@@ -1,0 +1,77 @@
+"""PyTorch and TorchScript backends (need the ``export`` extra: torch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..metadata import ModelMetadata
+from .base import Backend
+
+
+def _torch_device(device: str | None):
+    import torch
+
+    if device in (None, "", "cpu", "auto"):
+        return torch.device("cpu")
+    if str(device).startswith("cuda") or str(device).isdigit():
+        index = str(device).replace("cuda", "").strip(":") or "0"
+        if torch.cuda.is_available():
+            return torch.device(f"cuda:{index}")
+    import logging
+
+    logging.getLogger("yolo_openvino").warning("device '%s' is not available to PyTorch; using cpu", device)
+    return torch.device("cpu")
+
+
+class _TorchBackend(Backend):
+    def __init__(self, module, metadata: ModelMetadata, device: str | None = None, half: bool = False):
+        import torch
+
+        self.device = _torch_device(device)
+        self.half = half and self.device.type != "cpu"
+        self.module = module.to(self.device)
+        self.module = self.module.half() if self.half else self.module
+        self.metadata = metadata
+        self._torch = torch
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            x = torch.from_numpy(batch).to(self.device)
+            out = self.module(x.half() if self.half else x)
+            if isinstance(out, (tuple, list)):
+                out = out[0]
+            return out.float().cpu().numpy()
+
+
+class PyTorchBackend(_TorchBackend):
+    """Our own nn.Module built from a checkpoint or an architecture name. Any input size (stride multiple)."""
+
+    default_mode = None
+
+    def __init__(self, model, device: str | None = None, half: bool = False, imgsz=640):
+        imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
+        metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
+                                 dynamic=True, format="pytorch", precision="fp32", args=getattr(model, "args", {}))
+        super().__init__(model, metadata, device, half)
+
+
+class TorchScriptBackend(_TorchBackend):
+    """A ``.torchscript`` file exported by us; metadata is read from its embedded ``config.txt``."""
+
+    def __init__(self, path: str | Path, device: str | None = None):
+        import torch
+
+        extra = {"config.txt": ""}
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra).eval()
+        if not extra["config.txt"]:
+            raise ValueError(f"{path}: TorchScript file has no embedded metadata (config.txt); export it with yolo-ov.")
+        metadata = ModelMetadata.from_dict(json.loads(extra["config.txt"]), "torchscript")
+        super().__init__(module, metadata, device)
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        self.check_input(batch, (self.metadata.batch, 3, *self.metadata.imgsz))
+        return super().infer(batch)

@@ -1,0 +1,36 @@
+"""ONNX export (for comparison): opset-pinned, metadata as ONNX metadata_props (JSON values)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DEFAULT_OPSET = 17
+
+
+def export_onnx(module, example, target: Path, metadata: dict, args) -> Path:
+    """Export ``module`` traced on ``example`` (B, 3, H, W) to ``target``; dynamic axes with ``args.dynamic``."""
+    import onnx
+    import torch
+
+    dynamic_axes = {"images": {0: "batch", 2: "height", 3: "width"}, "output0": {0: "batch"}} if args.dynamic else None
+    torch.onnx.export(module, example, str(target), opset_version=args.opset or DEFAULT_OPSET, input_names=["images"],
+                      output_names=["output0"], dynamic_axes=dynamic_axes, dynamo=False)
+    model = onnx.load(str(target))
+    if args.half:
+        model = _to_fp16(model)
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(value)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+    return target
+
+
+def _to_fp16(model):
+    """FP16 weights and activations, keeping float32 input/output for callers."""
+    try:
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+    except ImportError as e:
+        raise ValueError(f"half=True for ONNX needs onnxruntime's float16 converter ({e})") from None
+    return convert_float_to_float16(model, keep_io_types=True)

@@ -1,0 +1,107 @@
+"""INT8 post-training quantization with NNCF.
+
+The detection head's decode (DFL softmax and its fixed 1x1 conv, anchor/stride box arithmetic, sigmoid,
+concatenations) must stay in float: quantizing it shifts boxes by whole pixels. We find that region from
+the graph itself: walk back from the outputs and stop at the last learned convolutions of the head's
+branches (a convolution is "learned" unless it reads a softmax, as DFL's does). Everything on the way is
+the decode, whatever the head's architecture (YOLOv8 or YOLO11) or node names.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+LOGGER = logging.getLogger("yolo_openvino")
+_PASS_THROUGH = {"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Convert"}
+
+
+def _reads_softmax(node) -> bool:
+    """True when ``node``'s data input comes from a Softmax through shape-only ops (DFL's conv)."""
+    source = node.input_value(0).get_node()
+    while source.get_type_name() in _PASS_THROUGH:
+        source = source.input_value(0).get_node()
+    return source.get_type_name() in ("Softmax", "SoftMax")
+
+
+def _is_bias_add(node) -> bool:
+    if node.get_type_name() != "Add":
+        return False
+    kinds = {node.input_value(i).get_node().get_type_name() for i in range(2)}
+    return "Convolution" in kinds and ("Constant" in kinds or "Convert" in kinds)
+
+
+def decode_node_names(ov_model) -> list[str]:
+    """Friendly names of the head-decode nodes: everything between the outputs and the head's learned convs."""
+    names, seen = [], set()
+    stack = [result.input_value(0).get_node() for result in ov_model.get_results()]
+    while stack:
+        node = stack.pop()
+        name = node.get_friendly_name()
+        if name in seen:
+            continue
+        seen.add(name)
+        kind = node.get_type_name()
+        if kind in ("Parameter", "Constant"):
+            continue
+        if _is_bias_add(node) or (kind == "Convolution" and not _reads_softmax(node)):
+            continue  # a learned conv of a branch: the feature network starts here
+        names.append(name)
+        stack.extend(node.input_value(i).get_node() for i in range(node.get_input_size()))
+    return names
+
+
+def calibration_images(data: str, imgsz: tuple[int, int], fraction: float, subset_size: int, batch: int):
+    """Letterboxed (B, 3, H, W) float32 batches from the dataset's val split (our own letterbox)."""
+    from ..datasets import load_dataset
+    from ..io_utils import ImageReadError, read_image
+    from ..processing import letterbox, to_nchw_float
+
+    dataset = load_dataset(data)
+    files = dataset.images("val")
+    files = files[: max(1, int(round(len(files) * fraction)))][:subset_size]
+    if len(files) < batch:
+        raise ValueError(f"{dataset.yaml_path}: {len(files)} calibration image(s) but batch={batch}; "
+                         "use a larger dataset or fraction, or a smaller batch")
+    inputs = []
+    for f in files:
+        try:
+            inputs.append(letterbox(read_image(f), imgsz)[0])
+        except ImageReadError as e:
+            LOGGER.warning("calibration: skipping %s", e)
+    usable = len(inputs) // batch * batch
+    return [to_nchw_float(np.stack(inputs[i:i + batch])) for i in range(0, usable, batch)], dataset
+
+
+def quantize_int8(ov_model, args, raw_outputs: bool = True):
+    """NNCF INT8 (mixed preset: symmetric weights, asymmetric activations) with the decode kept in float."""
+    import nncf
+
+    batches, dataset = calibration_images(args.data, args.imgsz, args.fraction, args.subset_size, args.batch)
+    ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), validate=False)
+    LOGGER.info("INT8: calibrating on %d image(s) of %s; %d decode nodes kept in float",
+                len(batches) * args.batch, dataset.yaml_path, len(ignored.names))
+    calibration = nncf.Dataset(batches)
+    common = dict(preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored, subset_size=len(batches))
+    if args.max_drop is None:
+        return nncf.quantize(ov_model, calibration, **common)
+    return _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common)
+
+
+def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common):
+    """Quantize, then revert the most harmful layers to float until the mAP drop is <= ``max_drop``."""
+    import nncf
+
+    from ..validation import map_of_compiled_model
+
+    files = dataset.images("val")
+    files = files[: max(1, int(round(len(files) * args.fraction)))]
+
+    def validate(compiled_model, _items) -> float:
+        return map_of_compiled_model(compiled_model, files, dataset.names, args.imgsz)
+
+    validation = nncf.Dataset([0])  # our validate() reads the images itself (it needs labels and letterbox info)
+    return nncf.quantize_with_accuracy_control(
+        ov_model, calibration, validation, validation_fn=validate, max_drop=float(args.max_drop),
+        drop_type=nncf.DropType.ABSOLUTE, **common)

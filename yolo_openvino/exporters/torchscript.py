@@ -1,0 +1,20 @@
+"""TorchScript export (for comparison): a traced module with our metadata embedded as config.txt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def export_torchscript(module, example, target: Path, metadata: dict, args) -> Path:
+    """Trace ``module`` on ``example`` (B, 3, H, W) and save it with the metadata to ``target``."""
+    import torch
+
+    if args.half:
+        if args.device == "cpu":
+            raise ValueError("half=True for TorchScript needs a CUDA device (CPU kernels lack fp16 convolutions); "
+                             "use format=openvino half=True for FP16 on CPU.")
+        module, example = module.half().to(args.device), example.half().to(args.device)
+    traced = torch.jit.trace(module, example, strict=False)
+    torch.jit.save(traced, str(target), _extra_files={"config.txt": json.dumps(metadata)})
+    return target

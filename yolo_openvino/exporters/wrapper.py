@@ -1,0 +1,37 @@
+"""The torch module that gets traced: the detector, plus the box decoding in-model NMS needs."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ExportModule(nn.Module):
+    """Wrap a DetectionModel for export.
+
+    Without NMS: (B, 3, H, W) -> raw (B, 4 + nc, A).
+    With NMS the NMS op itself is appended in the runtime's graph; this module prepares its inputs:
+    boxes (B, A, 4) x1 y1 x2 y2, scores (B, C, A) and best class (B, A). Class-aware: C = nc with every
+    score but the anchor's best class zeroed, so each anchor competes only under its predicted class,
+    exactly as the host-side NMS does. Agnostic: C = 1, the best score.
+    """
+
+    def __init__(self, model: nn.Module, nms: bool = False, agnostic: bool = False):
+        super().__init__()
+        self.model = model
+        self.nms = nms
+        self.agnostic = agnostic
+
+    def forward(self, x: torch.Tensor):
+        raw = self.model(x)
+        if not self.nms:
+            return raw
+        xywh, scores = raw[:, :4], raw[:, 4:]
+        half = xywh[:, 2:] / 2
+        boxes = torch.cat((xywh[:, :2] - half, xywh[:, :2] + half), 1).transpose(1, 2)  # (B, A, 4)
+        best_score, best_class = scores.max(1, keepdim=True)  # (B, 1, A)
+        if self.agnostic:
+            nms_scores = best_score
+        else:
+            nms_scores = scores * (scores == best_score).to(scores.dtype)
+        return boxes, nms_scores, best_class.squeeze(1).to(scores.dtype)

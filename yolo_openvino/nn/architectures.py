@@ -1,0 +1,109 @@
+"""Architecture definitions of the detectors we build from a name (``yolov8n.yaml``, ``yolo11s.yaml``).
+
+Each definition uses the layout that checkpoints store in ``model.yaml``: a list of layers
+``[from, repeats, module, args]`` plus per-scale ``[depth, width, max_channels]`` multipliers, so the
+same builder handles a checkpoint's own definition and these.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+_UPSAMPLE = [-1, 1, "nn.Upsample", ["None", 2, "nearest"]]
+
+YOLOV8 = {
+    "nc": 80,
+    "scales": {
+        "n": [0.33, 0.25, 1024],
+        "s": [0.33, 0.50, 1024],
+        "m": [0.67, 0.75, 768],
+        "l": [1.00, 1.00, 512],
+        "x": [1.00, 1.25, 512],
+    },
+    "backbone": [
+        [-1, 1, "Conv", [64, 3, 2]],  # 0 P1/2
+        [-1, 1, "Conv", [128, 3, 2]],  # 1 P2/4
+        [-1, 3, "C2f", [128, True]],
+        [-1, 1, "Conv", [256, 3, 2]],  # 3 P3/8
+        [-1, 6, "C2f", [256, True]],
+        [-1, 1, "Conv", [512, 3, 2]],  # 5 P4/16
+        [-1, 6, "C2f", [512, True]],
+        [-1, 1, "Conv", [1024, 3, 2]],  # 7 P5/32
+        [-1, 3, "C2f", [1024, True]],
+        [-1, 1, "SPPF", [1024, 5]],  # 9
+    ],
+    "head": [
+        _UPSAMPLE,
+        [[-1, 6], 1, "Concat", [1]],
+        [-1, 3, "C2f", [512]],  # 12
+        _UPSAMPLE,
+        [[-1, 4], 1, "Concat", [1]],
+        [-1, 3, "C2f", [256]],  # 15 P3 out
+        [-1, 1, "Conv", [256, 3, 2]],
+        [[-1, 12], 1, "Concat", [1]],
+        [-1, 3, "C2f", [512]],  # 18 P4 out
+        [-1, 1, "Conv", [512, 3, 2]],
+        [[-1, 9], 1, "Concat", [1]],
+        [-1, 3, "C2f", [1024]],  # 21 P5 out
+        [[15, 18, 21], 1, "Detect", ["nc"]],
+    ],
+}
+
+YOLO11 = {
+    "nc": 80,
+    "scales": {
+        "n": [0.50, 0.25, 1024],
+        "s": [0.50, 0.50, 1024],
+        "m": [0.50, 1.00, 512],
+        "l": [1.00, 1.00, 512],
+        "x": [1.00, 1.50, 512],
+    },
+    "backbone": [
+        [-1, 1, "Conv", [64, 3, 2]],
+        [-1, 1, "Conv", [128, 3, 2]],
+        [-1, 2, "C3k2", [256, False, 0.25]],
+        [-1, 1, "Conv", [256, 3, 2]],
+        [-1, 2, "C3k2", [512, False, 0.25]],
+        [-1, 1, "Conv", [512, 3, 2]],
+        [-1, 2, "C3k2", [512, True]],
+        [-1, 1, "Conv", [1024, 3, 2]],
+        [-1, 2, "C3k2", [1024, True]],
+        [-1, 1, "SPPF", [1024, 5]],
+        [-1, 2, "C2PSA", [1024]],  # 10
+    ],
+    "head": [
+        _UPSAMPLE,
+        [[-1, 6], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [512, False]],  # 13
+        _UPSAMPLE,
+        [[-1, 4], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [256, False]],  # 16 P3 out
+        [-1, 1, "Conv", [256, 3, 2]],
+        [[-1, 13], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [512, False]],  # 19 P4 out
+        [-1, 1, "Conv", [512, 3, 2]],
+        [[-1, 10], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [1024, True]],  # 22 P5 out
+        [[16, 19, 22], 1, "Detect", ["nc"]],
+    ],
+}
+
+FAMILIES = {"yolov8": YOLOV8, "yolo11": YOLO11}
+_NAME = re.compile(r"^(yolov8|yolo11)([nslmx])(\.yaml)?$")
+
+
+def architecture_from_name(name: str) -> dict:
+    """Definition for ``yolov8n.yaml`` / ``yolo11s`` style names, with ``scale`` filled in."""
+    match = _NAME.match(name.lower())
+    if not match:
+        known = ", ".join(f"{f}{s}.yaml" for f in FAMILIES for s in "nsmlx")
+        raise ValueError(f"Unknown model name '{name}'. Known architectures: {known}.")
+    family, scale = match.group(1), match.group(2)
+    arch = copy.deepcopy(FAMILIES[family])
+    arch.update(scale=scale, yaml_file=f"{family}{scale}.yaml")
+    return arch
+
+
+def is_architecture_name(name: str) -> bool:
+    return bool(_NAME.match(str(name).lower()))

@@ -1,0 +1,288 @@
+"""Building blocks of YOLOv8 / YOLO11 detectors.
+
+Attribute names (``cv1``, ``cv2``, ``m``, ``bn`` ...) are those of the official checkpoints so that
+their state dicts load with ``strict=True``. Shapes are written (B, C, H, W).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def autopad(kernel: int, dilation: int = 1) -> int:
+    """Padding that keeps the spatial size for an odd kernel at stride 1."""
+    effective = dilation * (kernel - 1) + 1
+    return effective // 2
+
+
+class Conv(nn.Module):
+    """Conv2d -> BatchNorm2d -> SiLU. After :meth:`fuse` the BN is folded into the conv."""
+
+    def __init__(self, c1: int, c2: int, k: int = 1, s: int = 1, p: int | None = None, g: int = 1, d: int = 1, act=True):
+        super().__init__()
+        self.conv = nn.Conv2d(c1, c2, k, s, autopad(k, d) if p is None else p, groups=g, dilation=d, bias=False)
+        # eps/momentum of the official training recipe: the stored running stats assume them.
+        self.bn = nn.BatchNorm2d(c2, eps=0.001, momentum=0.03)
+        self.act = nn.SiLU() if act is True else (act if isinstance(act, nn.Module) else nn.Identity())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bn is None:  # fused
+            return self.act(self.conv(x))
+        return self.act(self.bn(self.conv(x)))
+
+    @torch.no_grad()
+    def fuse(self) -> None:
+        """Fold BatchNorm into the convolution (inference only): y = W'x + b'."""
+        conv, bn = self.conv, self.bn
+        fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                          dilation=conv.dilation, groups=conv.groups, bias=True).to(conv.weight.device)
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+        base = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+        fused.bias.copy_((base - bn.running_mean) * scale + bn.bias)
+        fused.requires_grad_(False)
+        self.conv, self.bn = fused, None
+
+
+class DWConv(Conv):
+    """Depth-wise convolution (groups = gcd of channels)."""
+
+    def __init__(self, c1: int, c2: int, k: int = 1, s: int = 1, d: int = 1, act=True):
+        super().__init__(c1, c2, k, s, g=math.gcd(c1, c2), d=d, act=act)
+
+
+class Bottleneck(nn.Module):
+    """Two convs with an optional residual when channels agree."""
+
+    def __init__(self, c1: int, c2: int, shortcut: bool = True, g: int = 1, k=(3, 3), e: float = 0.5):
+        super().__init__()
+        hidden = int(c2 * e)
+        self.cv1 = Conv(c1, hidden, k[0], 1)
+        self.cv2 = Conv(hidden, c2, k[1], 1, g=g)
+        self.add = shortcut and c1 == c2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.cv2(self.cv1(x))
+        return x + y if self.add else y
+
+
+class C2f(nn.Module):
+    """CSP block of YOLOv8: split, a chain of bottlenecks, concatenate every intermediate output."""
+
+    def __init__(self, c1: int, c2: int, n: int = 1, shortcut: bool = False, g: int = 1, e: float = 0.5):
+        super().__init__()
+        self.c = int(c2 * e)
+        self.cv1 = Conv(c1, 2 * self.c, 1, 1)
+        self.cv2 = Conv((2 + n) * self.c, c2, 1)
+        self.m = nn.ModuleList(Bottleneck(self.c, self.c, shortcut, g, k=(3, 3), e=1.0) for _ in range(n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # split() rather than chunk(): same result, and it exports to a single Split op.
+        y = list(self.cv1(x).split((self.c, self.c), 1))
+        for block in self.m:
+            y.append(block(y[-1]))
+        return self.cv2(torch.cat(y, 1))
+
+
+class C3(nn.Module):
+    """CSP bottleneck with three convolutions."""
+
+    def __init__(self, c1: int, c2: int, n: int = 1, shortcut: bool = True, g: int = 1, e: float = 0.5):
+        super().__init__()
+        hidden = int(c2 * e)
+        self.cv1 = Conv(c1, hidden, 1, 1)
+        self.cv2 = Conv(c1, hidden, 1, 1)
+        self.cv3 = Conv(2 * hidden, c2, 1)
+        self.m = nn.Sequential(*(Bottleneck(hidden, hidden, shortcut, g, k=(1, 3), e=1.0) for _ in range(n)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.cv3(torch.cat((self.m(self.cv1(x)), self.cv2(x)), 1))
+
+
+class C3k(C3):
+    """C3 with a configurable kernel in its bottlenecks (YOLO11)."""
+
+    def __init__(self, c1: int, c2: int, n: int = 1, shortcut: bool = True, g: int = 1, e: float = 0.5, k: int = 3):
+        super().__init__(c1, c2, n, shortcut, g, e)
+        hidden = int(c2 * e)
+        self.m = nn.Sequential(*(Bottleneck(hidden, hidden, shortcut, g, k=(k, k), e=1.0) for _ in range(n)))
+
+
+class C3k2(C2f):
+    """YOLO11's C2f variant whose inner blocks are C3k (m/l/x scales) or plain bottlenecks."""
+
+    def __init__(self, c1: int, c2: int, n: int = 1, c3k: bool = False, e: float = 0.5, g: int = 1, shortcut: bool = True):
+        super().__init__(c1, c2, n, shortcut, g, e)
+        self.m = nn.ModuleList(
+            C3k(self.c, self.c, 2, shortcut, g) if c3k else Bottleneck(self.c, self.c, shortcut, g) for _ in range(n)
+        )
+
+
+class SPPF(nn.Module):
+    """Spatial pyramid pooling, fast: three chained max-pools concatenated."""
+
+    def __init__(self, c1: int, c2: int, k: int = 5):
+        super().__init__()
+        hidden = c1 // 2
+        self.cv1 = Conv(c1, hidden, 1, 1)
+        self.cv2 = Conv(hidden * 4, c2, 1, 1)
+        self.m = nn.MaxPool2d(kernel_size=k, stride=1, padding=k // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = [self.cv1(x)]
+        for _ in range(3):
+            y.append(self.m(y[-1]))
+        return self.cv2(torch.cat(y, 1))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention over spatial positions, with a depth-wise positional conv (YOLO11)."""
+
+    def __init__(self, dim: int, num_heads: int = 8, attn_ratio: float = 0.5):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.key_dim = int(self.head_dim * attn_ratio)
+        self.scale = self.key_dim**-0.5
+        qkv_channels = dim + 2 * self.key_dim * num_heads
+        self.qkv = Conv(dim, qkv_channels, 1, act=False)
+        self.proj = Conv(dim, dim, 1, act=False)
+        self.pe = Conv(dim, dim, 3, 1, g=dim, act=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        n = h * w
+        qkv = self.qkv(x).view(b, self.num_heads, 2 * self.key_dim + self.head_dim, n)
+        q, k, v = qkv.split([self.key_dim, self.key_dim, self.head_dim], dim=2)
+        attn = ((q.transpose(-2, -1) @ k) * self.scale).softmax(dim=-1)  # (B, heads, N, N)
+        out = (v @ attn.transpose(-2, -1)).view(b, c, h, w) + self.pe(v.reshape(b, c, h, w))
+        return self.proj(out)
+
+
+class PSABlock(nn.Module):
+    """Attention followed by a feed-forward conv pair, both residual."""
+
+    def __init__(self, c: int, attn_ratio: float = 0.5, num_heads: int = 4, shortcut: bool = True):
+        super().__init__()
+        self.attn = Attention(c, attn_ratio=attn_ratio, num_heads=num_heads)
+        self.ffn = nn.Sequential(Conv(c, c * 2, 1), Conv(c * 2, c, 1, act=False))
+        self.add = shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(x) if self.add else self.attn(x)
+        return x + self.ffn(x) if self.add else self.ffn(x)
+
+
+class C2PSA(nn.Module):
+    """CSP block with position-sensitive attention on half of the channels (YOLO11)."""
+
+    def __init__(self, c1: int, c2: int, n: int = 1, e: float = 0.5):
+        super().__init__()
+        if c1 != c2:
+            raise ValueError(f"C2PSA needs equal input/output channels, got {c1} and {c2}")
+        self.c = int(c1 * e)
+        self.cv1 = Conv(c1, 2 * self.c, 1, 1)
+        self.cv2 = Conv(2 * self.c, c1, 1)
+        self.m = nn.Sequential(*(PSABlock(self.c, attn_ratio=0.5, num_heads=max(self.c // 64, 1)) for _ in range(n)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.cv1(x).split((self.c, self.c), dim=1)
+        return self.cv2(torch.cat((a, self.m(b)), 1))
+
+
+class Concat(nn.Module):
+    """Concatenate a list of tensors along ``dimension``."""
+
+    def __init__(self, dimension: int = 1):
+        super().__init__()
+        self.d = dimension
+
+    def forward(self, x: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(x, self.d)
+
+
+class DFL(nn.Module):
+    """Distribution focal loss integral: expected value of a 16-bin distance distribution.
+
+    In (B, 4*bins, A) logits -> out (B, 4, A) distances in stride units.
+    """
+
+    def __init__(self, c1: int = 16):
+        super().__init__()
+        self.conv = nn.Conv2d(c1, 1, 1, bias=False).requires_grad_(False)
+        self.conv.weight.data[:] = torch.arange(c1, dtype=torch.float).view(1, c1, 1, 1)
+        self.c1 = c1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, a = x.shape
+        probs = x.view(b, 4, self.c1, a).transpose(2, 1).softmax(1)  # (B, bins, 4, A)
+        return self.conv(probs).view(b, 4, a)
+
+
+def make_anchors(features: list[torch.Tensor], strides: list[float], offset: float = 0.5):
+    """Anchor centres in grid units (A, 2) and their stride (A, 1) for each feature map, P3 first."""
+    points, stride_column = [], []
+    dtype, device = features[0].dtype, features[0].device
+    for feature, stride in zip(features, strides):
+        h, w = feature.shape[2:]
+        xs = torch.arange(w, device=device, dtype=dtype) + offset
+        ys = torch.arange(h, device=device, dtype=dtype) + offset
+        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+        points.append(torch.stack((grid_x, grid_y), -1).view(-1, 2))
+        stride_column.append(torch.full((h * w, 1), stride, dtype=dtype, device=device))
+    return torch.cat(points), torch.cat(stride_column)
+
+
+class Detect(nn.Module):
+    """Anchor-free decoupled head.
+
+    Eval output: (B, 4 + nc, A) with boxes (cx, cy, w, h) in input pixels, then class probabilities.
+    ``legacy`` selects YOLOv8's classification branch (plain 3x3 convs) over YOLO11's depth-wise one.
+    """
+
+    def __init__(self, nc: int = 80, ch: tuple = (), legacy: bool = True, reg_max: int = 16):
+        super().__init__()
+        self.nc = nc
+        self.nl = len(ch)
+        self.reg_max = reg_max
+        self.no = nc + 4 * reg_max
+        self.stride = torch.zeros(self.nl)  # set by the model builder; a plain attribute, as in checkpoints
+        self.stride_values: list[float] = []  # the same as floats
+        box_channels = max(16, ch[0] // 4, 4 * reg_max)
+        cls_channels = max(ch[0], min(nc, 100))
+        self.cv2 = nn.ModuleList(
+            nn.Sequential(Conv(c, box_channels, 3), Conv(box_channels, box_channels, 3), nn.Conv2d(box_channels, 4 * reg_max, 1))
+            for c in ch
+        )
+        if legacy:
+            self.cv3 = nn.ModuleList(
+                nn.Sequential(Conv(c, cls_channels, 3), Conv(cls_channels, cls_channels, 3), nn.Conv2d(cls_channels, nc, 1))
+                for c in ch
+            )
+        else:
+            self.cv3 = nn.ModuleList(
+                nn.Sequential(
+                    nn.Sequential(DWConv(c, c, 3), Conv(c, cls_channels, 1)),
+                    nn.Sequential(DWConv(cls_channels, cls_channels, 3), Conv(cls_channels, cls_channels, 1)),
+                    nn.Conv2d(cls_channels, nc, 1),
+                )
+                for c in ch
+            )
+        self.dfl = DFL(reg_max) if reg_max > 1 else nn.Identity()
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        levels = [torch.cat((self.cv2[i](f), self.cv3[i](f)), 1) for i, f in enumerate(features)]
+        b = levels[0].shape[0]
+        flat = torch.cat([level.view(b, self.no, -1) for level in levels], 2)  # (B, no, A)
+        # Python floats, not the tensor: tracing then records constants instead of warning about them.
+        anchors, strides = make_anchors(levels, self.stride_values)
+        box_logits, cls_logits = flat.split((4 * self.reg_max, self.nc), 1)
+        distances = self.dfl(box_logits)  # (B, 4, A): left, top, right, bottom in stride units
+        anchors, strides = anchors.transpose(0, 1).unsqueeze(0), strides.transpose(0, 1)
+        top_left = anchors - distances[:, :2]
+        bottom_right = anchors + distances[:, 2:]
+        boxes = torch.cat(((top_left + bottom_right) / 2, bottom_right - top_left), 1) * strides
+        return torch.cat((boxes, cls_logits.sigmoid()), 1)

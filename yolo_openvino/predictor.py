@@ -1,0 +1,192 @@
+"""The prediction pipeline: sources -> letterbox (worker threads) -> backend -> NMS -> Result, in input order.
+
+Decoding and letterboxing run in a small thread pool ahead of inference (OpenCV releases the GIL), the
+backend's ``infer_many`` keeps the device busy, and every stage is bounded so memory does not grow with
+the number of inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .backends.base import UINT8_NHWC_BGR, Backend
+from .processing import Letterbox, filter_end2end, letterbox, non_max_suppression, scale_boxes, to_nchw_float
+from .results import Detections, Result
+from .sources import SourceItem, iter_source_entries
+
+LOGGER = logging.getLogger("yolo_openvino")
+
+
+@dataclass
+class PredictSettings:
+    imgsz: tuple[int, int] | None = None  # None: the model's own size
+    conf: float = 0.25
+    iou: float = 0.7
+    max_det: int = 300
+    classes: list[int] | None = None
+    agnostic_nms: bool = False
+    multi_label: bool = False
+    batch: int = 1
+    keep_images: bool = False  # keep the original image on each Result (needed to plot/save)
+    workers: int = 2
+    # Letterbox padding: square | minimal | val (see processing.letterbox_shape). None: minimal for dynamic
+    # exported models, square for PyTorch (as the reference's predict does, so results match it).
+    pad: str | None = None
+
+
+@dataclass
+class Prepared:
+    """One letterboxed image ready for batching."""
+
+    item: SourceItem
+    input: np.ndarray  # (h, w, 3) uint8 BGR, letterboxed
+    box: Letterbox
+    orig_shape: tuple[int, int]
+    preprocess_ms: float
+
+
+@dataclass
+class PredictStats:
+    images: int = 0
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = f"{self.images} image(s) in {self.seconds:.2f}s"
+        if self.images and self.seconds:
+            text += f" ({self.images / self.seconds:.1f} img/s)"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped (unreadable): " + ", ".join(self.skipped[:5])
+            text += " ..." if len(self.skipped) > 5 else ""
+        return text
+
+
+def round_to_stride(imgsz, stride: int, warn: bool = True) -> tuple[int, int]:
+    """int or (h, w) -> (h, w) rounded up to multiples of ``stride``, warning when changed."""
+    size = (int(imgsz), int(imgsz)) if np.isscalar(imgsz) else (int(imgsz[0]), int(imgsz[-1]))
+    rounded = tuple(int(np.ceil(s / stride) * stride) for s in size)
+    if rounded != size and warn:
+        LOGGER.warning("imgsz %s is not a multiple of the model stride %d; using %s", list(size), stride, list(rounded))
+    return rounded
+
+
+class Predictor:
+    """Runs a backend over a source with shared pre/post-processing."""
+
+    def __init__(self, backend: Backend, settings: PredictSettings):
+        self.backend = backend
+        self.settings = settings
+        self.meta = backend.metadata
+        self.stats = PredictStats()
+        if self.meta.dynamic:
+            self.target = round_to_stride(settings.imgsz or self.meta.imgsz, self.meta.stride)
+            self.batch = max(settings.batch, 1) if self.meta.batch <= 1 else min(max(settings.batch, 1), self.meta.batch)
+        else:
+            self.target = tuple(self.meta.imgsz)
+            if settings.imgsz and tuple(settings.imgsz) != self.target:
+                LOGGER.info("model has a static input %s; imgsz %s ignored", list(self.target), list(settings.imgsz))
+            self.batch = self.meta.batch
+        # Minimal padding only where shapes may vary and each batch holds one image.
+        pad = settings.pad or ("minimal" if self.meta.format != "pytorch" else "square")
+        # Shapes may only vary per image where the model is dynamic and each batch holds one image.
+        self.pad = pad if self.meta.dynamic and self.batch == 1 else "square"
+
+    # -- stages ------------------------------------------------------------------------------------------------
+    def _prepare(self, entry) -> Prepared | SourceItem:
+        started = time.perf_counter()
+        item = entry() if callable(entry) else entry
+        if item.error:
+            return item
+        image = item.image
+        model_input, box = letterbox(image, self.target, self.pad, self.meta.stride)
+        if not self.settings.keep_images:
+            item = SourceItem(item.name, None, None, item.frame)
+        return Prepared(item, model_input, box, image.shape[:2], (time.perf_counter() - started) * 1000)
+
+    def _prepared_stream(self, source) -> Iterator[Prepared]:
+        """Letterboxed images in order, decoded ahead in worker threads; unreadable ones reported and skipped."""
+        entries = iter_source_entries(source)
+        depth = max(4, 2 * self.batch * max(self.settings.workers, 1))
+        with ThreadPoolExecutor(max_workers=max(self.settings.workers, 1), thread_name_prefix="yolo-prep") as pool:
+            pending: deque = deque()
+            for entry in entries:
+                pending.append(pool.submit(self._prepare, entry))
+                if len(pending) >= depth:
+                    yield from self._checked(pending.popleft().result())
+            while pending:
+                yield from self._checked(pending.popleft().result())
+
+    def _checked(self, prepared) -> Iterator[Prepared]:
+        if isinstance(prepared, SourceItem):
+            LOGGER.warning("skipping %s", prepared.error)
+            self.stats.skipped.append(prepared.name)
+            return
+        yield prepared
+
+    def _batches(self, prepared: Iterator[Prepared]) -> Iterator[tuple[np.ndarray, list[Prepared]]]:
+        """Group into model batches. A static batch model gets full batches: the last one is padded."""
+        group: list[Prepared] = []
+        for p in prepared:
+            if group and p.input.shape != group[0].input.shape:  # non-square padding: shapes differ per image
+                yield self._stack(group), group
+                group = []
+            group.append(p)
+            if len(group) == self.batch:
+                yield self._stack(group), group
+                group = []
+        if group:
+            yield self._stack(group), group
+
+    def _stack(self, group: list[Prepared]) -> np.ndarray:
+        images = np.stack([p.input for p in group])
+        if not self.meta.dynamic and len(group) < self.batch:
+            filler = np.full((self.batch - len(group), *images.shape[1:]), 114, dtype=np.uint8)
+            images = np.concatenate((images, filler))
+        return images if self.backend.input_kind == UINT8_NHWC_BGR else to_nchw_float(images)
+
+    def _postprocess(self, output: np.ndarray, group: list[Prepared], infer_ms: float) -> list[Result]:
+        started = time.perf_counter()
+        s = self.settings
+        output = output[: len(group)]  # drop the padding of a partial batch
+        if self.meta.nms:
+            rows = filter_end2end(output, s.conf, s.max_det, s.classes)
+        else:
+            rows = non_max_suppression(output, s.conf, s.iou, s.max_det, s.classes, s.agnostic_nms, s.multi_label)
+        post_ms = (time.perf_counter() - started) * 1000 / len(group)
+        results = []
+        for p, r in zip(group, rows):
+            r[:, :4] = scale_boxes(r[:, :4], p.box, p.orig_shape)
+            speed = {"preprocess": p.preprocess_ms, "inference": infer_ms / len(group), "postprocess": post_ms}
+            results.append(Result(p.item.name, p.orig_shape, Detections.from_rows(r, self.meta.names),
+                                  image=p.item.image, frame=p.item.frame, speed=speed))
+        return results
+
+    # -- entry points ----------------------------------------------------------------------------------------------
+    def stream(self, source, asynchronous: bool = True) -> Iterator[Result]:
+        """Yield a Result per readable image, in input order."""
+        started = time.perf_counter()
+        batches = self._batches(self._prepared_stream(source))
+        if asynchronous:
+            last = time.perf_counter()
+            for output, group in self.backend.infer_many(batches):
+                now = time.perf_counter()
+                # In the async pipeline the inference of one batch overlaps others: report the amortised time.
+                yield from self._emit(self._postprocess(output, group, (now - last) * 1000))
+                last = time.perf_counter()
+        else:
+            for batch, group in batches:
+                t0 = time.perf_counter()
+                output = self.backend.infer(batch)
+                yield from self._emit(self._postprocess(output, group, (time.perf_counter() - t0) * 1000))
+        self.stats.seconds = time.perf_counter() - started
+
+    def _emit(self, results: list[Result]) -> Iterator[Result]:
+        self.stats.images += len(results)
+        yield from results

@@ -1,0 +1,166 @@
+"""Pre- and post-processing shared by every backend (numpy + OpenCV, no torch).
+
+Images are BGR uint8 (H, W, 3) as OpenCV reads them. Raw model output is (B, 4 + nc, A): boxes
+(cx, cy, w, h) in model-input pixels, then per-class scores in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PAD_VALUE = 114
+MAX_WH = 7680  # class offset for class-aware NMS: larger than any image side we process
+MAX_NMS_CANDIDATES = 30000
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How an image was mapped into the model input: ``model_x = image_x * scale_x + pad_x`` (same for y).
+
+    Per-axis scales are those of the actual (integer-sized) resize, so mapping back undoes it exactly.
+    """
+
+    scale_x: float
+    scale_y: float
+    pad_x: int
+    pad_y: int
+    input_shape: tuple[int, int]  # (h, w) of the model input
+
+
+PAD_MODES = ("square", "minimal", "val")
+
+
+def letterbox_shape(image_shape: tuple[int, int], target: tuple[int, int], pad: str = "square",
+                    stride: int = 32) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Resized (h, w) and padded input (h, w) for an image of ``image_shape`` (h, w).
+
+    The image is scaled to fit ``target`` keeping its aspect ratio, then padded:
+    - ``square``: to ``target`` (static models);
+    - ``minimal``: to the next multiple of ``stride`` (dynamic models, least compute);
+    - ``val``: to the next multiple of ``stride`` after adding half a stride, the reference's
+      rectangular validation shapes (so our mAP is comparable with its published figures).
+    """
+    h0, w0 = image_shape
+    scale = min(target[0] / h0, target[1] / w0)
+    resized = (int(round(h0 * scale)), int(round(w0 * scale)))
+    if pad == "square":
+        padded = (int(target[0]), int(target[1]))
+    elif pad == "minimal":
+        padded = tuple(int(np.ceil(r / stride) * stride) for r in resized)
+    elif pad == "val":
+        padded = tuple(int(np.ceil(r / stride + 0.5) * stride) for r in resized)
+    else:
+        raise ValueError(f"letterbox pad='{pad}': expected one of {PAD_MODES}")
+    return resized, padded
+
+
+def letterbox(image: np.ndarray, target: tuple[int, int], pad: str = "square", stride: int = 32,
+              out: np.ndarray | None = None) -> tuple[np.ndarray, Letterbox]:
+    """Resize keeping aspect ratio and pad (value 114) centred; see :func:`letterbox_shape` for ``pad``.
+
+    Returns the (h, w, 3) uint8 input and its :class:`Letterbox`. ``out`` may be a preallocated
+    (h, w, 3) uint8 buffer of the padded shape, to avoid allocations in a throughput loop.
+    """
+    resized, padded = letterbox_shape(image.shape[:2], target, pad, stride)
+    dh, dw = (padded[0] - resized[0]) / 2, (padded[1] - resized[1]) / 2
+    # Same split of an odd padding as the reference (the extra pixel goes bottom/right).
+    top, left = int(round(dh - 0.1)), int(round(dw - 0.1))
+    if out is None or out.shape[:2] != padded:
+        out = np.empty((*padded, 3), dtype=np.uint8)
+    out.fill(PAD_VALUE)
+    region = out[top:top + resized[0], left:left + resized[1]]
+    if resized == image.shape[:2]:
+        region[...] = image
+    else:
+        cv2.resize(image, (resized[1], resized[0]), dst=region, interpolation=cv2.INTER_LINEAR)
+    h0, w0 = image.shape[:2]
+    return out, Letterbox(resized[1] / w0, resized[0] / h0, left, top, padded)
+
+
+def to_nchw_float(batch_hwc_bgr: np.ndarray) -> np.ndarray:
+    """(B, H, W, 3) uint8 BGR -> (B, 3, H, W) float32 RGB in [0, 1], contiguous."""
+    rgb_chw = batch_hwc_bgr[..., ::-1].transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(rgb_chw, dtype=np.float32) * np.float32(1 / 255)
+
+
+def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) centre-size boxes -> corner boxes."""
+    half = boxes[:, 2:4] / 2
+    return np.concatenate((boxes[:, :2] - half, boxes[:, :2] + half), axis=1)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of (N, 4) and (M, 4) xyxy boxes -> (N, M)."""
+    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(bottom_right - top_left, 0, None).prod(2)
+    area_a = (a[:, 2:] - a[:, :2]).prod(1)
+    area_b = (b[:, 2:] - b[:, :2]).prod(1)
+    return inter / (area_a[:, None] + area_b[None, :] - inter + 1e-9)
+
+
+def _nms_indices(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
+    """Greedy NMS on (N, 4) xyxy boxes, done by OpenCV's C++ implementation. Returns kept indices by score."""
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    xywh = np.concatenate((boxes[:, :2], boxes[:, 2:] - boxes[:, :2]), 1).astype(np.float64)
+    keep = cv2.dnn.NMSBoxes(xywh, scores.astype(np.float32), 0.0, float(iou))
+    return np.asarray(keep, dtype=np.int64).reshape(-1)
+
+
+def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
+                        classes: list[int] | None = None, agnostic: bool = False,
+                        multi_label: bool = False) -> list[np.ndarray]:
+    """Filter raw output (B, 4 + nc, A) into per-image (N, 6) arrays of x1, y1, x2, y2, score, class.
+
+    Class-aware by default (boxes of different classes never suppress each other). ``multi_label``
+    keeps every (box, class) pair above ``conf``, as validation does.
+    """
+    results = []
+    for image_pred in prediction:
+        candidates = image_pred.T  # (A, 4 + nc)
+        class_scores = candidates[:, 4:]
+        if multi_label:
+            anchor_idx, class_idx = np.nonzero(class_scores > conf)
+            scores = class_scores[anchor_idx, class_idx]
+        else:
+            class_idx = class_scores.argmax(1)
+            scores = class_scores[np.arange(len(class_idx)), class_idx]
+            anchor_idx = np.nonzero(scores > conf)[0]
+            class_idx, scores = class_idx[anchor_idx], scores[anchor_idx]
+        if classes is not None:
+            wanted = np.isin(class_idx, np.asarray(classes))
+            anchor_idx, class_idx, scores = anchor_idx[wanted], class_idx[wanted], scores[wanted]
+        if len(scores) > MAX_NMS_CANDIDATES:
+            top = np.argpartition(-scores, MAX_NMS_CANDIDATES)[:MAX_NMS_CANDIDATES]
+            anchor_idx, class_idx, scores = anchor_idx[top], class_idx[top], scores[top]
+        boxes = xywh_to_xyxy(candidates[anchor_idx, :4])
+        offsets = 0 if agnostic else class_idx[:, None].astype(np.float32) * MAX_WH
+        keep = _nms_indices(boxes + offsets, scores, iou)[:max_det]
+        results.append(np.concatenate(
+            (boxes[keep], scores[keep, None], class_idx[keep, None].astype(np.float32)), 1).astype(np.float32))
+    return results
+
+
+def filter_end2end(prediction: np.ndarray, conf: float, max_det: int, classes: list[int] | None = None) -> list[np.ndarray]:
+    """Per-image rows of an in-model-NMS output (B, max_det, 6) above ``conf`` (padding rows dropped)."""
+    results = []
+    for rows in prediction:
+        keep = rows[:, 4] > conf
+        if classes is not None:
+            keep &= np.isin(rows[:, 5].astype(np.int64), np.asarray(classes))
+        results.append(np.ascontiguousarray(rows[keep][:max_det], dtype=np.float32))
+    return results
+
+
+def scale_boxes(boxes: np.ndarray, lb: Letterbox, image_shape: tuple[int, int]) -> np.ndarray:
+    """Map (N, 4) xyxy boxes from model-input pixels back to the original image, clipped to it."""
+    out = boxes.copy()
+    out[:, [0, 2]] = (out[:, [0, 2]] - lb.pad_x) / lb.scale_x
+    out[:, [1, 3]] = (out[:, [1, 3]] - lb.pad_y) / lb.scale_y
+    out[:, [0, 2]] = out[:, [0, 2]].clip(0, image_shape[1])
+    out[:, [1, 3]] = out[:, [1, 3]].clip(0, image_shape[0])
+    return out

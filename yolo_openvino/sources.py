@@ -1,0 +1,151 @@
+"""Turn what a user passes as ``source`` into a stream of images.
+
+Accepted: an image or video file, a folder, a glob, a list of any of these, a BGR numpy array (or a list
+of arrays), an http(s) URL (image or video), a stream URL (rtsp/rtmp) or a webcam index. Each yielded
+:class:`SourceItem` carries the image or, for a file that cannot be read, the error: callers report and
+skip it, so one bad file never stops a folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .io_utils import ImageReadError, decode_image, read_image
+
+LOGGER = logging.getLogger("yolo_openvino")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pfm", ".mpo", ".dng"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpeg", ".mpg", ".webm", ".asf", ".ts", ".gif"}
+STREAM_PREFIXES = ("rtsp://", "rtmp://", "udp://", "tcp://")
+
+
+@dataclass
+class SourceItem:
+    """One image of the input: ``image`` (H, W, 3) BGR uint8, or ``error`` when it could not be read."""
+
+    name: str
+    image: np.ndarray | None = None
+    error: str | None = None
+    frame: int | None = None  # frame index for videos
+
+
+def _is_url(s: str) -> bool:
+    return s.startswith(("http://", "https://"))
+
+
+def _expand_one(entry) -> list:
+    """A single user entry -> list of concrete entries (paths, URLs, arrays, webcam indices)."""
+    if isinstance(entry, np.ndarray):
+        return [entry]
+    if isinstance(entry, int):
+        return [entry]
+    text = str(entry)
+    if _is_url(text) or text.startswith(STREAM_PREFIXES):
+        return [text]
+    path = Path(text).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        media = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES]
+        ignored = len(files) - len(media)
+        if ignored:
+            LOGGER.info("%s: ignoring %d file(s) that are not images or videos by their suffix", path, ignored)
+        if not media:
+            raise FileNotFoundError(f"{path}: folder has no images or videos (suffixes: {sorted(IMAGE_SUFFIXES)})")
+        return [str(p) for p in media]
+    if any(ch in text for ch in "*?["):
+        matches = sorted(glob.glob(text, recursive=True))
+        if not matches:
+            raise FileNotFoundError(f"'{text}': the pattern matches no file")
+        return [m for m in matches if Path(m).is_file()]
+    if text.isdigit():
+        return [int(text)]
+    if not path.exists():
+        raise FileNotFoundError(f"'{text}': no such file or folder. Pass an image, video, folder, glob or URL.")
+    return [str(path)]
+
+
+def expand_sources(source) -> list:
+    """Flatten ``source`` into a list of concrete entries, failing early on a missing path."""
+    if source is None:
+        raise ValueError("No source given. Pass source=<image, folder, video, glob, URL or array>.")
+    if isinstance(source, np.ndarray) and source.ndim == 4:  # a batch of images
+        return list(source)
+    entries = source if isinstance(source, (list, tuple)) else [source]
+    return [concrete for entry in entries for concrete in _expand_one(entry)]
+
+
+def _is_video(entry) -> bool:
+    if isinstance(entry, int):
+        return True
+    text = str(entry)
+    return text.startswith(STREAM_PREFIXES) or Path(text.split("?")[0]).suffix.lower() in VIDEO_SUFFIXES
+
+
+def _iter_video(entry) -> Iterator[SourceItem]:
+    import cv2
+
+    capture = cv2.VideoCapture(entry)
+    name = str(entry)
+    if not capture.isOpened():
+        yield SourceItem(name, error=f"{name}: cannot open video (missing codec, corrupt file or unreachable stream)")
+        return
+    try:
+        index = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            yield SourceItem(name, image=frame, frame=index)
+            index += 1
+        if index == 0:
+            yield SourceItem(name, error=f"{name}: video has no readable frames")
+    finally:
+        capture.release()
+
+
+def _fetch_url(url: str, timeout: float = 30.0) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def _read_entry(entry) -> SourceItem:
+    if isinstance(entry, np.ndarray):
+        if entry.ndim != 3 or entry.shape[2] != 3 or entry.dtype != np.uint8:
+            return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected (H, W, 3) uint8 BGR")
+        return SourceItem("array", image=entry)
+    name = str(entry)
+    try:
+        if _is_url(name):
+            return SourceItem(name, image=decode_image(_fetch_url(name), name))
+        return SourceItem(name, image=read_image(name))
+    except (ImageReadError, OSError) as e:
+        return SourceItem(name, error=str(e))
+
+
+def iter_source(source) -> Iterator[SourceItem]:
+    """Yield every image of ``source`` in order (video frames as they come)."""
+    for entry in expand_sources(source):
+        if _is_video(entry):
+            yield from _iter_video(entry)
+        else:
+            yield _read_entry(entry)
+
+
+def iter_source_entries(source) -> Iterator:
+    """Yield entries as callables producing items, so image decoding can run in worker threads.
+
+    Each element is either a zero-argument callable returning one SourceItem (still images, decoded lazily)
+    or a ready SourceItem (video frames, which must be read in order).
+    """
+    for entry in expand_sources(source):
+        if _is_video(entry):
+            yield from _iter_video(entry)
+        else:
+            yield (lambda e=entry: _read_entry(e))

@@ -1,0 +1,184 @@
+"""Validation: COCO mAP of any model format on a YOLO-format dataset, computed by faster-coco-eval."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import LabelIssues, load_dataset, read_labels
+from .predictor import PredictSettings, Predictor
+
+LOGGER = logging.getLogger("yolo_openvino")
+
+
+@dataclass
+class ValidationResult:
+    """mAPs (0..1), per-class AP50-95, mean speed per image in ms, and what was odd in the data."""
+
+    map50_95: float
+    map50: float
+    map75: float
+    per_class: dict[str, float]
+    speed: dict[str, float]
+    images: int
+    instances: int
+    issues: LabelIssues = field(default_factory=LabelIssues)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def results_dict(self) -> dict[str, float]:
+        return {"metrics/mAP50(B)": self.map50, "metrics/mAP75(B)": self.map75, "metrics/mAP50-95(B)": self.map50_95,
+                "fitness": 0.1 * self.map50 + 0.9 * self.map50_95}
+
+    def summary(self) -> str:
+        speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
+        text = (f"{self.images} images, {self.instances} instances: mAP50-95 {self.map50_95:.4f}, mAP50 {self.map50:.4f}, "
+                f"mAP75 {self.map75:.4f}; speed ms/image: {speed}; labels: {self.issues.summary()}")
+        return text + (f"; {len(self.skipped)} unreadable image(s) skipped" if self.skipped else "")
+
+    def to_dict(self) -> dict:
+        return {"map50_95": self.map50_95, "map50": self.map50, "map75": self.map75, "per_class": self.per_class,
+                "speed": self.speed, "images": self.images, "instances": self.instances,
+                "results_dict": self.results_dict, "label_issues": vars(self.issues), "skipped": self.skipped}
+
+
+def coco_map(gt_images: list[dict], gt_boxes: list[dict], detections: list[dict], names: dict[int, str],
+             max_det: int = 300) -> tuple[float, float, float, dict[str, float]]:
+    """(mAP50-95, mAP50, mAP75, per-class AP50-95) by faster-coco-eval's COCOeval.
+
+    ``gt_boxes`` / ``detections`` are COCO annotation dicts (bbox x, y, w, h in pixels). maxDets is
+    raised to ``max_det`` so the evaluation sees the same detections the validation kept.
+    """
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    if not gt_boxes:
+        raise ValueError("the dataset has no labelled boxes: mAP is undefined")
+    gt = COCO()
+    gt.dataset = {"images": gt_images, "annotations": gt_boxes,
+                  "categories": [{"id": int(k), "name": v} for k, v in names.items()]}
+    gt.createIndex()
+    dt = gt.loadRes(detections) if detections else COCO()
+    evaluator = COCOeval_faster(gt, dt, "bbox", print_function=LOGGER.debug)
+    evaluator.params.maxDets = [1, 10, max_det]
+    with contextlib.redirect_stdout(io.StringIO()):  # COCOeval prints its table; we report our own
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    stats = evaluator.stats
+    precision = evaluator.eval["precision"]  # (iou thresholds, recall points, classes, areas, max dets)
+    per_class = {}
+    for k, cat_id in enumerate(evaluator.params.catIds):
+        p = precision[:, :, k, 0, -1]
+        if (p > -1).any():
+            per_class[names[int(cat_id)]] = float(p[p > -1].mean())
+    return float(stats[0]), float(stats[1]), float(stats[2]), per_class
+
+
+def _ground_truth(files, names, issues: LabelIssues):
+    import cv2
+
+    images, boxes = [], []
+    for image_id, f in enumerate(files):
+        labels = read_labels(f, len(names), issues)
+        h, w = _image_size(f, cv2)
+        images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
+        for cls, cx, cy, bw, bh in labels:
+            box = [float((cx - bw / 2) * w), float((cy - bh / 2) * h), float(bw * w), float(bh * h)]
+            boxes.append({"id": len(boxes) + 1, "image_id": image_id, "category_id": int(cls), "bbox": box,
+                          "area": box[2] * box[3], "iscrowd": 0})
+    return images, boxes
+
+
+def _image_size(path: Path, cv2) -> tuple[int, int]:
+    from .io_utils import ImageReadError, read_image
+
+    try:
+        return read_image(path).shape[:2]
+    except ImageReadError:
+        return (0, 0)
+
+
+def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings: PredictSettings,
+                     asynchronous: bool = False) -> ValidationResult:
+    """Predict ``files`` with ``backend`` and score them against their labels."""
+    issues = LabelIssues()
+    gt_images, gt_boxes = _ground_truth(files, names, issues)
+    index_of = {str(f): i for i, f in enumerate(files)}
+    predictor = Predictor(backend, settings)
+    detections, speeds = [], []
+    from tqdm import tqdm
+
+    for result in tqdm(predictor.stream([str(f) for f in files], asynchronous=asynchronous), total=len(files),
+                       desc="val", leave=False, disable=None if len(files) >= 16 else True):
+        image_id = index_of[result.path]
+        speeds.append(result.speed)
+        for (x1, y1, x2, y2), score, cls in zip(result.boxes.xyxy, result.boxes.confidence, result.boxes.class_id):
+            detections.append({"image_id": image_id, "category_id": int(cls), "score": float(score),
+                               "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]})
+    map50_95, map50, map75, per_class = coco_map(gt_images, gt_boxes, detections, names, settings.max_det)
+    speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
+    skipped = list(predictor.stats.skipped)
+    return ValidationResult(map50_95, map50, map75, per_class, speed, len(files) - len(skipped), len(gt_boxes),
+                            issues, skipped)
+
+
+def validate(yolo, data: str = "coco8.yaml", imgsz=640, batch: int = 1, conf: float = 0.001, iou: float = 0.7,
+             max_det: int = 300, split: str = "val", rect: bool | None = None, save_json: bool = False,
+             project: str = "runs/val", name: str = "exp", runtime: dict | None = None) -> ValidationResult:
+    """Validate a YOLO facade's model; see :class:`ValidationResult`."""
+    dataset = load_dataset(data)
+    files = dataset.images(split)
+    runtime = {k: v for k, v in (runtime or {}).items() if v is not None}
+    runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
+    backend = yolo.backend(**runtime)
+    names = backend.metadata.names
+    if set(dataset.names) - set(names):
+        LOGGER.warning("dataset has classes %s the model does not know", sorted(set(dataset.names) - set(names)))
+    use_rect = backend.metadata.dynamic if rect is None else rect
+    settings = PredictSettings(imgsz=_pair(imgsz), conf=conf, iou=iou, max_det=max_det, multi_label=True,
+                               batch=batch, pad="val" if use_rect else "square")
+    result = evaluate_backend(backend, files, names, settings)
+    LOGGER.info("%s", result.summary())
+    if result.issues.missing or result.issues.out_of_range or result.issues.corrupt:
+        LOGGER.warning("label issues in %s: %s", dataset.yaml_path, result.issues.summary())
+    if save_json:
+        from .io_utils import write_text_atomic
+        from .outputs import next_run_dir
+
+        write_text_atomic(next_run_dir(project, name) / "metrics.json", json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+def _pair(imgsz):
+    return (int(imgsz), int(imgsz)) if np.isscalar(imgsz) else (int(imgsz[0]), int(imgsz[-1]))
+
+
+class CompiledModelBackend:
+    """Minimal backend over an already compiled OpenVINO model (NNCF's accuracy-control loop hands us one)."""
+
+    def __init__(self, compiled_model, names: dict[int, str], imgsz: tuple[int, int]):
+        from .backends.base import FLOAT_NCHW_RGB
+        from .metadata import ModelMetadata
+
+        self.compiled = compiled_model
+        self.input_kind = FLOAT_NCHW_RGB
+        self.metadata = ModelMetadata(names=names, imgsz=imgsz, format="openvino")
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self.compiled(batch)[0])
+
+    def infer_many(self, batches):
+        for batch, context in batches:
+            yield self.infer(batch), context
+
+
+def map_of_compiled_model(compiled_model, files, names, imgsz) -> float:
+    backend = CompiledModelBackend(compiled_model, names, tuple(imgsz))
+    settings = PredictSettings(imgsz=tuple(imgsz), conf=0.001, iou=0.7, multi_label=True, pad="square")
+    return evaluate_backend(backend, files, names, settings).map50_95
