@@ -1,0 +1,168 @@
+"""Prediction end to end: sources (folder, glob, list, array, video, URL), bad files, saving, the CLI."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+from functools import partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import COCO128_IMAGES, needs_shared, shared_model
+from yolo_openvino import YOLO
+from yolo_openvino.cli import main, parse_value
+from yolo_openvino.sources import expand_sources, iter_source
+
+pytestmark = needs_shared
+FIRST = ["000000000009.jpg", "000000000025.jpg", "000000000030.jpg"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return YOLO(shared_model("yolov8s-coco128"))
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in FIRST:
+        shutil.copy(COCO128_IMAGES / name, folder / name)
+    return folder
+
+
+def test_folder_with_corrupt_image_reports_and_skips(trained, image_folder, caplog):
+    (image_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff this is not a jpeg")
+    (image_folder / "notes.txt").write_text("not an image")
+    results = trained(str(image_folder))
+    assert sorted(Path(r.path).name for r in results) == sorted(FIRST)
+    assert trained.last_stats.skipped == [str(image_folder / "broken.jpg")]
+    assert "broken.jpg: not a decodable image" in caplog.text
+    assert "1 skipped" in caplog.text
+
+
+def test_results_are_in_input_order(trained, image_folder):
+    files = [str(image_folder / n) for n in reversed(FIRST)]
+    assert [r.path for r in trained(files)] == files
+
+
+@pytest.mark.parametrize("kind", ["file", "glob", "list", "array", "batch_array"])
+def test_source_kinds(trained, image_folder, kind):
+    image = cv2.imread(str(image_folder / FIRST[1]))
+    source = {"file": str(image_folder / FIRST[1]), "glob": str(image_folder / "*25.jpg"),
+              "list": [str(image_folder / FIRST[1])], "array": image, "batch_array": np.stack([image, image])}[kind]
+    results = trained(source)
+    assert len(results) == (2 if kind == "batch_array" else 1)
+    assert len(results[0]) == 1 and results[0].boxes.labels == ["teddy bear"]
+
+
+def test_video_frames_in_order(trained, image_folder, tmp_path):
+    video = tmp_path / "clip.avi"
+    frame = cv2.imread(str(COCO128_IMAGES / "000000000061.jpg"))  # 4 confident detections, even size
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (frame.shape[1], frame.shape[0]))
+    for _ in range(4):
+        writer.write(frame)
+    writer.release()
+    results = trained(str(video))
+    assert [r.frame for r in results] == [0, 1, 2, 3]
+    assert all(r.orig_shape == frame.shape[:2] for r in results)
+    counts = {len(r) for r in results}
+    assert len(counts) == 1 and counts.pop() >= 3  # the same frame each time (lossy codec: maybe not all 4)
+
+
+def test_url_source(trained, image_folder):
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(image_folder))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{FIRST[1]}"
+        results = trained(url)
+    finally:
+        server.shutdown()
+    assert results[0].path == url and len(results[0]) == 1
+
+
+def test_missing_source_is_a_clear_error(trained, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file or folder"):
+        trained(str(tmp_path / "nope.jpg"))
+    with pytest.raises(FileNotFoundError, match="matches no file"):
+        trained(str(tmp_path / "*.png"))
+
+
+@pytest.mark.parametrize("typo,meant", [("cnof", "conf"), ("max_dets", "max_det"), ("agnostic", "agnostic_nms")])
+def test_unknown_predict_argument_suggests(trained, image_folder, typo, meant):
+    with pytest.raises(TypeError, match=f"'{typo}' \\(did you mean '{meant}'"):
+        trained(str(image_folder), **{typo: 1})
+
+
+def test_save_outputs(trained, image_folder, tmp_path):
+    trained(str(image_folder), save=True, save_txt=True, save_json=True, project=str(tmp_path / "runs"), name="p")
+    out = tmp_path / "runs" / "p"
+    assert sorted(p.name for p in out.glob("*.jpg")) == sorted(FIRST)
+    assert (out / "labels" / "000000000025.txt").read_text().startswith("77 ")
+    records = json.loads((out / "predictions.json").read_text())
+    assert len(records) == 3 and records[1]["detections"][0]["name"] == "teddy bear"
+    trained(str(image_folder), save=True, project=str(tmp_path / "runs"), name="p")
+    assert (tmp_path / "runs" / "p2").is_dir()  # a second run never overwrites the first
+
+
+def test_iter_source_reports_unreadable(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"")
+    items = list(iter_source(str(tmp_path)))
+    assert len(items) == 1 and items[0].image is None and "a.jpg" in items[0].error
+    assert expand_sources(["x.mp4"] if False else [str(tmp_path / "a.jpg")]) == [str(tmp_path / "a.jpg")]
+
+
+# -- CLI --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,value", [("True", True), ("false", False), ("640", 640), ("0.25", 0.25),
+                                        ("640,480", [640, 480]), ("none", None), ("auto:gpu,cpu", "auto:gpu,cpu"),
+                                        ('{"NUM_STREAMS": 2}', {"NUM_STREAMS": 2}), ("runs/x", "runs/x")])
+def test_parse_value(text, value):
+    assert parse_value(text) == value
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["predcit"], "unknown command 'predcit' (did you mean 'predict'?)"),
+    (["predict", "modle=x.pt"], "unknown argument 'modle' (did you mean 'model'?)"),
+    (["predict", "--sorce", "a.jpg"], "unknown argument 'sorce' (did you mean 'source'?)"),
+    (["export", "fromat=onnx"], "unknown argument 'fromat' (did you mean 'format'?)"),
+    (["val", "--dataa", "x.yaml"], "unknown argument 'dataa' (did you mean 'data'?)"),
+])
+def test_cli_bad_arguments_suggest(argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert message in str(exc.value)
+
+
+def test_cli_help_lists_every_argument_with_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # undo line wrapping
+    for name, default in [("format", "openvino"), ("imgsz", "640"), ("int8", "False"), ("data", "coco8.yaml"),
+                          ("batch", "1"), ("nms", "False"), ("dynamic", "False"), ("half", "False")]:
+        assert f"--{name} VALUE" in text
+        assert f"(default: {default})" in text.rsplit(f"--{name} VALUE", 1)[1].split(" --", 1)[0]
+
+
+@pytest.mark.parametrize("style", ["key=value", "--flags"])
+def test_cli_predict_both_styles(image_folder, capsys, style):
+    model = str(shared_model("yolov8s-coco128"))
+    if style == "key=value":
+        argv = ["predict", f"model={model}", f"source={image_folder}", "conf=0.25"]
+    else:
+        argv = ["predict", "--model", model, "--source", str(image_folder), "--conf", "0.25"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "000000000025.jpg 426x640: 1 teddy bear" in out
+    assert "3 image(s) processed" in out
+
+
+def test_cli_error_is_a_message_not_a_traceback(capsys, tmp_path):
+    assert main(["predict", f"model={tmp_path / 'missing.pt'}", "source=x.jpg"]) == 2
+    assert "error:" in capsys.readouterr().err
