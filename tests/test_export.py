@@ -1,0 +1,221 @@
+"""Export: parity matrix against PyTorch, in-model NMS, dynamic shapes, atomic writes, metadata, interop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from conftest import COCO8, COCO128, COCO128_IMAGES, GOLDEN, needs_shared, shared_model
+from yolo_openvino import YOLO
+from yolo_openvino.backends import load_backend
+from yolo_openvino.processing import non_max_suppression
+
+pytestmark = needs_shared
+
+# Tolerances per precision, max-abs-diff vs our PyTorch model on the golden inputs.
+# fp32: scores 1e-3 absolute. Boxes are pixels (up to ~640) produced through ~70 float32 layers and a
+#   softmax expectation that amplifies logit rounding; different convolution kernels alone move them by up
+#   to ~5e-3 px (3e-5 relative), so boxes get 1e-3 + 5e-5 relative (at most 0.033 px at 640).
+# fp16: weights rounded to 11 bits move scores by ~1e-3; box regressions of confident anchors (score > 0.05,
+#   everything a detector reports) move < 0.15 px; flat distributions of background anchors move more.
+TOLERANCE = {"fp32": dict(score=1e-3, box_atol=1e-3, box_rtol=5e-5, box_min_score=0.0),
+             "fp16": dict(score=5e-3, box_atol=0.5, box_rtol=0.0, box_min_score=0.05)}
+MATRIX = [("openvino", "fp32"), ("openvino", "fp16"), ("onnx", "fp32"), ("torchscript", "fp32")]
+
+
+def _reference(name):
+    golden = np.load(GOLDEN / f"{name}_raw.npz")
+    model = YOLO(shared_model(name)).model
+    with torch.no_grad():
+        return golden["input"], model(torch.from_numpy(golden["input"])).numpy()
+
+
+def _assert_close(out, ref, precision):
+    tol = TOLERANCE[precision]
+    np.testing.assert_allclose(out[:, 4:], ref[:, 4:], atol=tol["score"], rtol=0)
+    confident = (ref[:, 4:].max(1) > tol["box_min_score"])[:, None, :].repeat(4, 1)
+    np.testing.assert_allclose(out[:, :4][confident], ref[:, :4][confident], atol=tol["box_atol"], rtol=tol["box_rtol"])
+
+
+@pytest.mark.parametrize("fmt,precision", MATRIX)
+@pytest.mark.parametrize("name", ["yolov8s-coco128", "yolo11n-init"])
+def test_parity_matrix(exported, name, fmt, precision):
+    x, ref = _reference(name)
+    path = exported(name, format=fmt, half=precision == "fp16", batch=2)
+    backend = load_backend(path, fmt, preprocess="host")  # float input: compares the network alone
+    assert backend.metadata.precision == precision
+    _assert_close(backend.infer(x), ref, precision)
+
+
+@pytest.mark.parametrize("name", ["yolov8s-coco128", "yolo11n-init"])
+def test_openvino_in_graph_preprocessing_matches(exported, name):
+    """uint8 BGR NHWC through the PrePostProcessor gives the float path's result."""
+    x, ref = _reference(name)
+    backend = load_backend(exported(name, format="openvino", batch=2), "openvino", preprocess="device")
+    u8 = np.ascontiguousarray((x[:, ::-1].transpose(0, 2, 3, 1) * 255).round().astype(np.uint8))
+    _assert_close(backend.infer(u8), ref, "fp32")
+
+
+def test_fp32_export_runs_at_f32(exported):
+    backend = load_backend(exported("yolov8s-coco128", format="openvino", batch=2), "openvino")
+    assert "32" in str(backend.info()["INFERENCE_PRECISION_HINT"])
+
+
+@pytest.mark.parametrize("agnostic", [False, True])
+def test_nms_in_model_matches_host_nms(exported, agnostic):
+    x, ref = _reference("yolov8s-coco128")
+    path = exported("yolov8s-coco128", format="openvino", nms=True, batch=2, conf=0.05, agnostic_nms=agnostic)
+    backend = load_backend(path, "openvino", preprocess="host")
+    assert backend.metadata.nms and yaml.safe_load((path / "metadata.yaml").read_text())["nms"] is True
+    out = backend.infer(x)
+    assert out.shape == (2, 300, 6)
+    host = non_max_suppression(ref, conf=0.05, iou=0.7, max_det=300, agnostic=agnostic)
+    for rows, expected in zip(out, host):
+        rows = rows[rows[:, 4] > 0]
+        assert len(rows) == len(expected) > 0
+        np.testing.assert_allclose(rows[:, :4], expected[:, :4], atol=0.02)
+        np.testing.assert_allclose(rows[:, 4], expected[:, 4], atol=1e-4)
+        np.testing.assert_array_equal(rows[:, 5], expected[:, 5])
+
+
+def test_nms_model_predictions_match_raw_model(exported):
+    nms = YOLO(exported("yolov8s-coco128", format="openvino", nms=True, conf=0.25))
+    raw = YOLO(exported("yolov8s-coco128", format="openvino"))
+    files = [str(COCO128_IMAGES / f) for f in ("000000000049.jpg", "000000000061.jpg")]
+    for a, b in zip(nms(files), raw(files)):
+        assert len(a) == len(b) > 0
+        np.testing.assert_allclose(a.boxes.xyxy, b.boxes.xyxy, atol=0.05)
+
+
+@pytest.mark.parametrize("shape", [(1, 320, 320), (3, 480, 640), (2, 640, 384)])
+def test_dynamic_export_runs_at_several_shapes(exported, shape):
+    batch, h, w = shape
+    backend = load_backend(exported("yolo11n-init", format="openvino", dynamic=True), "openvino", preprocess="host")
+    assert backend.metadata.dynamic
+    x = np.random.default_rng(0).random((batch, 3, h, w), dtype=np.float32)
+    with torch.no_grad():
+        ref = YOLO(shared_model("yolo11n-init")).model(torch.from_numpy(x)).numpy()
+    _assert_close(backend.infer(x), ref, "fp32")
+
+
+def test_dynamic_model_letterboxes_minimally(exported):
+    model = YOLO(exported("yolov8s-coco128", format="openvino", dynamic=True))
+    result = model(str(COCO128_IMAGES / "000000000025.jpg"))[0]
+    assert result.boxes.labels == ["teddy bear"]
+    from yolo_openvino.predictor import PredictSettings, Predictor
+
+    assert Predictor(model.backend(), PredictSettings()).pad == "minimal"
+
+
+@pytest.mark.parametrize("fmt", ["openvino", "onnx", "torchscript"])
+def test_static_model_rejects_wrong_shape_with_a_clear_message(exported, fmt):
+    backend = load_backend(exported("yolo11n-init", format=fmt, batch=2), fmt, preprocess="host")
+    with pytest.raises(ValueError, match=r"static input of shape \(2, 3, 640, 640\).*got \(1, 3, 320, 320\)"):
+        backend.infer(np.zeros((1, 3, 320, 320), np.float32))
+
+
+def test_metadata_is_complete(exported):
+    path = exported("yolov8s-coco128", format="openvino", batch=2)
+    meta = yaml.safe_load((path / "metadata.yaml").read_text())
+    for key in ("description", "date", "version", "task", "stride", "batch", "imgsz", "names", "args", "precision",
+                "nms", "dynamic"):
+        assert key in meta, key
+    assert meta["batch"] == 2 and meta["imgsz"] == [640, 640] and meta["names"][0] == "person" and meta["stride"] == 32
+    assert sorted(p.name for p in path.iterdir()) == ["metadata.yaml", "yolov8s-coco128.bin", "yolov8s-coco128.xml"]
+
+
+def test_imgsz_is_rounded_to_stride_with_warning(tmp_path, caplog):
+    path = YOLO(shared_model("yolo11n-init")).export(format="onnx", imgsz=(300, 500), output=str(tmp_path / "m.onnx"))
+    assert "not a multiple of the model stride 32; using [320, 512]" in caplog.text
+    assert load_backend(path, "onnx").metadata.imgsz == (320, 512)
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(format="onnx", int8=True), ValueError, "int8=True is supported for format=openvino only"),
+    (dict(format="torchscript", nms=True), ValueError, "nms=True is supported for format=openvino only"),
+    (dict(format="torchscript", half=True), ValueError, "needs a CUDA device"),
+    (dict(format="tflite"), ValueError, "expected one of"),
+    (dict(format="openvino", int8=True, data="missing.yaml"), FileNotFoundError, "dataset 'missing.yaml' not found"),
+    (dict(format="openvino", int8=True, data=str(COCO8), batch=8), ValueError, "4 calibration image.*batch=8"),
+    (dict(format="openvino", imgz=320), TypeError, "did you mean 'imgsz'"),
+])
+def test_export_argument_errors(tmp_path, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        YOLO(shared_model("yolo11n-init")).export(output=str(tmp_path / "out"), **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_is_atomic(tmp_path, monkeypatch):
+    """A failing export leaves neither a half-written folder nor damage to a previous export."""
+    from yolo_openvino import exporters
+
+    model = YOLO(shared_model("yolo11n-init"))
+    target = tmp_path / "m_openvino_model"
+    model.export(format="openvino", output=str(target))
+    before = {p.name: p.stat().st_size for p in target.iterdir()}
+    real = exporters.EXPORTERS["openvino"]
+
+    def crash_midway(module, example, out, metadata, args):
+        real(module, example, out, metadata, args)
+        (out / "metadata.yaml").unlink()
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the weights were written
+
+    monkeypatch.setitem(exporters.EXPORTERS, "openvino", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        model.export(format="openvino", output=str(target), imgsz=320)
+    assert {p.name: p.stat().st_size for p in target.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    monkeypatch.setitem(exporters.EXPORTERS, "openvino", real)
+    model.export(format="openvino", output=str(target), imgsz=320)  # a re-export replaces the folder whole
+    assert yaml.safe_load((target / "metadata.yaml").read_text())["imgsz"] == [320, 320]
+
+
+def test_default_output_names(tmp_path):
+    import shutil
+
+    ckpt = tmp_path / "yolo11n-init.pt"
+    shutil.copy(shared_model("yolo11n-init"), ckpt)
+    model = YOLO(ckpt)
+    assert model.export(format="openvino", imgsz=320) == str(tmp_path / "yolo11n-init_openvino_model")
+    assert model.export(format="onnx", imgsz=320) == str(tmp_path / "yolo11n-init.onnx")
+    assert model.export(format="torchscript", imgsz=320) == str(tmp_path / "yolo11n-init.torchscript")
+    int8 = model.export(format="openvino", int8=True, data=str(COCO8), imgsz=320)
+    assert int8 == str(tmp_path / "yolo11n-init_int8_openvino_model")
+    assert yaml.safe_load((tmp_path / "yolo11n-init_int8_openvino_model" / "metadata.yaml").read_text())["precision"] == "int8"
+
+
+@pytest.mark.parametrize("int8", [False, True])
+def test_openvino_model_api_interop(exported, int8):
+    """Intel's openvino-model-api loads our IR from its rt_info alone and finds what we find."""
+    model_api = pytest.importorskip("model_api.models")
+    import cv2
+
+    path = exported("yolov8s-coco128", format="openvino", int8=int8, data=str(COCO8))
+    xml = next(path.glob("*.xml"))
+    image = cv2.imread(str(COCO128_IMAGES / "000000000049.jpg"))
+    detector = model_api.Model.create_model(str(xml), configuration={"confidence_threshold": 0.25})
+    theirs = detector(image)
+    ours = YOLO(path)(image, conf=0.25)[0]
+    from yolo_openvino.processing import box_iou
+
+    assert len(ours) >= 5 and len(theirs.bboxes) >= 5
+    iou = box_iou(theirs.bboxes.astype(np.float32), ours.boxes.xyxy)  # their boxes are rounded to ints
+    # Every box they report is one of ours (same class); every clearly-above-threshold box of ours is theirs.
+    assert (iou.max(1) >= 0.9).all()
+    np.testing.assert_array_equal(ours.boxes.class_id[iou.argmax(1)], theirs.labels)
+    clear = ours.boxes.confidence >= 0.35  # borderline boxes may flip with their own resize
+    assert (iou.max(0)[clear] >= 0.9).all()
+    assert set(theirs.label_names) <= set(ours.boxes.labels)
+
+
+@pytest.mark.slow
+def test_coco128_map_openvino_fp32_and_int8(exported):
+    """mAP50-95 on COCO128 at 640: OpenVINO FP32 within 0.002 of PyTorch, INT8 within 0.01 of FP32."""
+    data = str(COCO128)
+    pytorch = YOLO(shared_model("yolov8s-coco128")).val(data=data, rect=False).map50_95
+    fp32 = YOLO(exported("yolov8s-coco128", format="openvino")).val(data=data).map50_95
+    int8 = YOLO(exported("yolov8s-coco128", format="openvino", int8=True, data=data)).val(data=data).map50_95
+    assert abs(fp32 - pytorch) <= 0.002
+    assert abs(int8 - fp32) <= 0.01
