@@ -3,8 +3,6 @@
     yolo-ov predict model=yolov8n.pt source=images/ save=True
     yolo-ov export --model yolov8n.pt --format openvino --int8 True --data coco128.yaml
     yolo-ov val model=yolov8n_openvino_model/ data=coco128.yaml
-    yolo-ov benchmark model=yolov8n.pt data=coco128.yaml
-    yolo-ov report model=yolov8n_openvino_model/
     yolo-ov demo
 """
 
@@ -81,28 +79,10 @@ _VAL = [
     ("project", "runs/val", "output root"),
     ("name", "exp", "run folder name"),
 ]
-_BENCHMARK = [
-    ("data", "coco8.yaml", "dataset yaml"),
-    ("imgsz", 640, "inference size"),
-    ("format", None, "benchmark one format only (pytorch, torchscript, onnx, openvino, openvino-fp16, openvino-int8)"),
-    ("project", "runs/benchmark", "output root (CSV, JSON)"),
-    ("name", "exp", "run folder name"),
-    ("device", "cpu", "device"),
-]
-_REPORT = [
-    ("imgsz", None, "input size (dynamic models)"),
-    ("device", "cpu", "device"),
-    ("duration", 5.0, "seconds per measurement"),
-    ("source", None, "images for the end-to-end rows (default: synthetic)"),
-    ("project", "runs/report", "output root (PNG, JSON)"),
-    ("name", "exp", "run folder name"),
-]
 COMMANDS = {
     "predict": [_MODEL, *_PREDICT, *_RUNTIME],
     "export": [_MODEL, *_EXPORT],
     "val": [_MODEL, *_VAL, *_RUNTIME],
-    "benchmark": [_MODEL, *_BENCHMARK],
-    "report": [("model", None, "an *_openvino_model/ folder"), *_REPORT],
     "demo": [("model", "yolov8n.yaml", "model to export and run (built untrained when an architecture name)"),
              ("project", "runs/demo", "output root")],
 }
@@ -110,8 +90,6 @@ _HELP = {
     "predict": "detect objects in images, folders, videos, URLs",
     "export": "export a .pt to OpenVINO IR (FP32/FP16/INT8), ONNX or TorchScript",
     "val": "COCO mAP on a YOLO-format dataset",
-    "benchmark": "export and validate every format: size, mAP, ms/image, FPS",
-    "report": "latency vs throughput report for an OpenVINO model",
     "demo": "offline end-to-end demo: build, export, run on generated images",
 }
 

@@ -59,24 +59,6 @@ def val(model, **options) -> int:
     return 0
 
 
-def benchmark(model, **options) -> int:
-    from .yolo import YOLO
-
-    table = YOLO(model).benchmark(**{k: v for k, v in options.items() if v is not None})
-    print(table.to_markdown())
-    return 0
-
-
-def report(model, **options) -> int:
-    from .report import run_report
-
-    if model is None:
-        raise ValueError("report needs model=<*_openvino_model/ folder>")
-    result = run_report(model, **{k: v for k, v in options.items() if v is not None})
-    print(result.to_markdown())
-    return 0
-
-
 def demo(model: str = "yolov8n.yaml", project: str = "runs/demo") -> int:
     """Offline end to end: build (or load) a model, export it to OpenVINO, run it on generated images."""
     from .demo import run_demo

@@ -135,6 +135,15 @@ def _attach_preprocessing(model, layout_nchw: bool = True):
     return ppp.build()
 
 
+def _plain_property(value):
+    """OpenVINO property values (enums, ov.Type) as plain strings: 'LATENCY', 'f32'."""
+    if isinstance(value, (int, float, str, bool, list)):
+        return value
+    if hasattr(value, "get_type_name"):
+        return value.get_type_name()
+    return getattr(value, "name", None) or str(value)
+
+
 class OpenVINOBackend(Backend):
     """An OpenVINO IR compiled for a device with the given performance settings."""
 
@@ -260,5 +269,5 @@ class OpenVINOBackend(Backend):
                 value = self.compiled.get_property(key)
             except RuntimeError:
                 continue  # not every device reports every property
-            report[key] = value if isinstance(value, (int, float, str, bool, list)) else str(value)
+            report[key] = _plain_property(value)
         return report

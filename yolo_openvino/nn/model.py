@@ -116,6 +116,18 @@ class DetectionModel(nn.Module):
         head.stride_values = [probe / f.shape[-2] for f in features]
         head.stride = torch.tensor(head.stride_values)
         self.stride = head.stride
+        self._initialize_head_biases()
+
+    @torch.no_grad()
+    def _initialize_head_biases(self) -> None:
+        """Prior for an untrained head: ~5 objects per 640 image, so fresh models predict (almost) nothing.
+
+        Checkpoint weights overwrite this; it only matters for models built from an architecture name.
+        """
+        head = self.model[-1]
+        for box_branch, cls_branch, stride in zip(head.cv2, head.cv3, head.stride_values):
+            box_branch[-1].bias.fill_(1.0)
+            cls_branch[-1].bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
 
     def _run(self, x: torch.Tensor, stop_before_head: bool = False):
         outputs = []

@@ -1,0 +1,129 @@
+"""Runtime performance targets, measured against OpenVINO's own benchmark_app on the same IR.
+
+    .venv/bin/python benchmarks/runtime_benchmark.py [--model ../shared/models/yolov8n-init.pt]
+        [--images ../shared/datasets/coco128/images/train2017] [--seconds 15]
+
+Exports the model FP32 and INT8 at 640 (INT8 calibrated on the images' dataset), then reports:
+- throughput: our end-to-end predict over the folder (decode -> results) vs `benchmark_app -hint throughput`;
+- latency: one image end to end, p50 of repeated calls, vs `benchmark_app -hint latency -api sync` median;
+- INT8 vs FP32 throughput;
+- load + first inference with a cold and a warm cache_dir.
+Targets (from the runtime issue) are printed beside each ratio. Writes benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def benchmark_app(xml: Path, hint: str, seconds: float, extra: list[str] = ()) -> dict:
+    """Run OpenVINO's benchmark_app and parse throughput and median latency."""
+    exe = shutil.which("benchmark_app") or str(Path(sys.executable).parent / "benchmark_app")
+    cmd = [exe, "-m", str(xml), "-d", "CPU", "-hint", hint, "-t", str(int(seconds)), *extra]
+    text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    fps = float(re.search(r"Throughput:\s+([\d.]+)\s+FPS", text).group(1))
+    median = float(re.search(r"Median:\s+([\d.]+)\s+ms", text).group(1))
+    return {"fps": fps, "median_ms": median, "command": " ".join(cmd[1:])}
+
+
+def our_throughput(ir: Path, images: Path, repeats: int = 2) -> float:
+    """Images per second of YOLO(ir)(folder), end to end (decode, letterbox, infer, NMS, results)."""
+    from yolo_openvino import YOLO
+
+    model = YOLO(ir, mode="throughput")
+    model(str(images))  # compile and warm up
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        results = model(str(images))
+        best = max(best, len(results) / (time.perf_counter() - started))
+    return best
+
+
+def our_latency_ms(ir: Path, image: Path, calls: int = 60) -> float:
+    """p50 of one image end to end (read, letterbox, infer, NMS) in latency mode."""
+    from yolo_openvino import YOLO
+
+    model = YOLO(ir, mode="latency")
+    for _ in range(5):
+        model(str(image))
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        model(str(image))
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def first_inference_ms(ir: Path, cache_dir: Path | None, image: Path) -> float:
+    """Load + compile + first inference in a fresh process (what a user's program start sees)."""
+    code = (f"import time; t=time.perf_counter(); from yolo_openvino import YOLO; "
+            f"m=YOLO({str(ir)!r}, mode='latency', cache_dir={str(cache_dir) if cache_dir else None!r}); "
+            f"m({str(image)!r}); print((time.perf_counter()-t)*1000)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n-init.pt"))
+    parser.add_argument("--images", default=str(SHARED / "datasets" / "coco128" / "images" / "train2017"))
+    parser.add_argument("--data", default=str(SHARED / "datasets" / "coco128.yaml"))
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    args = parser.parse_args()
+
+    from yolo_openvino import YOLO
+
+    work = Path(tempfile.mkdtemp(prefix="yolo-ov-bench-"))
+    images = Path(args.images)
+    one = sorted(images.glob("*.jpg"))[0]
+    model = YOLO(args.model)
+    fp32 = Path(model.export(format="openvino", imgsz=640, output=str(work / "fp32_openvino_model")))
+    int8 = Path(model.export(format="openvino", imgsz=640, int8=True, data=args.data,
+                             output=str(work / "int8_openvino_model")))
+    report = {}
+    for name, ir in (("fp32", fp32), ("int8", int8)):
+        xml = next(ir.glob("*.xml"))
+        # benchmark_app on the precision our runtime uses for this export (f32 for FP32 exports).
+        precision = ["-infer_precision", "f32"] if name == "fp32" else []
+        tput = benchmark_app(xml, "throughput", args.seconds, precision)
+        lat = benchmark_app(xml, "latency", args.seconds, ["-api", "sync", *precision])
+        ours_fps = our_throughput(ir, images)
+        ours_p50 = our_latency_ms(ir, one)
+        report[name] = {
+            "benchmark_app_throughput_fps": tput["fps"], "ours_end_to_end_fps": round(ours_fps, 2),
+            "throughput_ratio": round(ours_fps / tput["fps"], 3),
+            "benchmark_app_latency_median_ms": lat["median_ms"], "ours_end_to_end_p50_ms": round(ours_p50, 2),
+            "latency_ratio": round(ours_p50 / lat["median_ms"], 3),
+            "benchmark_app_commands": [tput["command"], lat["command"]],
+        }
+    cache = work / "cache"
+    report["first_inference_ms"] = {
+        "no_cache": round(first_inference_ms(fp32, None, one), 1),
+        "cold_cache": round(first_inference_ms(fp32, cache, one), 1),
+        "warm_cache": round(first_inference_ms(fp32, cache, one), 1),
+    }
+    report["int8_over_fp32_throughput"] = round(report["int8"]["ours_end_to_end_fps"] / report["fp32"]["ours_end_to_end_fps"], 3)
+    targets = {"fp32 throughput_ratio": ">= 0.85", "int8 throughput_ratio": ">= 0.80", "latency_ratio": "<= 1.2",
+               "int8_over_fp32_throughput": ">= 2 (on CPUs with VNNI)", "warm_cache": "< no_cache"}
+    report["targets"] = targets
+    Path(args.out).write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
