@@ -210,54 +210,31 @@ class OpenVINOBackend(Backend):
     def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
         """Keep ``requests`` (default: the device's optimal number) inferences in flight; yield in input order.
 
-        Memory stays bounded: at most ``jobs`` inputs are in flight and finished outputs are yielded as soon
-        as every earlier one has been.
+        A ring of infer requests: when all are busy we wait (GIL released) for the oldest, yield its output
+        and reuse it. Order is kept by construction and memory is bounded by the number of requests.
         """
-        import openvino as ov
+        from collections import deque
 
         jobs = self.requested_jobs or self.optimal_requests
-        infer_queue = ov.AsyncInferQueue(self.compiled, jobs)
-        done: dict[int, tuple[np.ndarray, Any]] = {}
-        errors: list[BaseException] = []
-        lock = threading.Lock()
+        idle = deque(self.compiled.create_infer_request() for _ in range(jobs))
+        in_flight: deque = deque()
 
-        def on_done(request, userdata):
-            seq, context = userdata
-            try:
-                output = request.get_output_tensor(0).data.copy()
-            except BaseException as e:  # surfaced in the caller's thread below
-                errors.append(e)
-                return
-            with lock:
-                done[seq] = (output, context)
+        def finish_oldest():
+            request, context = in_flight.popleft()
+            request.wait()
+            output = request.get_output_tensor(0).data.copy()
+            idle.append(request)
+            return output, context
 
-        infer_queue.set_callback(on_done)
-        next_out = 0
-
-        def drain():
-            nonlocal next_out
-            while True:
-                with lock:
-                    item = done.pop(next_out, None)
-                if item is None:
-                    return
-                next_out += 1
-                yield item
-
-        submitted = 0
         for batch, context in batches:
             self.check_input(batch, self.static_shape)
-            infer_queue.start_async({0: batch}, (submitted, context))  # blocks while all requests are busy
-            submitted += 1
-            if errors:
-                raise errors[0]
-            yield from drain()
-        infer_queue.wait_all()
-        if errors:
-            raise errors[0]
-        yield from drain()
-        if next_out != submitted:
-            raise RuntimeError(f"OpenVINO async queue returned {next_out} of {submitted} results")
+            if not idle:
+                yield finish_oldest()
+            request = idle.popleft()
+            request.start_async({0: batch})
+            in_flight.append((request, context))
+        while in_flight:
+            yield finish_oldest()
 
     # -- introspection -----------------------------------------------------------------------------------------
     def info(self) -> dict:
