@@ -26,7 +26,7 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
     if args.int8:
         from .quantize import quantize_int8
 
-        ov_model = quantize_int8(ov_model, args, raw_outputs=not args.nms)
+        ov_model = quantize_int8(ov_model, args)
     if args.nms:
         ov_model = append_nms(ov_model, batch, args)
     ov_model.outputs[0].get_tensor().set_names({"output0"})

@@ -74,7 +74,7 @@ def calibration_images(data: str, imgsz: tuple[int, int], fraction: float, subse
     return [to_nchw_float(np.stack(inputs[i:i + batch])) for i in range(0, usable, batch)], dataset
 
 
-def quantize_int8(ov_model, args, raw_outputs: bool = True):
+def quantize_int8(ov_model, args):
     """NNCF INT8 (mixed preset: symmetric weights, asymmetric activations) with the decode kept in float."""
     import nncf
 
