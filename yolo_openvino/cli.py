@@ -3,6 +3,8 @@
     yolo-ov predict model=yolov8n.pt source=images/ save=True
     yolo-ov export --model yolov8n.pt --format openvino --int8 True --data coco128.yaml
     yolo-ov val model=yolov8n_openvino_model/ data=coco128.yaml
+    yolo-ov benchmark model=yolov8n.pt data=coco128.yaml imgsz=640
+    yolo-ov benchmark model=yolov8n_openvino_model/ modes=True
     yolo-ov demo
 """
 
@@ -79,10 +81,26 @@ _VAL = [
     ("project", "runs/val", "output root"),
     ("name", "exp", "run folder name"),
 ]
+_BENCHMARK = [
+    ("data", None, "dataset yaml: validation set of the format table (default coco8.yaml); for the report, "
+                   "its val images feed the end-to-end rows"),
+    ("imgsz", 640, "inference size (format table)"),
+    ("format", None, "format table rows: pytorch, torchscript, onnx, openvino, openvino_fp16, openvino_int8 "
+                     "(one or several, comma-separated; default all)"),
+    ("device", None, "device (default cpu)"),
+    ("modes", None, "latency/throughput report of an OpenVINO model (default: on for OpenVINO models)"),
+    ("source", None, "report: images for the end-to-end rows (default: the dataset's, else generated arrays)"),
+    ("seconds", 3.0, "report: seconds per measurement"),
+    ("sweep", True, "report: sweep streams x infer requests"),
+    ("startup", True, "report: compile and first-inference times with and without cache"),
+    ("project", "runs/benchmark", "output root"),
+    ("name", None, "run folder name (default exp for the table, modes for the report)"),
+]
 COMMANDS = {
     "predict": [_MODEL, *_PREDICT, *_RUNTIME],
     "export": [_MODEL, *_EXPORT],
     "val": [_MODEL, *_VAL, *_RUNTIME],
+    "benchmark": [_MODEL, *_BENCHMARK],
     "demo": [("model", "yolov8n.yaml", "model to export and run (built untrained when an architecture name)"),
              ("project", "runs/demo", "output root")],
 }
@@ -90,6 +108,7 @@ _HELP = {
     "predict": "detect objects in images, folders, videos, URLs",
     "export": "export a .pt to OpenVINO IR (FP32/FP16/INT8), ONNX or TorchScript",
     "val": "COCO mAP on a YOLO-format dataset",
+    "benchmark": "per-format table (size, mAP, speed) from a .pt, or the latency/throughput report of an OpenVINO model",
     "demo": "offline end-to-end demo: build, export, run on generated images",
 }
 

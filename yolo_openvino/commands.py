@@ -59,6 +59,34 @@ def val(model, **options) -> int:
     return 0
 
 
+_TABLE_KEYS = ("data", "imgsz", "format", "device", "project", "name")
+_REPORT_KEYS = ("source", "data", "seconds", "device", "sweep", "startup", "project", "name")
+
+
+def benchmark(model, modes=None, **options) -> int:
+    """The per-format table for a .pt; the latency/throughput report for an OpenVINO model or modes=True."""
+    from .yolo import YOLO
+
+    yolo = YOLO(model)
+    report = bool(modes) or (modes is None and yolo.format == "openvino")
+    keys = _REPORT_KEYS if report else _TABLE_KEYS
+    given = {k: v for k, v in options.items() if v is not None and v != _defaults("benchmark").get(k)}
+    ignored = sorted(set(given) - set(keys))
+    if ignored:
+        LOGGER.warning("ignored by the %s: %s", "report" if report else "format table", ignored)
+    kwargs = {k: v for k, v in options.items() if k in keys and v is not None}
+    if not report:
+        kwargs.setdefault("data", "coco8.yaml")
+    yolo.benchmark(modes=report, **kwargs)
+    return 0
+
+
+def _defaults(command: str) -> dict:
+    from .cli import COMMANDS
+
+    return {name: default for name, default, _ in COMMANDS[command]}
+
+
 def demo(model: str = "yolov8n.yaml", project: str = "runs/demo") -> int:
     """Offline end to end: build (or load) a model, export it to OpenVINO, run it on generated images."""
     from .demo import run_demo

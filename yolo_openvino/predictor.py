@@ -50,6 +50,7 @@ class Prepared:
     box: Letterbox
     orig_shape: tuple[int, int]
     preprocess_ms: float
+    started: float  # perf_counter() when reading began: the start of this input's end-to-end latency
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Predictor:
         model_input, box = letterbox(image, self.target, self.pad, self.meta.stride)
         if not self.settings.keep_images:
             item = SourceItem(item.name, None, None, item.frame)
-        return Prepared(item, model_input, box, image.shape[:2], (time.perf_counter() - started) * 1000)
+        return Prepared(item, model_input, box, image.shape[:2], (time.perf_counter() - started) * 1000, started)
 
     def _prepared_stream(self, source) -> Iterator[Prepared]:
         """Letterboxed images in order, decoded ahead in worker threads; unreadable ones reported and skipped."""
@@ -165,7 +166,8 @@ class Predictor:
             r[:, :4] = scale_boxes(r[:, :4], p.box, p.orig_shape)
             speed = {"preprocess": p.preprocess_ms, "inference": infer_ms / len(group), "postprocess": post_ms}
             results.append(Result(p.item.name, p.orig_shape, Detections.from_rows(r, self.meta.names),
-                                  image=p.item.image, frame=p.item.frame, speed=speed))
+                                  image=p.item.image, frame=p.item.frame, speed=speed,
+                                  latency_ms=(time.perf_counter() - p.started) * 1000))
         return results
 
     # -- entry points ----------------------------------------------------------------------------------------------

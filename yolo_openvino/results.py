@@ -86,6 +86,7 @@ class Result:
     image: np.ndarray | None = None  # the original BGR image, kept only when needed for saving/plotting
     frame: int | None = None
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
+    latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
 
     def __len__(self) -> int:
         return len(self.boxes)

@@ -81,12 +81,14 @@ def coco_map(gt_images: list[dict], gt_boxes: list[dict], detections: list[dict]
 
 
 def _ground_truth(files, names, issues: LabelIssues):
-    import cv2
-
+    """COCO image and annotation dicts. Unreadable images are left out: the predictor skips and reports them."""
     images, boxes = [], []
     for image_id, f in enumerate(files):
+        size = _image_size(f)
+        if size is None:
+            continue
+        h, w = size
         labels = read_labels(f, len(names), issues)
-        h, w = _image_size(f, cv2)
         images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
         for cls, cx, cy, bw, bh in labels:
             box = [float((cx - bw / 2) * w), float((cy - bh / 2) * h), float(bw * w), float(bh * h)]
@@ -95,13 +97,13 @@ def _ground_truth(files, names, issues: LabelIssues):
     return images, boxes
 
 
-def _image_size(path: Path, cv2) -> tuple[int, int]:
+def _image_size(path: Path) -> tuple[int, int] | None:
     from .io_utils import ImageReadError, read_image
 
     try:
         return read_image(path).shape[:2]
     except ImageReadError:
-        return (0, 0)
+        return None
 
 
 def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings: PredictSettings,
@@ -137,9 +139,11 @@ def validate(yolo, data: str = "coco8.yaml", imgsz=640, batch: int = 1, conf: fl
     runtime = {k: v for k, v in (runtime or {}).items() if v is not None}
     runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
     backend = yolo.backend(**runtime)
-    names = backend.metadata.names
-    if set(dataset.names) - set(names):
-        LOGGER.warning("dataset has classes %s the model does not know", sorted(set(dataset.names) - set(names)))
+    # Labels are checked against, and scored by, the dataset's classes (its yaml is the authority on them).
+    names = dataset.names
+    unknown = sorted(set(names) - set(backend.metadata.names))
+    if unknown:
+        LOGGER.warning("dataset %s has class ids %s the model does not predict", dataset.yaml_path, unknown)
     use_rect = backend.metadata.dynamic if rect is None else rect
     settings = PredictSettings(imgsz=_pair(imgsz), conf=conf, iou=iou, max_det=max_det, multi_label=True,
                                batch=batch, pad="val" if use_rect else "square")

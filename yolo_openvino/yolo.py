@@ -107,10 +107,20 @@ class YOLO:
         runtime.setdefault("mode", kwargs.pop("mode", None))
         return validate(self, runtime=runtime, **kwargs)
 
-    def benchmark(self, **kwargs):
-        """The per-format benchmark table is not implemented yet; see benchmarks/runtime_benchmark.py meanwhile."""
-        raise NotImplementedError("YOLO.benchmark() is not implemented yet (tracked in the validation/benchmark issue); "
-                                  "use .val() per format and benchmarks/runtime_benchmark.py for speed.")
+    def benchmark(self, modes: bool | None = None, **kwargs):
+        """The per-format table (from a .pt: export, validate, time every format) or, for an OpenVINO model
+        (or ``modes=True``), the latency/throughput report of hints, streams and requests.
+
+        Table: ``data``, ``imgsz``, ``format`` (one or several; default all), ``device``, ``project``, ``name``.
+        Report: ``source`` or ``data`` (end-to-end images), ``seconds`` per measurement, ``device``, ``sweep``.
+        """
+        if modes or (modes is None and self.format == "openvino"):
+            from .report import latency_throughput_report
+
+            return latency_throughput_report(self.model_path, **kwargs)
+        from .benchmark import benchmark_formats
+
+        return benchmark_formats(self, **kwargs)
 
 
 def _has_video(source) -> bool:

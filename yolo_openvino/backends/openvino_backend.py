@@ -3,7 +3,10 @@
 The strategies of OpenVINO's latency/throughput guide, done for the user:
 - ``mode`` maps to a performance hint (LATENCY / THROUGHPUT / CUMULATIVE_THROUGHPUT); explicit knobs
   (streams, threads, pinning, inference precision, any property) override the hint's choices.
-- ``infer_many`` keeps an ``AsyncInferQueue`` full and yields outputs in input order with bounded memory.
+- ``infer_many`` keeps the device's optimal number of infer requests in flight (``start_async``) and yields
+  outputs in input order with bounded memory. It waits on the oldest request instead of registering Python
+  callbacks: a callback runs on OpenVINO's threads and needs the GIL, and we reproduced a deadlock where a
+  compiled model was freed (GIL held, joining its threads) while such a callback waited for the GIL.
 - At compile time a PrePostProcessor makes the device accept uint8 NHWC BGR and do layout, colour, dtype
   and /255 itself, so the host only letterboxes (``preprocess="device"``, the default).
 - ``cache_dir`` enables OpenVINO's model cache and ``mmap`` controls memory-mapped weight reading, the two

@@ -1,0 +1,134 @@
+"""Validation: dataset layouts and label edge cases, the COCO mAP wiring, and the reference mAP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from conftest import COCO128, GOLDEN, needs_shared, shared_model
+
+from yolo_openvino import YOLO
+from yolo_openvino.datasets import LabelIssues, load_dataset, read_labels
+from yolo_openvino.validation import coco_map
+
+
+def _image(path, h=96, w=128, seed=0):
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
+
+
+def make_dataset(root, names, split_as="folder"):
+    """A small dataset with one image per label edge case; returns the yaml path."""
+    images, labels = root / "data" / "images" / "val", root / "data" / "labels" / "val"
+    labels.mkdir(parents=True)
+    cases = {
+        "good": "0 0.5 0.5 0.4 0.4\n1 0.25 0.25 0.1 0.2\n",
+        "empty": "",
+        "missing": None,  # no label file: a background image
+        "out_of_range": "0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n",  # class 7 with 2 names
+        "corrupt": "0 0.5 0.5\n",  # too few columns
+    }
+    for i, (stem, text) in enumerate(cases.items()):
+        _image(images / f"{stem}.jpg", seed=i)
+        if text is not None:
+            (labels / f"{stem}.txt").write_text(text)
+    (images / "unreadable.jpg").write_bytes(b"not a jpeg")
+    (labels / "unreadable.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    if split_as == "txt":
+        listing = root / "data" / "val.txt"
+        listing.write_text("\n".join(f"./images/val/{p.name}" for p in sorted(images.iterdir())) + "\n")
+        val = "val.txt"
+    else:
+        val = "images/val"
+    spec = {"path": "data", "val": val, "names": names}  # path relative to the yaml's folder
+    yaml_path = root / "ds.yaml"
+    yaml_path.write_text(yaml.safe_dump(spec))
+    return yaml_path
+
+
+@pytest.mark.parametrize("names,split_as", [(["person", "car"], "folder"), ({0: "person", 1: "car"}, "txt")])
+def test_dataset_layouts_resolve(tmp_path, monkeypatch, names, split_as):
+    monkeypatch.chdir(tmp_path.parent)  # `path` must resolve against the yaml's folder, not the cwd
+    ds = load_dataset(make_dataset(tmp_path, names, split_as))
+    assert ds.names == {0: "person", 1: "car"}
+    assert sorted(p.name for p in ds.images("val")) == ["corrupt.jpg", "empty.jpg", "good.jpg", "missing.jpg",
+                                                         "out_of_range.jpg", "unreadable.jpg"]
+
+
+@pytest.mark.parametrize("stem,field,boxes", [("good", None, 2), ("empty", "empty", 0), ("missing", "missing", 0),
+                                              ("out_of_range", "out_of_range", 1), ("corrupt", "corrupt", 0)])
+def test_label_edge_cases_are_reported(tmp_path, stem, field, boxes):
+    ds = load_dataset(make_dataset(tmp_path, ["person", "car"]))
+    image = next(p for p in ds.images("val") if p.stem == stem)
+    issues = LabelIssues()
+    rows = read_labels(image, len(ds.names), issues)
+    assert len(rows) == boxes
+    reported = {k: v for k, v in vars(issues).items() if v}
+    assert reported == ({} if field is None else {field: [image.name]})
+
+
+def test_missing_split_and_names_are_clear_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump({"path": ".", "val": "nowhere", "names": ["x"]}))
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_dataset(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({"path": ".", "val": "."}))
+    with pytest.raises(ValueError, match="names"):
+        load_dataset(tmp_path / "b.yaml")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_dataset(tmp_path / "absent.yaml")
+
+
+def _coco_inputs():
+    images = [{"id": 0, "file_name": "a.jpg", "height": 100, "width": 100},
+              {"id": 1, "file_name": "b.jpg", "height": 100, "width": 100}]
+    boxes = [{"id": 1, "image_id": 0, "category_id": 0, "bbox": [10, 10, 30, 40], "area": 1200, "iscrowd": 0},
+             {"id": 2, "image_id": 1, "category_id": 1, "bbox": [50, 20, 40, 40], "area": 1600, "iscrowd": 0}]
+    return images, boxes
+
+
+@pytest.mark.parametrize("shift,expected", [(0, 1.0), (100, 0.0)])
+def test_coco_map_wiring(shift, expected):
+    """Detections equal to the labels score mAP 1; detections far away score 0."""
+    images, boxes = _coco_inputs()
+    detections = [{"image_id": b["image_id"], "category_id": b["category_id"], "score": 0.9,
+                   "bbox": [b["bbox"][0] + shift, *b["bbox"][1:]]} for b in boxes]
+    m, m50, m75, per_class = coco_map(images, boxes, detections, {0: "person", 1: "car"})
+    assert m == pytest.approx(expected) and m50 == pytest.approx(expected) and m75 == pytest.approx(expected)
+    assert per_class == pytest.approx({"person": expected, "car": expected})
+
+
+def test_coco_map_without_detections_is_zero_and_without_labels_an_error():
+    images, boxes = _coco_inputs()
+    assert coco_map(images, boxes, [], {0: "person", 1: "car"})[0] == 0.0
+    with pytest.raises(ValueError, match="no labelled boxes"):
+        coco_map(images, [], [], {0: "person", 1: "car"})
+
+
+def test_val_reports_every_edge_case_and_keeps_going(tmp_path):
+    yaml_path = make_dataset(tmp_path, ["person", "car"])
+    result = YOLO("yolov8n.yaml").val(data=str(yaml_path), imgsz=64)
+    assert result.images == 5 and [Path(p).name for p in result.skipped] == ["unreadable.jpg"]  # the rest validated
+    assert result.instances == 3  # good (2) + out_of_range (1 kept); the unreadable image's label is not counted
+    assert result.issues.missing == ["missing.jpg"] and result.issues.empty == ["empty.jpg"]
+    assert result.issues.out_of_range == ["out_of_range.jpg"] and result.issues.corrupt == ["corrupt.jpg"]
+    assert set(result.speed) == {"preprocess", "inference", "postprocess"}
+    assert set(result.results_dict) == {"metrics/mAP50(B)", "metrics/mAP75(B)", "metrics/mAP50-95(B)", "fitness"}
+    assert 0.0 <= result.map50_95 <= result.map50 <= 1.0
+    assert set(result.per_class) <= {"person", "car"}  # scored by the dataset's classes, not the model's 80
+
+
+@needs_shared
+@pytest.mark.slow
+def test_val_matches_the_reference_map():
+    """PyTorch yolov8s-coco128 at 640, batch 1, rect: within 0.005 of the reference implementation."""
+    reference = json.loads((GOLDEN / "val.json").read_text())["pytorch"]
+    result = YOLO(shared_model("yolov8s-coco128")).val(data=str(COCO128), imgsz=640, batch=1)
+    assert abs(result.map50_95 - reference["map50_95"]) <= 0.005
+    assert abs(result.map50 - reference["map50"]) <= 0.005
+    assert result.results_dict["metrics/mAP50-95(B)"] == result.map50_95
+    assert result.images == 128 and len(result.per_class) > 10

@@ -1,0 +1,222 @@
+"""The per-format benchmark table: export to every format, validate each, and tabulate size, mAP and speed.
+
+Every format is validated with the same square letterbox at batch 1 so the rows compare like for like
+(plain ``val`` of a PyTorch model uses rectangular batches, which scores a little differently). A format
+that fails to export (❌) or to run (❎) gets its row with the reason, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+LOGGER = logging.getLogger("yolo_openvino")
+
+STATUS_ICONS = {"passed": "✅", "run_failed": "❎", "export_failed": "❌"}
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """One row of the table: its label, the name ``format=`` accepts, and the export arguments (None: PyTorch)."""
+
+    label: str
+    key: str
+    export: dict | None
+    suffix: str = ""
+
+
+FORMATS = (
+    FormatSpec("PyTorch", "pytorch", None),
+    FormatSpec("TorchScript", "torchscript", {"format": "torchscript"}, ".torchscript"),
+    FormatSpec("ONNX", "onnx", {"format": "onnx"}, ".onnx"),
+    FormatSpec("OpenVINO FP32", "openvino", {"format": "openvino"}, "_openvino_model"),
+    FormatSpec("OpenVINO FP16", "openvino_fp16", {"format": "openvino", "half": True}, "_fp16_openvino_model"),
+    FormatSpec("OpenVINO INT8", "openvino_int8", {"format": "openvino", "int8": True}, "_int8_openvino_model"),
+)
+_ALIASES = {"openvino_fp32": "openvino", "fp32": "openvino", "fp16": "openvino_fp16", "half": "openvino_fp16",
+            "int8": "openvino_int8", "pt": "pytorch", "torch": "pytorch"}
+
+
+def select_formats(format=None) -> list[FormatSpec]:
+    """``None``/``"all"`` -> every format; else one name or several (list or comma-separated), e.g. 'onnx,int8'."""
+    if format is None or format == "all":
+        return list(FORMATS)
+    names = format if isinstance(format, (list, tuple)) else str(format).split(",")
+    by_key = {f.key: f for f in FORMATS}
+    by_key.update({f.label.lower().replace(" ", "_"): f for f in FORMATS})
+    chosen = []
+    for name in names:
+        key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+        key = _ALIASES.get(key, key)
+        if key not in by_key:
+            from .cli import suggestion
+
+            raise ValueError(f"format='{name}'{suggestion(key, [f.key for f in FORMATS])}: expected one of "
+                             f"{[f.key for f in FORMATS]} (or several, comma-separated)")
+        if by_key[key] not in chosen:
+            chosen.append(by_key[key])
+    return chosen
+
+
+@dataclass
+class BenchmarkRow:
+    """One format's outcome. ``status``: passed | run_failed (exported, failed to run) | export_failed."""
+
+    format: str
+    status: str
+    size_mb: float | None = None
+    map50_95: float | None = None
+    ms_per_image: float | None = None  # inference only, batch 1, mean over the dataset
+    fps: float | None = None  # 1000 / ms_per_image
+    export_s: float | None = None
+    path: str | None = None
+    error: str | None = None
+
+    @property
+    def icon(self) -> str:
+        return STATUS_ICONS[self.status]
+
+
+@dataclass
+class BenchmarkResult:
+    """The table as data: ``rows`` in format order, plus what was measured on what."""
+
+    rows: list[BenchmarkRow]
+    model: str
+    data: str
+    imgsz: tuple[int, int]
+    device: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # csv / json paths once saved
+
+    def row(self, format: str) -> BenchmarkRow:
+        label = select_formats(format)[0].label
+        return next(r for r in self.rows if r.format == label)
+
+    def table(self) -> str:
+        header = ["Format", "Status", "Size (MB)", "mAP50-95(B)", "Inference time (ms/im)", "FPS"]
+        lines = [[r.format, _status_text(r), _num(r.size_mb, 1), _num(r.map50_95, 4), _num(r.ms_per_image, 2),
+                  _num(r.fps, 2)] for r in self.rows]
+        widths = [max(_width(h), *(_width(line[i]) for line in lines)) for i, h in enumerate(header)]
+        fmt = lambda cells: " | ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths))  # noqa: E731
+        title = f"Benchmarks of {self.model} on {self.data} at imgsz={list(self.imgsz)}"
+        return "\n".join([title, fmt(header), "-+-".join("-" * w for w in widths), *map(fmt, lines)])
+
+    __str__ = table
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "data": self.data, "imgsz": list(self.imgsz), "device": self.device,
+                "rows": [{**asdict(r), "status_icon": r.icon} for r in self.rows]}
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        names = list(asdict(self.rows[0]).keys()) if self.rows else ["format"]
+        writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        for r in self.rows:
+            writer.writerow(asdict(r))
+        return out.getvalue()
+
+    def save(self, folder: str | Path) -> dict[str, str]:
+        from .io_utils import write_text_atomic
+
+        folder = Path(folder)
+        self.files = {"csv": str(write_text_atomic(folder / "benchmarks.csv", self.to_csv())),
+                      "json": str(write_text_atomic(folder / "benchmarks.json", json.dumps(self.to_dict(), indent=1)))}
+        return self.files
+
+
+def _width(text: str) -> int:
+    """Terminal columns: the status emoji are double width."""
+    return len(text) + sum(text.count(icon) for icon in STATUS_ICONS.values())
+
+
+def _status_text(row: BenchmarkRow) -> str:
+    return row.icon if row.error is None else f"{row.icon} {row.error}"
+
+
+def _num(value, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _reason(error: BaseException) -> str:
+    """One line naming the failure, short enough for a table cell."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    text = f"{type(error).__name__}: {text}"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def benchmark_formats(yolo, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,
+                      project: str | Path = "runs/benchmark", name: str = "exp", fraction: float = 1.0,
+                      verbose: bool = True) -> BenchmarkResult:
+    """Export ``yolo`` (a facade over a PyTorch model) to each format, validate each, and return the table.
+
+    Exports go to the run folder (``project/name``), where the CSV and JSON are written too.
+    """
+    from tqdm import tqdm
+
+    from .outputs import next_run_dir
+    from .predictor import round_to_stride
+
+    if yolo.model is None:
+        raise ValueError(f"benchmark exports from a PyTorch model (.pt); {yolo.model_path} is a {yolo.format} model. "
+                         "For an OpenVINO model's latency/throughput report use `modes=True`.")
+    size = round_to_stride(imgsz, int(max(yolo.model.stride)))
+    specs = select_formats(format)
+    run_dir = next_run_dir(project, name)
+    rows = []
+    with tqdm(specs, desc="benchmark", unit="format", disable=None if verbose else True) as bar:
+        for spec in bar:
+            bar.set_postfix_str(spec.label)
+            row = _benchmark_one(yolo, spec, data, size, run_dir, device, fraction)
+            rows.append(row)
+            if verbose:
+                tqdm.write(f"{row.format}: {_status_text(row)}"
+                           + (f" mAP50-95 {row.map50_95:.4f}, {row.ms_per_image:.1f} ms/im" if row.status == "passed" else ""))
+    result = BenchmarkResult(rows, str(yolo.model_path), str(data), size, device)
+    result.save(run_dir)
+    if verbose:
+        print(result.table())
+        print(f"saved {result.files['csv']} and {result.files['json']}")
+    return result
+
+
+def _benchmark_one(yolo, spec: FormatSpec, data, imgsz, run_dir: Path, device, fraction) -> BenchmarkRow:
+    import time
+
+    from .io_utils import file_size_mb
+    from .yolo import YOLO
+
+    row = BenchmarkRow(spec.label, "passed")
+    if spec.export is None:
+        model, path = yolo, yolo.ckpt_path
+    else:
+        args = dict(spec.export, imgsz=imgsz, output=str(run_dir / f"{Path(yolo.ckpt_path).stem}{spec.suffix}"))
+        if args.get("int8"):
+            args.update(data=data, fraction=fraction)
+        started = time.perf_counter()
+        try:
+            path = yolo.export(**args)
+        except Exception as e:  # noqa: BLE001 - one format failing must not stop the table; the reason is shown
+            LOGGER.warning("%s: export failed: %s", spec.label, e, exc_info=LOGGER.isEnabledFor(logging.DEBUG))
+            return BenchmarkRow(spec.label, "export_failed", error=_reason(e))
+        row.export_s = round(time.perf_counter() - started, 2)
+        model = None
+    row.path = str(path) if path else None
+    row.size_mb = round(file_size_mb(path), 1) if path and Path(path).exists() else None
+    try:
+        if model is None:
+            model = YOLO(path)
+        runtime = {"device": device} if device else {}
+        metrics = model.val(data=data, imgsz=imgsz, batch=1, rect=False, **runtime)
+    except Exception as e:  # noqa: BLE001 - exported but not runnable: shown as ❎ with the reason
+        LOGGER.warning("%s: exported but failed to run: %s", spec.label, e, exc_info=LOGGER.isEnabledFor(logging.DEBUG))
+        row.status, row.error = "run_failed", _reason(e)
+        return row
+    row.map50_95 = round(metrics.map50_95, 4)
+    row.ms_per_image = round(metrics.speed["inference"], 2)
+    row.fps = round(1000 / metrics.speed["inference"], 2) if metrics.speed["inference"] > 0 else None
+    return row
