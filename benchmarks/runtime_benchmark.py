@@ -1,7 +1,7 @@
 """Runtime performance targets, measured against OpenVINO's own benchmark_app on the same IR.
 
     .venv/bin/python benchmarks/runtime_benchmark.py [--model ../shared/models/yolov8n-init.pt]
-        [--images ../shared/datasets/coco128/images/train2017] [--seconds 15]
+        [--images ../shared/datasets/coco128/images/train2017] [--seconds 10] [--rounds 2]
 
 Exports the model FP32 and INT8 at 640 (INT8 calibrated on the images' dataset), then reports:
 - throughput: our end-to-end predict over the folder (decode -> results) vs `benchmark_app -hint throughput`;
@@ -88,12 +88,56 @@ def first_inference_ms(ir: Path, cache_dir: Path | None, image: Path) -> float:
     return float(out.strip().splitlines()[-1])
 
 
+def measure_ir(name: str, ir: Path, images: Path, one: Path, seconds: float, rounds: int) -> dict:
+    """Ours and benchmark_app, interleaved for ``rounds`` rounds, best of each kept.
+
+    A shared 2-core VM drifts by 30% between minutes; interleaving and best-of keep the ratios about the
+    software, not about when each side happened to run.
+    """
+    xml = next(ir.glob("*.xml"))
+    # benchmark_app on the precision our runtime uses for this export (f32 for FP32 exports).
+    precision = ["-infer_precision", "f32"] if name == "fp32" else []
+    best: dict = {}
+
+    def keep(key, value, higher_is_better):
+        if key not in best or (value > best[key]) == higher_is_better:
+            best[key] = value
+
+    for _ in range(rounds):
+        tput = benchmark_app(xml, "throughput", seconds, precision)
+        keep("ba_fps", tput["fps"], True)
+        keep("ours_fps", our_throughput(ir, images), True)
+        keep("host_fps", our_throughput(ir, images, preprocess="host"), True)
+        lat = benchmark_app(xml, "latency", seconds, ["-api", "sync", *precision])
+        keep("ba_p50", lat["median_ms"], False)
+        keep("ours_p50", our_latency_ms(ir, one), False)
+        modes = report_rows(ir, seconds)
+        keep("modes_fps", modes["throughput_fps"], True)
+        keep("modes_p50", modes["latency_p50_ms"], False)
+    return {
+        "benchmark_app_throughput_fps": best["ba_fps"], "ours_end_to_end_fps": round(best["ours_fps"], 2),
+        "throughput_ratio": round(best["ours_fps"] / best["ba_fps"], 3),
+        "ours_end_to_end_fps_host_preprocess": round(best["host_fps"], 2),
+        "device_over_host_preprocess": round(best["ours_fps"] / best["host_fps"], 3),
+        "benchmark_app_latency_median_ms": best["ba_p50"], "ours_end_to_end_p50_ms": round(best["ours_p50"], 2),
+        "latency_ratio": round(best["ours_p50"] / best["ba_p50"], 3),
+        "report_inference_throughput_fps": best["modes_fps"],
+        "report_throughput_ratio": round(best["modes_fps"] / best["ba_fps"], 3),
+        "report_inference_latency_p50_ms": best["modes_p50"],
+        "report_latency_ratio": round(best["modes_p50"] / best["ba_p50"], 3),
+        "benchmark_app_commands": [tput["command"], lat["command"]], "rounds": rounds,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n-init.pt"))
     parser.add_argument("--images", default=str(SHARED / "datasets" / "coco128" / "images" / "train2017"))
     parser.add_argument("--data", default=str(SHARED / "datasets" / "coco128.yaml"))
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best of each side is kept")
+    parser.add_argument("--fp32-ir", help="reuse this FP32 IR folder instead of exporting")
+    parser.add_argument("--int8-ir", help="reuse this INT8 IR folder instead of exporting")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     args = parser.parse_args()
 
@@ -102,39 +146,19 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="yolo-ov-bench-"))
     images = Path(args.images)
     one = sorted(images.glob("*.jpg"))[0]
-    model = YOLO(args.model)
-    fp32 = Path(model.export(format="openvino", imgsz=640, output=str(work / "fp32_openvino_model")))
-    int8 = Path(model.export(format="openvino", imgsz=640, int8=True, data=args.data,
-                             output=str(work / "int8_openvino_model")))
-    report = {}
-    for name, ir in (("fp32", fp32), ("int8", int8)):
-        xml = next(ir.glob("*.xml"))
-        # benchmark_app on the precision our runtime uses for this export (f32 for FP32 exports).
-        precision = ["-infer_precision", "f32"] if name == "fp32" else []
-        tput = benchmark_app(xml, "throughput", args.seconds, precision)
-        lat = benchmark_app(xml, "latency", args.seconds, ["-api", "sync", *precision])
-        ours_fps = our_throughput(ir, images)
-        host_fps = our_throughput(ir, images, preprocess="host")
-        ours_p50 = our_latency_ms(ir, one)
-        modes = report_rows(ir, args.seconds)
-        report[name] = {
-            "benchmark_app_throughput_fps": tput["fps"], "ours_end_to_end_fps": round(ours_fps, 2),
-            "throughput_ratio": round(ours_fps / tput["fps"], 3),
-            "ours_end_to_end_fps_host_preprocess": round(host_fps, 2),
-            "device_over_host_preprocess": round(ours_fps / host_fps, 3),
-            "benchmark_app_latency_median_ms": lat["median_ms"], "ours_end_to_end_p50_ms": round(ours_p50, 2),
-            "latency_ratio": round(ours_p50 / lat["median_ms"], 3),
-            "report_inference_throughput_fps": modes["throughput_fps"],
-            "report_throughput_ratio": round(modes["throughput_fps"] / tput["fps"], 3),
-            "report_inference_latency_p50_ms": modes["latency_p50_ms"],
-            "report_latency_ratio": round(modes["latency_p50_ms"] / lat["median_ms"], 3),
-            "benchmark_app_commands": [tput["command"], lat["command"]],
-        }
+    model = YOLO(args.model) if not (args.fp32_ir and args.int8_ir) else None
+    fp32 = Path(args.fp32_ir or model.export(format="openvino", imgsz=640, output=str(work / "fp32_openvino_model")))
+    int8 = Path(args.int8_ir or model.export(format="openvino", imgsz=640, int8=True, data=args.data,
+                                             output=str(work / "int8_openvino_model")))
+    report = {name: measure_ir(name, ir, images, one, args.seconds, args.rounds)
+              for name, ir in (("fp32", fp32), ("int8", int8))}
     cache = work / "cache"
-    report["first_inference_ms"] = {
-        "no_cache": round(first_inference_ms(fp32, None, one), 1),
-        "cold_cache": round(first_inference_ms(fp32, cache, one), 1),
-        "warm_cache": round(first_inference_ms(fp32, cache, one), 1),
+    cold = first_inference_ms(fp32, cache, one)
+    no_cache = [first_inference_ms(fp32, None, one) for _ in range(3)]
+    warm = [first_inference_ms(fp32, cache, one) for _ in range(3)]
+    report["first_inference_ms"] = {  # a fresh process each: import, load, compile, first image (median of 3)
+        "no_cache": round(statistics.median(no_cache), 1), "cold_cache": round(cold, 1),
+        "warm_cache": round(statistics.median(warm), 1),
     }
     report["int8_over_fp32_throughput"] = round(report["int8"]["ours_end_to_end_fps"] / report["fp32"]["ours_end_to_end_fps"], 3)
     targets = {"fp32 throughput_ratio": ">= 0.85", "int8 throughput_ratio": ">= 0.80", "latency_ratio": "<= 1.2",
