@@ -40,7 +40,7 @@ def benchmark_app(xml: Path, hint: str, seconds: float, extra: list[str] = ()) -
     return {"fps": fps, "median_ms": median, "command": " ".join(cmd[1:])}
 
 
-def our_throughput(ir: Path, images: Path, repeats: int = 2, preprocess: str = "device") -> float:
+def our_throughput(ir: Path, images: Path, repeats: int = 2, preprocess: str | None = None) -> float:
     """Images per second of YOLO(ir)(folder), end to end (decode, letterbox, infer, NMS, results)."""
     from yolo_openvino import YOLO
 
@@ -106,7 +106,7 @@ def measure_ir(name: str, ir: Path, images: Path, one: Path, seconds: float, rou
     for _ in range(rounds):
         tput = benchmark_app(xml, "throughput", seconds, precision)
         keep("ba_fps", tput["fps"], True)
-        keep("ours_fps", our_throughput(ir, images), True)
+        keep("device_fps", our_throughput(ir, images, preprocess="device"), True)
         keep("host_fps", our_throughput(ir, images, preprocess="host"), True)
         lat = benchmark_app(xml, "latency", seconds, ["-api", "sync", *precision])
         keep("ba_p50", lat["median_ms"], False)
@@ -114,11 +114,14 @@ def measure_ir(name: str, ir: Path, images: Path, one: Path, seconds: float, rou
         modes = report_rows(ir, seconds)
         keep("modes_fps", modes["throughput_fps"], True)
         keep("modes_p50", modes["latency_p50_ms"], False)
+    default = "device" if name == "int8" else "host"  # what OpenVINOBackend picks with preprocess=None
+    best["ours_fps"] = best[f"{default}_fps"]
     return {
         "benchmark_app_throughput_fps": best["ba_fps"], "ours_end_to_end_fps": round(best["ours_fps"], 2),
-        "throughput_ratio": round(best["ours_fps"] / best["ba_fps"], 3),
+        "throughput_ratio": round(best["ours_fps"] / best["ba_fps"], 3), "default_preprocess": default,
+        "ours_end_to_end_fps_device_preprocess": round(best["device_fps"], 2),
         "ours_end_to_end_fps_host_preprocess": round(best["host_fps"], 2),
-        "device_over_host_preprocess": round(best["ours_fps"] / best["host_fps"], 3),
+        "device_over_host_preprocess": round(best["device_fps"] / best["host_fps"], 3),
         "benchmark_app_latency_median_ms": best["ba_p50"], "ours_end_to_end_p50_ms": round(best["ours_p50"], 2),
         "latency_ratio": round(best["ours_p50"] / best["ba_p50"], 3),
         "report_inference_throughput_fps": best["modes_fps"],

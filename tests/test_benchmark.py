@@ -125,14 +125,15 @@ def dynamic_ir(tmp_path_factory):
     return YOLO("yolov8n.yaml").export(format="openvino", imgsz=128, dynamic=True, batch=4, output=str(out))
 
 
-@pytest.mark.parametrize("mode", ["latency", "throughput"])
-def test_inference_loops_count_and_time(dynamic_ir, mode):
+@pytest.mark.parametrize("mode,preprocess,dtype,shape", [("latency", "device", np.uint8, (2, 128, 128, 3)),
+                                                           ("throughput", "host", np.float32, (2, 3, 128, 128))])
+def test_inference_loops_count_and_time(dynamic_ir, mode, preprocess, dtype, shape):
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
     from yolo_openvino.report import random_input
 
-    backend = OpenVINOBackend(dynamic_ir, mode=mode)
+    backend = OpenVINOBackend(dynamic_ir, mode=mode, preprocess=preprocess)
     data = random_input(backend.compiled, 2, (128, 128))
-    assert data.dtype == np.uint8 and data.shape == (2, 128, 128, 3)  # in-graph preprocessing takes u8 NHWC
+    assert data.dtype == dtype and data.shape == shape  # in-graph preprocessing takes u8 NHWC, else f32 NCHW
     fps, latencies = (run_sync(backend.compiled, data, 0.1) if mode == "latency"
                       else run_async(backend.compiled, data, 3, 0.1))
     assert len(latencies) >= 10 and min(latencies) > 0
@@ -157,6 +158,20 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(json.loads(files["json"].read_text())["measurements"]) == len(report.measurements)
     assert "Best for latency" in report.table()
+
+
+@pytest.mark.parametrize("precision,expected", [("fp32", "host"), ("fp16", "host"), ("int8", "device")])
+def test_default_preprocessing_is_what_measured_faster(dynamic_ir, tmp_path, precision, expected):
+    import shutil
+
+    import yaml
+
+    from yolo_openvino.backends.openvino_backend import OpenVINOBackend
+
+    ir = Path(shutil.copytree(dynamic_ir, tmp_path / "m_openvino_model"))
+    meta = yaml.safe_load((ir / "metadata.yaml").read_text())
+    (ir / "metadata.yaml").write_text(yaml.safe_dump({**meta, "precision": precision}))
+    assert OpenVINOBackend(ir).preprocess == expected
 
 
 def test_cli_report(dynamic_ir, tmp_path, capsys):

@@ -146,7 +146,7 @@ def test_one_model_from_several_threads(ir):
 def test_no_memory_growth_over_many_inferences(ir):
     import resource
 
-    backend = YOLO(ir, mode="throughput").backend(mode="throughput")
+    backend = YOLO(ir, mode="throughput", preprocess="device").backend(mode="throughput")
     batch = np.full((1, 320, 320, 3), 114, np.uint8)
 
     def run(n):
