@@ -30,8 +30,8 @@ _RUNTIME = [
     ("config", None, "extra OpenVINO properties as JSON, e.g. '{\"PERFORMANCE_HINT_NUM_REQUESTS\": 4}'"),
     ("cache_dir", None, "OpenVINO model cache folder (faster load after the first)"),
     ("mmap", None, "memory-map the weights (True/False)"),
-    ("preprocess", None, "device (PrePostProcessor in the graph) | host | auto (default: device for INT8 IRs, "
-                         "host otherwise, as measured faster)"),
+    ("preprocess", None, "host (default: float NCHW made in the prefetch threads) | device (PrePostProcessor: "
+                         "the device takes uint8 BGR HWC)"),
 ]
 _PREDICT = [
     ("source", None, "image, folder, glob, video, URL or webcam index"),

@@ -8,10 +8,11 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
   callbacks: a callback runs on OpenVINO's threads and needs the GIL, and we reproduced a deadlock where a
   compiled model was freed (GIL held, joining its threads) while such a callback waited for the GIL.
 - At compile time a PrePostProcessor can make the device accept uint8 NHWC BGR and do layout, colour, dtype
-  and /255 itself, so the host only letterboxes (``preprocess="device"``). By default it is used where it
-  measured faster: for INT8 IRs (the u8 input feeds the first quantized layer directly: +6% and +17%
-  end-to-end throughput in two runs of benchmarks/runtime_benchmark.py), not for FP32/FP16 IRs (-18% and
-  -4%: the conversion then runs serially inside the inference stream instead of in the prefetch threads).
+  and /255 itself, so the host only letterboxes (``preprocess="device"``). It is opt-in: in three runs of
+  benchmarks/runtime_benchmark.py it never measured reliably faster end to end on the CPU (device/host
+  throughput FP32 0.82, 0.96, 0.99; INT8 1.06, 1.17, 0.88): on the host the conversion runs in the prefetch
+  threads, overlapped with inference, while in the graph it runs inside the inference stream. It may pay
+  on a GPU or NPU, where a uint8 input is a quarter of the bytes to upload.
 - ``cache_dir`` enables OpenVINO's model cache and ``mmap`` controls memory-mapped weight reading, the two
   levers on first-inference latency.
 """
@@ -155,7 +156,7 @@ class OpenVINOBackend(Backend):
     def __init__(self, path: str | Path, device: str | None = "cpu", mode: str | None = None,
                  streams=None, requests: int | None = None, threads: int | None = None, pinning: bool | None = None,
                  inference_precision: str | None = None, config: dict | None = None, cache_dir: str | None = None,
-                 mmap: bool | None = None, preprocess: str | None = None):
+                 mmap: bool | None = None, preprocess: str = "host"):
         import openvino as ov
 
         started = time.perf_counter()
@@ -172,8 +173,6 @@ class OpenVINOBackend(Backend):
             self.core.set_property({"CACHE_DIR": str(cache_dir)})
         if mmap is not None:
             self.core.set_property({"ENABLE_MMAP": bool(mmap)})
-        if preprocess in (None, "auto"):
-            preprocess = "device" if self.metadata.precision == "int8" else "host"  # what measured faster
         self.preprocess = preprocess
         if preprocess == "device":
             model = _attach_preprocessing(self.core.read_model(self.xml))
@@ -184,7 +183,7 @@ class OpenVINOBackend(Backend):
             # Compiling from the path lets a cache hit skip reading the IR entirely.
             self.compiled = self.core.compile_model(str(self.xml), self.device, self.properties)
         else:
-            raise ValueError(f"preprocess='{preprocess}': expected 'device', 'host' or 'auto'")
+            raise ValueError(f"preprocess='{preprocess}': expected 'device' or 'host'")
         self.load_time_s = time.perf_counter() - started
         self.requested_jobs = requests
         self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
