@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import pickle
 import threading
 import zipfile
 from functools import partial

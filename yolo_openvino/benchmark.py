@@ -7,12 +7,12 @@ that fails to export (❌) or to run (❎) gets its row with the reason, and the
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -100,10 +100,8 @@ class BenchmarkResult:
         header = ["Format", "Status", "Size (MB)", "mAP50-95(B)", "Inference time (ms/im)", "FPS"]
         lines = [[r.format, _status_text(r), _num(r.size_mb, 1), _num(r.map50_95, 4), _num(r.ms_per_image, 2),
                   _num(r.fps, 2)] for r in self.rows]
-        widths = [max(_width(h), *(_width(line[i]) for line in lines)) for i, h in enumerate(header)]
-        fmt = lambda cells: " | ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths))  # noqa: E731
         title = f"Benchmarks of {self.model} on {self.data} at imgsz={list(self.imgsz)}"
-        return "\n".join([title, fmt(header), "-+-".join("-" * w for w in widths), *map(fmt, lines)])
+        return "\n".join([title, *text_table(header, lines)])
 
     __str__ = table
 
@@ -112,13 +110,7 @@ class BenchmarkResult:
                 "rows": [{**asdict(r), "status_icon": r.icon} for r in self.rows]}
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        names = list(asdict(self.rows[0]).keys()) if self.rows else ["format"]
-        writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
-        writer.writeheader()
-        for r in self.rows:
-            writer.writerow(asdict(r))
-        return out.getvalue()
+        return csv_text([asdict(r) for r in self.rows], list(BenchmarkRow.__dataclass_fields__))
 
     def save(self, folder: str | Path) -> dict[str, str]:
         from .io_utils import write_text_atomic
@@ -127,11 +119,6 @@ class BenchmarkResult:
         self.files = {"csv": str(write_text_atomic(folder / "benchmarks.csv", self.to_csv())),
                       "json": str(write_text_atomic(folder / "benchmarks.json", json.dumps(self.to_dict(), indent=1)))}
         return self.files
-
-
-def _width(text: str) -> int:
-    """Terminal columns: the status emoji are double width."""
-    return len(text) + sum(text.count(icon) for icon in STATUS_ICONS.values())
 
 
 def _status_text(row: BenchmarkRow) -> str:

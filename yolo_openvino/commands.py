@@ -6,13 +6,13 @@ import logging
 from pathlib import Path
 
 LOGGER = logging.getLogger("yolo_openvino")
-RUNTIME_KEYS = ("device", "mode", "streams", "requests", "threads", "pinning", "inference_precision", "config",
-                "cache_dir", "mmap", "preprocess")
 
 
 def _split_runtime(options: dict) -> tuple[dict, dict]:
-    runtime = {k: options.pop(k) for k in RUNTIME_KEYS if k in options and options[k] is not None}
-    for k in RUNTIME_KEYS:
+    from .yolo import RUNTIME_OPTIONS
+
+    runtime = {k: options.pop(k) for k in RUNTIME_OPTIONS if k in options and options[k] is not None}
+    for k in RUNTIME_OPTIONS:
         options.pop(k, None)
     return runtime, options
 
@@ -70,7 +70,8 @@ def benchmark(model, modes=None, **options) -> int:
     yolo = YOLO(model)
     report = bool(modes) or (modes is None and yolo.format == "openvino")
     keys = _REPORT_KEYS if report else _TABLE_KEYS
-    given = {k: v for k, v in options.items() if v is not None and v != _defaults("benchmark").get(k)}
+    defaults = _defaults("benchmark")
+    given = {k: v for k, v in options.items() if v is not None and v != defaults.get(k)}
     ignored = sorted(set(given) - set(keys))
     if ignored:
         LOGGER.warning("ignored by the %s: %s", "report" if report else "format table", ignored)

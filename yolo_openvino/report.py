@@ -12,8 +12,6 @@ Then plots latency against throughput (PNG) and recommends the settings for each
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
@@ -25,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -74,8 +74,8 @@ class ModesReport:
         body = [[m.name, m.kind.replace("_", " "), str(m.batch), _text(m.streams), _text(m.requests), f"{m.fps:.2f}",
                  f"{m.p50_ms:.1f}", f"{m.p90_ms:.1f}", f"{m.p99_ms:.1f}", _text(m.peak_rss_mb)] for m in self.measurements]
         lines = [f"Latency vs throughput of {self.model} on {self.device} (end to end on {self.images})",
-                 *_grid(head, body), "", "Start-up (load + compile, first inference):",
-                 *_grid(["Loading", "Compile s", "First inference ms", "Peak RSS MB"],
+                 *text_table(head, body), "", "Start-up (load + compile, first inference):",
+                 *text_table(["Loading", "Compile s", "First inference ms", "Peak RSS MB"],
                         [[s.name, f"{s.compile_s:.3f}", f"{s.first_inference_ms:.1f}", _text(s.peak_rss_mb)]
                          for s in self.startup])]
         for goal, rec in self.recommendation.items():
@@ -90,13 +90,8 @@ class ModesReport:
                 "recommendation": self.recommendation, "files": self.files}
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        names = [f for f in Measurement.__dataclass_fields__]
-        writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
-        writer.writeheader()
-        for m in self.measurements:
-            writer.writerow({**asdict(m), "settings": json.dumps(m.settings)})
-        return out.getvalue()
+        rows = [{**asdict(m), "settings": json.dumps(m.settings)} for m in self.measurements]
+        return csv_text(rows, list(Measurement.__dataclass_fields__))
 
     def save(self, folder: str | Path) -> dict[str, str]:
         from .io_utils import write_text_atomic
@@ -113,12 +108,6 @@ class ModesReport:
 
 def _text(value) -> str:
     return "-" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
-
-
-def _grid(head: list[str], body: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(head)]
-    row = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
-    return [row(head), "-+-".join("-" * w for w in widths), *map(row, body)]
 
 
 # -- memory ---------------------------------------------------------------------------------------------------------
@@ -220,6 +209,12 @@ def _percentiles(latencies: list[float]) -> tuple[float, float, float]:
     return round(float(p50), 2), round(float(p90), 2), round(float(p99), 2)
 
 
+def _streams(info: dict) -> int | None:
+    """NUM_STREAMS as compiled; None where the device reports none or AUTO/MULTI reports it per device."""
+    streams = info.get("NUM_STREAMS")
+    return streams if isinstance(streams, int) else None
+
+
 def measure_inference(path, name: str, settings: dict, seconds: float, batch: int = 1, sync: bool = False,
                       device: str | None = None) -> Measurement:
     """Compile ``path`` with ``settings`` (YOLO runtime arguments) and measure inference only."""
@@ -235,10 +230,8 @@ def measure_inference(path, name: str, settings: dict, seconds: float, batch: in
         else:
             requests = int(settings.get("requests") or backend.optimal_requests)
             fps, latencies = run_async(compiled, data, requests, seconds)
-    info = backend.info()
-    streams = info.get("NUM_STREAMS")
     return Measurement(name, "inference", settings, batch, round(fps, 2), *_percentiles(latencies), len(latencies),
-                       streams if isinstance(streams, int) else None, requests, memory.peak_mb)
+                       _streams(backend.info()), requests, memory.peak_mb)
 
 
 # -- end to end -------------------------------------------------------------------------------------------------------
@@ -264,10 +257,9 @@ def measure_end_to_end(path, name: str, settings: dict, images: list, seconds: f
                 latencies += [r.latency_ms for r in results]  # read -> result, queueing in the pipeline included
         fps = count / (time.perf_counter() - started)
     info = model.info()
-    streams = info.get("NUM_STREAMS")
     requests = 1 if sync else int(settings.get("requests") or info.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS") or 1)
     return Measurement(name, "end_to_end", settings, 1, round(fps, 2), *_percentiles(latencies), count,
-                       streams if isinstance(streams, int) else None, requests, memory.peak_mb)
+                       _streams(info), requests, memory.peak_mb)
 
 
 # -- start-up -----------------------------------------------------------------------------------------------------------
@@ -375,19 +367,21 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
     from tqdm import tqdm
 
+    import openvino as ov
+
     from .backends import model_format
-    from .backends.openvino_backend import OpenVINOBackend, find_ir
+    from .backends.openvino_backend import find_ir, read_ir_metadata, resolve_device
+    from .metadata import ModelMetadata
     from .outputs import next_run_dir
 
     if model_format(model) != "openvino":
         raise ValueError(f"{model}: the latency/throughput report needs an OpenVINO IR. Export one first: "
                          f"yolo-ov export model={model} format=openvino")
-    find_ir(model)  # fail now, with the fix, if the folder holds no IR
+    xml = find_ir(model)  # fail now, with the fix, if the folder holds no IR
     images, images_text = report_images(source, data)
-    probe = OpenVINOBackend(model, device=device or "cpu", mode="throughput")
-    device_name, dynamic = probe.device, probe.metadata.dynamic
+    dynamic = ModelMetadata.from_dict(read_ir_metadata(xml), "openvino").dynamic
+    device_name = resolve_device(device or "cpu", ov.Core().available_devices)
     cores = os.cpu_count() or 1
-    del probe
     plan = [
         ("LATENCY sync", "inference", {"mode": "latency"}, 1, True),
         ("LATENCY sync", "end_to_end", {"mode": "latency"}, 1, True),

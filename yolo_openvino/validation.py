@@ -80,14 +80,16 @@ def coco_map(gt_images: list[dict], gt_boxes: list[dict], detections: list[dict]
     return float(stats[0]), float(stats[1]), float(stats[2]), per_class
 
 
-def _ground_truth(files, names, issues: LabelIssues):
-    """COCO image and annotation dicts. Unreadable images are left out: the predictor skips and reports them."""
+def _ground_truth(files, shapes: dict[int, tuple[int, int]], names, issues: LabelIssues):
+    """COCO image and annotation dicts for the images that were read (``shapes``: image id -> (h, w)).
+
+    Unreadable images are left out: the predictor skips and reports them.
+    """
     images, boxes = [], []
     for image_id, f in enumerate(files):
-        size = _image_size(f)
-        if size is None:
+        if image_id not in shapes:
             continue
-        h, w = size
+        h, w = shapes[image_id]
         labels = read_labels(f, len(names), issues)
         images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
         for cls, cx, cy, bw, bh in labels:
@@ -97,32 +99,24 @@ def _ground_truth(files, names, issues: LabelIssues):
     return images, boxes
 
 
-def _image_size(path: Path) -> tuple[int, int] | None:
-    from .io_utils import ImageReadError, read_image
-
-    try:
-        return read_image(path).shape[:2]
-    except ImageReadError:
-        return None
-
-
 def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings: PredictSettings,
                      asynchronous: bool = False) -> ValidationResult:
     """Predict ``files`` with ``backend`` and score them against their labels."""
-    issues = LabelIssues()
-    gt_images, gt_boxes = _ground_truth(files, names, issues)
     index_of = {str(f): i for i, f in enumerate(files)}
     predictor = Predictor(backend, settings)
-    detections, speeds = [], []
+    detections, speeds, shapes = [], [], {}
     from tqdm import tqdm
 
     for result in tqdm(predictor.stream([str(f) for f in files], asynchronous=asynchronous), total=len(files),
                        desc="val", leave=False, disable=None if len(files) >= 16 else True):
         image_id = index_of[result.path]
+        shapes[image_id] = result.orig_shape  # the size of the decode the predictor did: no second read
         speeds.append(result.speed)
         for (x1, y1, x2, y2), score, cls in zip(result.boxes.xyxy, result.boxes.confidence, result.boxes.class_id):
             detections.append({"image_id": image_id, "category_id": int(cls), "score": float(score),
                                "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]})
+    issues = LabelIssues()
+    gt_images, gt_boxes = _ground_truth(files, shapes, names, issues)
     map50_95, map50, map75, per_class = coco_map(gt_images, gt_boxes, detections, names, settings.max_det)
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)

@@ -128,7 +128,7 @@ def compile_config(device: str, mode: str | None, streams=None, threads=None, pi
     return props
 
 
-def _attach_preprocessing(model, layout_nchw: bool = True):
+def _attach_preprocessing(model):
     """PrePostProcessor: uint8 NHWC BGR tensor -> the model's f32 NCHW RGB /255 input, done on the device."""
     import openvino as ov
     from openvino.preprocess import ColorFormat, PrePostProcessor
