@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import http.server
+import io
 import os
+import pickle
+import tarfile
 import threading
+import time
 import zipfile
 from functools import partial
 
@@ -14,6 +19,8 @@ import torch
 import ultralytics_fakes
 from conftest import needs_shared, shared_model
 from yolo_openvino.checkpoint import UnsafeCheckpointError, load_model, read_checkpoint
+from yolo_openvino.errors import CheckpointError
+from yolo_openvino.memory import PeakMemory
 from yolo_openvino.nn.architectures import architecture_from_name
 from yolo_openvino.nn.model import DetectionModel
 
@@ -47,6 +54,123 @@ def test_legacy_non_zip_pickle_is_refused(tmp_path):
     with pytest.raises(UnsafeCheckpointError):
         read_checkpoint(path)
     assert not marker.exists()
+
+
+_LEGACY_MAGIC, _LEGACY_PROTOCOL = 0x1950A86A20F9469CFC6C, 1001
+
+
+@pytest.mark.parametrize("position", ["magic", "protocol", "sys_info", "main object", "storage keys"])
+def test_legacy_payload_at_every_position_is_refused_before_it_runs(tmp_path, position):
+    """torch's legacy reader unpickles five objects in a row; a payload in any of them must never run."""
+    marker = tmp_path / "pwned"
+    parts = {"magic": _LEGACY_MAGIC, "protocol": _LEGACY_PROTOCOL,
+             "sys_info": {"protocol_version": _LEGACY_PROTOCOL, "little_endian": True, "type_sizes": {}},
+             "main object": {"model": None}, "storage keys": []}
+    parts[position] = _Exploit(marker)
+    path = tmp_path / "legacy.pt"
+    path.write_bytes(b"".join(pickle.dumps(p, protocol=2) for p in parts.values()))
+    with pytest.raises(UnsafeCheckpointError, match="legacy.pt: refusing to load global"):
+        read_checkpoint(path)
+    assert not marker.exists(), "the payload ran"
+
+
+def test_payload_in_a_persistent_id_is_refused(tmp_path):
+    """Tensor storages are referenced by persistent ids, unpickled too: a payload there must not run."""
+    marker = tmp_path / "pwned"
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", _Exploit(marker), "0", "cpu", 1) if isinstance(obj, bytearray) else None
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump({"model": bytearray(b"x")})
+    path = tmp_path / "pid.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", buffer.getvalue())
+        z.writestr("archive/version", "3\n")
+    with pytest.raises(UnsafeCheckpointError, match="pid.pt: refusing"):
+        read_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_legacy_tar_format_is_refused(tmp_path):
+    path = tmp_path / "old.pt"
+    with tarfile.open(path, "w") as tar:
+        info = tarfile.TarInfo("storages")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    with pytest.raises(CheckpointError, match="old.pt: legacy torch tar format"):
+        read_checkpoint(path)
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_storage_claiming_more_than_the_file_holds_is_refused(tmp_path, legacy):
+    """A mutated element count would make torch allocate it before reading: 10**12 floats is 4 TB."""
+    path = tmp_path / "bomb.pt"
+    torch.save({"model": torch.zeros(1000)}, path, _use_new_zipfile_serialization=not legacy)
+    data = path.read_bytes()
+    # The element count 1000 is pickled as BININT2 (M + 2 bytes): swap in a LONG1 of 10**12.
+    count = b"M" + (1000).to_bytes(2, "little")
+    huge = b"\x8a\x06" + (10**12).to_bytes(6, "little")
+    assert data.count(count) >= 1  # the storage's element count (and the tensor's size)
+    if legacy:
+        path.write_bytes(data.replace(count, huge))
+    else:  # rewrite data.pkl inside the zip so the CRC still holds: only our size guard can stop it
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = {n: z.read(n) for n in z.namelist()}
+        with zipfile.ZipFile(path, "w") as z:
+            for name, content in members.items():
+                z.writestr(name, content.replace(count, huge) if name.endswith("data.pkl") else content)
+    with PeakMemory() as memory, pytest.raises(CheckpointError, match="bomb.pt: .*claims 1000000000000 elements"):
+        read_checkpoint(path)
+    assert memory.peak_mb is None or memory.peak_mb < 5000
+
+
+@pytest.mark.parametrize("field,value,limit", [
+    ("repeats", 10_000_000, "repeats=10000000: expected 1 to 64 \\(limit 'repeats'\\)"),
+    ("nc", 50_000_000, "nc=50000000: expected an int in \\[1, 10000\\] \\(limit 'nc'\\)"),
+    ("channels", 10**9, "output channels: expected 1 to 8192 after scaling \\(limit 'channels'\\)"),
+    ("layers", 10_000, "10023 layers: expected 1 to 256 \\(limit 'layers'\\)"),
+    ("width", 1e6, "width multiple 1000000.0: expected \\(0, 4.0\\]"),
+])
+def test_architecture_memory_bombs_are_refused_before_building(tmp_path, field, value, limit):
+    arch = copy.deepcopy(ultralytics_fakes.tiny_arch())
+    if field == "repeats":
+        arch["backbone"][2][1] = value
+    elif field == "nc":
+        arch["nc"] = value
+    elif field == "channels":  # max_channels caps a layer's channels, so both are raised
+        arch["backbone"][0][3][0] = value
+        arch["scales"]["t"] = [0.33, 1.0, value]
+    elif field == "layers":
+        arch["backbone"] += [[-1, 1, "Conv", [16, 3, 1]]] * value
+    else:
+        arch["scales"]["t"][1] = value
+    path = tmp_path / "bomb.pt"
+    ultralytics_fakes.save_checkpoint(path, yaml=arch)
+    started = time.perf_counter()
+    with PeakMemory() as memory, pytest.raises(CheckpointError, match=f"bomb.pt: .*{limit}"):
+        load_model(path)
+    assert time.perf_counter() - started < 10
+    assert memory.peak_mb is None or memory.peak_mb < 3000
+
+
+def test_architecture_larger_than_its_weights_is_refused_without_allocating(tmp_path):
+    """Within every limit, but 2x wider than the weights in the file: refused by the meta-device build."""
+    arch = copy.deepcopy(ultralytics_fakes.tiny_arch())
+    arch["scales"]["t"][1] = 4.0
+    path = tmp_path / "wide.pt"
+    ultralytics_fakes.save_checkpoint(path, yaml=arch)
+    with pytest.raises(CheckpointError, match="wide.pt: the architecture needs .* MB of float32 weights"):
+        load_model(path)
+
+
+def test_tiny_checkpoint_round_trips(tmp_path):
+    state = ultralytics_fakes.save_checkpoint(tmp_path / "t.pt")
+    loaded = load_model(tmp_path / "t.pt", fuse=False)
+    for key, value in loaded.state_dict().items():
+        expected = state[key].half().float() if state[key].is_floating_point() else state[key]
+        torch.testing.assert_close(value, expected)
 
 
 def _fake_checkpoint(path, model_class="DetectionModel", **extra):
@@ -102,7 +226,7 @@ def test_non_detection_checkpoint_is_not_supported_yet(tmp_path, model_class, ta
 def test_truncated_file_gives_a_clear_error(tmp_path):
     path = tmp_path / "broken.pt"
     path.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(ValueError, match="broken.pt: cannot read"):
+    with pytest.raises(CheckpointError, match="broken.pt: damaged zip archive"):
         read_checkpoint(path)
 
 

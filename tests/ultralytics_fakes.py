@@ -43,3 +43,31 @@ def as_ultralytics(model: DetectionModel, model_class: str = "DetectionModel") -
 def cleanup() -> None:
     for name in [n for n in sys.modules if n == "ultralytics" or n.startswith("ultralytics.")]:
         del sys.modules[name]
+
+
+def tiny_arch(nc: int = 2) -> dict:
+    """YOLOv8 layout at a width of 1/16: the real block structure in a ~100 kB checkpoint (fast to fuzz)."""
+    from yolo_openvino.nn.architectures import architecture_from_name
+
+    arch = architecture_from_name("yolov8n.yaml")
+    arch.update(nc=nc, scales={"t": [0.33, 0.0625, 1024]}, scale="t")
+    return arch
+
+
+def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, **fields) -> dict:
+    """Write an Ultralytics-layout checkpoint of ``arch`` (default: tiny); ``fields`` replace model attributes
+    after building (``yaml=`` a mutated architecture, ``names=`` ...). Returns the saved state dict."""
+    import torch
+
+    arch = arch or tiny_arch()
+    model = DetectionModel(arch, names={i: f"c{i}" for i in range(arch["nc"])})
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    try:
+        as_ultralytics(model)
+        for key, value in fields.items():
+            setattr(model, key, value)
+        torch.save({"model": model.half(), "train_args": {"imgsz": 320}, "version": "8.4.190"}, path,
+                   _use_new_zipfile_serialization=not legacy)
+    finally:
+        cleanup()
+    return state

@@ -6,15 +6,25 @@ Our unpickler instead turns every Ultralytics / torch.nn class into an inert :cl
 (it only stores the object's attributes: no code of the named class runs), allows the handful of torch
 and numpy globals that tensors need, and refuses every other global. We then read the architecture dict,
 names and weights out of the records and build our own :class:`~yolo_openvino.nn.model.DetectionModel`.
+
+Hostile files are stopped before torch parses them (:func:`_check_container`): a zip must pass its own
+CRC checks, the legacy tar format is refused (torch would extract it to disk), and every pickle torch
+reads, the legacy format's magic number, protocol and sys_info included, goes through the restricted
+unpickler. A storage may not claim more bytes than the file holds, so no field can make us allocate more
+memory than a few times the file's size; :func:`load_model` checks the architecture the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import pickle
+import tarfile
 import types
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .errors import CheckpointError, MissingFileError, UnsupportedError
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -38,7 +48,7 @@ _TASK_BY_MODEL_CLASS = {"DetectionModel": "detect", "SegmentationModel": "segmen
                         "RTDETRDetectionModel": "rtdetr", "YOLOEModel": "yoloe"}
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
     """The file references code we do not allow to be loaded."""
 
 
@@ -64,8 +74,18 @@ def _record_class(module: str, name: str) -> type:
     return type(name, (PickledRecord,), {"qualname": f"{module}.{name}"})
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that allows tensor rebuilding and records model classes; refuses everything else."""
+class RestrictedUnpickler(pickle._Unpickler):
+    """Unpickler that allows tensor rebuilding and records model classes; refuses everything else.
+
+    It is the pure-Python unpickler on purpose: the C one keeps its memo in an array grown to the largest
+    index a PUT opcode names, so one flipped byte made it allocate 70 MB and four could ask for 32 GB
+    (found by the fuzz test). Here the memo is a dict. The pickle holds the structure, not the weights
+    (those are separate storages), so the slower unpickler costs milliseconds.
+    ``max_storage_bytes`` bounds what the tensor storages may claim together: torch allocates a storage's
+    claimed size before reading it, so a mutated size field would otherwise be a memory bomb.
+    """
+
+    max_storage_bytes: int = 0  # set per file by :func:`_pickle_module`
 
     def find_class(self, module: str, name: str):
         if (module, name) in _SAFE_GLOBALS:
@@ -76,9 +96,61 @@ class RestrictedUnpickler(pickle.Unpickler):
             f"refusing to load global '{module}.{name}': it is not part of a YOLO checkpoint and could run code"
         )
 
+    # torch assigns its own ``persistent_load`` after creating the unpickler; we wrap it with the size guard.
+    @property
+    def persistent_load(self):
+        try:
+            return self.__dict__["_persistent_load"]
+        except KeyError:
+            raise pickle.UnpicklingError("a persistent id outside a torch checkpoint") from None
 
-# torch.load accepts any object with an ``Unpickler`` attribute as ``pickle_module``.
-restricted_pickle = types.SimpleNamespace(Unpickler=RestrictedUnpickler, load=pickle.load, __name__="restricted_pickle")
+    @persistent_load.setter
+    def persistent_load(self, load_storage):
+        limit, claimed = self.max_storage_bytes, {}  # storage key -> bytes: all storages together fit the file
+
+        def guarded(saved_id):
+            if isinstance(saved_id, tuple) and len(saved_id) >= 5 and saved_id[0] in ("storage", b"storage"):
+                key, numel, dtype = saved_id[2], saved_id[4], getattr(saved_id[1], "dtype", None)
+                if not isinstance(numel, int) or numel < 0:
+                    raise CheckpointError(f"a tensor claims {numel!r} elements")
+                if isinstance(key, (str, bytes, int)) and key not in claimed:
+                    claimed[key] = numel * getattr(dtype, "itemsize", 8)
+                    if sum(claimed.values()) > limit:
+                        raise CheckpointError(f"a tensor claims {numel} elements: with the others that is more "
+                                              f"than the file's {limit} bytes")
+            return load_storage(saved_id)
+
+        self.__dict__["_persistent_load"] = guarded
+
+
+def _pickle_module(max_storage_bytes: int) -> types.SimpleNamespace:
+    """What torch.load takes as ``pickle_module``: our unpickler for the main object *and* every other pickle."""
+    unpickler = type("BoundedUnpickler", (RestrictedUnpickler,), {"max_storage_bytes": max_storage_bytes})
+
+    def load(file, **kwargs):
+        return unpickler(file, **kwargs).load()
+
+    return types.SimpleNamespace(Unpickler=unpickler, load=load, __name__="restricted_pickle")
+
+
+def _check_container(path: Path) -> None:
+    """Refuse what torch should never parse: a corrupt zip (CRC checked), the legacy tar format, a non-file."""
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such checkpoint file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+            raise CheckpointError(f"{path}: damaged zip archive ({e}); download or copy the file again") from None
+        if bad is not None:
+            raise CheckpointError(f"{path}: damaged zip archive (member {bad} fails its CRC check); "
+                                  "download or copy the file again")
+    elif tarfile.is_tarfile(path):
+        raise CheckpointError(f"{path}: legacy torch tar format, which would be extracted to disk to read it; "
+                              "re-save it with torch.save() in a trusted environment")
 
 
 @dataclass
@@ -121,7 +193,7 @@ def _model_record(ckpt, path: Path) -> PickledRecord:
     else:  # a bare pickled model
         record = ckpt
     if not isinstance(record, PickledRecord) or not hasattr(record, "yaml"):
-        raise ValueError(f"{path}: not an Ultralytics YOLO checkpoint (no 'model' with an architecture dict found).")
+        raise CheckpointError(f"{path}: not an Ultralytics YOLO checkpoint (no 'model' with an architecture dict found).")
     return record
 
 
@@ -142,54 +214,80 @@ def _plain(value):
 def read_checkpoint(path: str | Path) -> Checkpoint:
     """Read architecture, weights, names and stride from an Ultralytics ``.pt`` file.
 
-    Raises UnsafeCheckpointError for a file that references arbitrary code, NotImplementedError for a
-    model of a task other than detection.
+    Raises CheckpointError (UnsafeCheckpointError for a file that references arbitrary code) naming the
+    file, UnsupportedError for a model of a task other than detection.
     """
     import torch
 
     path = Path(path)
+    _check_container(path)
+    pickle_module = _pickle_module(max_storage_bytes=path.stat().st_size)
     try:
-        ckpt = torch.load(path, map_location="cpu", pickle_module=restricted_pickle, weights_only=False)
+        ckpt = torch.load(path, map_location="cpu", pickle_module=pickle_module, weights_only=False)
     except UnsafeCheckpointError as e:
         raise UnsafeCheckpointError(f"{path}: {e}. Only load checkpoints from sources you trust.") from None
-    except (RuntimeError, pickle.UnpicklingError, EOFError) as e:
-        raise ValueError(f"{path}: cannot read as a PyTorch checkpoint ({e}). Is the file complete?") from e
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}; the file is damaged or was crafted") from None
+    except Exception as e:  # noqa: BLE001 - whatever a damaged file makes torch or pickle raise, name the file
+        raise CheckpointError(f"{path}: cannot read as a PyTorch checkpoint ({type(e).__name__}: {e}). "
+                              "Is the file complete?") from None
+    try:
+        return _checkpoint_from(ckpt, path)
+    except CheckpointError:
+        raise
+    except UnsupportedError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a pickle of the right classes but the wrong shape
+        raise CheckpointError(f"{path}: not a valid Ultralytics YOLO checkpoint ({type(e).__name__}: {e})") from None
+
+
+def _checkpoint_from(ckpt, path: Path) -> Checkpoint:
     record = _model_record(ckpt, path)
     task = _task_of(record)
     if task != "detect":
-        raise NotImplementedError(
+        raise UnsupportedError(
             f"{path}: this is a '{task}' model; only detection models (YOLOv8/YOLO11 detect) are supported yet."
         )
     head = _head_record(record)
-    if getattr(head, "end2end", False) or "one2one_cv2" in getattr(head, "_modules", {}):
-        raise NotImplementedError(f"{path}: end-to-end (NMS-free) heads such as YOLOv10/YOLO26 are not supported yet.")
+    if getattr(head, "end2end", False) or "one2one_cv2" in (getattr(head, "_modules", None) or {}):
+        raise UnsupportedError(f"{path}: end-to-end (NMS-free) heads such as YOLOv10/YOLO26 are not supported yet.")
     names = getattr(record, "names", None) or {}
     if isinstance(names, (list, tuple)):
         names = dict(enumerate(names))
+    if not isinstance(names, dict):
+        raise CheckpointError(f"{path}: class names are a {type(names).__name__}, expected a list or dict")
     stride = getattr(record, "stride", None)
     stride = [float(s) for s in stride] if stride is not None else [8.0, 16.0, 32.0]
     meta = ckpt if isinstance(ckpt, dict) else {}
+    arch = record.yaml
+    if not isinstance(arch, dict):
+        raise CheckpointError(f"{path}: the architecture is a {type(arch).__name__}, expected a dict")
+    train_args = _plain(meta.get("train_args") or {})
     return Checkpoint(
-        arch=dict(record.yaml),
+        arch=dict(arch),
         state_dict=_state_dict(record),
         names={int(k): str(v) for k, v in names.items()},
         stride=stride,
         task=task,
-        train_args=_plain(meta.get("train_args") or {}),
-        version=meta.get("version"),
+        train_args=train_args if isinstance(train_args, dict) else {},
+        version=meta.get("version") if isinstance(meta.get("version"), str) else None,
     )
 
 
 def load_model(path: str | Path, fuse: bool = True):
-    """Build our DetectionModel from a checkpoint, weights loaded strictly, float32, eval mode."""
-    from .nn.model import DetectionModel
+    """Build our DetectionModel from a checkpoint, weights loaded strictly, float32, eval mode.
 
+    The architecture is checked against sanity limits, then built on torch's meta device (no memory) and
+    compared with the stored weights, shape by shape, before the real model is allocated.
+    """
+    from .nn.model import ArchitectureError, DetectionModel, build_checked
+
+    path = Path(path)
     ckpt = read_checkpoint(path)
-    model = DetectionModel(ckpt.arch, names=ckpt.names)
     try:
-        model.load_state_dict(ckpt.state_dict, strict=True)
-    except RuntimeError as e:
-        raise ValueError(f"{path}: weights do not match the architecture stored in the file: {e}") from e
+        model = build_checked(ckpt.arch, ckpt.names, ckpt.state_dict, max_bytes=2 * path.stat().st_size)
+    except ArchitectureError as e:
+        raise CheckpointError(f"{path}: {e}") from None
     model.float().eval()
     model.requires_grad_(False)
     model.args = ckpt.train_args

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import tempfile
-import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .memory import PeakMemory
 from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -108,47 +108,6 @@ class ModesReport:
 
 def _text(value) -> str:
     return "-" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
-
-
-# -- memory ---------------------------------------------------------------------------------------------------------
-class PeakMemory:
-    """Peak resident set size (MB) of this process while the block runs, sampled every 10 ms.
-
-    ``ru_maxrss`` only ever grows over the whole process life, so it cannot tell one configuration from
-    the next; sampling /proc/self/statm can. Where /proc is missing the peak stays None.
-    """
-
-    def __init__(self, interval_s: float = 0.01):
-        self.interval_s = interval_s
-        self.peak_mb: float | None = None
-        self._stop = threading.Event()
-        self._page_mb = os.sysconf("SC_PAGE_SIZE") / 1e6 if hasattr(os, "sysconf") else 0.004096
-
-    def _rss_mb(self) -> float | None:
-        try:
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * self._page_mb
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            rss = self._rss_mb()
-            if rss is not None:
-                self.peak_mb = max(self.peak_mb or 0.0, rss)
-
-    def __enter__(self) -> "PeakMemory":
-        self.peak_mb = self._rss_mb()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        rss = self._rss_mb()
-        if rss is not None and self.peak_mb is not None:
-            self.peak_mb = round(max(self.peak_mb, rss), 1)
 
 
 # -- inference-only measurements ------------------------------------------------------------------------------------

@@ -21,6 +21,14 @@ _CHANNEL_BLOCKS = {"Conv": M.Conv, "DWConv": M.DWConv, "Bottleneck": M.Bottlenec
 # Blocks that take the repeat count as an argument instead of being stacked in a Sequential.
 _REPEAT_BLOCKS = {"C2f", "C3", "C3k", "C3k2", "C2PSA"}
 SUPPORTED_BLOCKS = set(_CHANNEL_BLOCKS) | {"Concat", "Detect", "nn.Upsample"}
+# Sanity limits on an architecture read from a file, checked before anything is built. The official models
+# stay far below them (yolov8x: 23 layers, repeats <= 6, 640 channels); a hostile file that asks for
+# 10 million repeats or 50 million classes is refused instead of exhausting memory.
+LIMITS = {"layers": 256, "repeats": 64, "blocks": 1024, "channels": 8192, "nc": 10_000, "multiplier": 4.0}
+
+
+class ArchitectureError(ValueError):
+    """An architecture dict that is malformed, over a sanity limit, or does not match its weights."""
 
 
 def make_divisible(x: float, divisor: int = 8) -> int:
@@ -35,6 +43,79 @@ def _scale_multipliers(arch: dict) -> tuple[float, float, float, str | None]:
         depth, width, max_channels = scales[scale]
         return depth, width, max_channels, scale
     return arch.get("depth_multiple", 1.0), arch.get("width_multiple", 1.0), float("inf"), None
+
+
+def check_architecture(arch: dict) -> None:
+    """Raise ArchitectureError naming the first limit or rule ``arch`` breaks; build nothing."""
+    if not isinstance(arch, dict):
+        raise ArchitectureError(f"architecture is a {type(arch).__name__}, expected a dict")
+    nc = arch.get("nc")
+    if not isinstance(nc, int) or isinstance(nc, bool) or not 1 <= nc <= LIMITS["nc"]:
+        raise ArchitectureError(f"nc={nc!r}: expected an int in [1, {LIMITS['nc']}] (limit 'nc')")
+    try:
+        depth, width, max_channels, _ = _scale_multipliers(arch)
+    except (KeyError, TypeError, ValueError, StopIteration) as e:
+        raise ArchitectureError(f"unreadable scales {arch.get('scales')!r:.80} ({type(e).__name__}: {e})") from None
+    for label, value in (("depth", depth), ("width", width)):
+        if not isinstance(value, (int, float)) or not 0 < value <= LIMITS["multiplier"]:
+            raise ArchitectureError(f"{label} multiple {value!r}: expected (0, {LIMITS['multiplier']}] (limit 'multiplier')")
+    specs = arch.get("backbone", []) + arch.get("head", [])
+    if not isinstance(specs, list) or not 0 < len(specs) <= LIMITS["layers"]:
+        raise ArchitectureError(f"{len(specs) if isinstance(specs, list) else specs!r} layers: expected 1 to "
+                                f"{LIMITS['layers']} (limit 'layers')")
+    blocks = 0
+    for i, spec in enumerate(specs):
+        if not (isinstance(spec, (list, tuple)) and len(spec) == 4 and isinstance(spec[3], (list, tuple))):
+            raise ArchitectureError(f"layer {i}: expected [from, repeats, module, args], got {spec!r:.80}")
+        source, repeats, name, args = spec
+        sources = [source] if isinstance(source, int) else source
+        if not isinstance(sources, (list, tuple)) or not all(isinstance(j, int) and -i <= j < i or j == -1
+                                                             for j in sources) or (i == 0 and sources != [-1]):
+            raise ArchitectureError(f"layer {i}: input index {source!r} is not an earlier layer")
+        if not isinstance(repeats, int) or not 1 <= repeats <= LIMITS["repeats"]:
+            raise ArchitectureError(f"layer {i}: repeats={repeats!r}: expected 1 to {LIMITS['repeats']} (limit 'repeats')")
+        blocks += max(round(repeats * depth), 1)
+        if not isinstance(name, str) or name not in SUPPORTED_BLOCKS:
+            raise ArchitectureError(f"layer {i}: block '{name!s:.40}' is not supported yet "
+                                    f"(supported: {sorted(SUPPORTED_BLOCKS)})")
+        if name in _CHANNEL_BLOCKS:
+            c_out = nc if args and args[0] == "nc" else (args[0] if args else None)
+            if not isinstance(c_out, int) or not 1 <= min(c_out, max_channels) * width <= LIMITS["channels"]:
+                raise ArchitectureError(f"layer {i}: {c_out!r:.40} output channels: expected 1 to "
+                                        f"{LIMITS['channels']} after scaling (limit 'channels')")
+    if blocks > LIMITS["blocks"]:
+        raise ArchitectureError(f"{blocks} blocks after depth scaling: more than {LIMITS['blocks']} (limit 'blocks')")
+
+
+def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes: int) -> "DetectionModel":
+    """Build ``arch`` and load ``state_dict`` strictly, refusing before any allocation when they disagree.
+
+    The model is first built on torch's meta device (shapes only, no memory): its parameters must fit in
+    ``max_bytes`` at float32 and match the stored tensors key by key and shape by shape. Only then is the real
+    model allocated. Any failure is an ArchitectureError saying what did not match.
+    """
+    check_architecture(arch)
+    try:
+        with torch.device("meta"):
+            skeleton = DetectionModel(arch, names=names)
+    except Exception as e:  # noqa: BLE001 - malformed block arguments from a file: report, do not crash
+        raise ArchitectureError(f"cannot build the stored architecture ({type(e).__name__}: {e})") from None
+    expected = skeleton.state_dict()
+    size = sum(t.numel() for t in expected.values()) * 4
+    if size > max_bytes:
+        raise ArchitectureError(f"the architecture needs {size / 1e6:.0f} MB of float32 weights, more than the "
+                                f"file could hold ({max_bytes / 2e6:.0f} MB at fp16)")
+    missing, unexpected = sorted(set(expected) - set(state_dict)), sorted(set(state_dict) - set(expected))
+    if missing or unexpected:
+        raise ArchitectureError(f"weights do not match the stored architecture: missing {missing[:3]}, "
+                                f"unexpected {unexpected[:3]} ({len(missing)} and {len(unexpected)} in all)")
+    for key, tensor in state_dict.items():
+        if not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != tuple(expected[key].shape):
+            raise ArchitectureError(f"weight '{key}' has shape {tuple(getattr(tensor, 'shape', ()))}, the "
+                                    f"architecture needs {tuple(expected[key].shape)}")
+    model = DetectionModel(arch, names=names)
+    model.load_state_dict(state_dict, strict=True)
+    return model
 
 
 def _resolve_args(args: list, nc: int) -> list:
@@ -63,7 +144,7 @@ def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[
     layers, saved = [], []
     for i, (source, repeats, name, args) in enumerate(layer_specs):
         if name not in SUPPORTED_BLOCKS:
-            raise NotImplementedError(f"Layer {i}: block '{name}' is not supported yet (supported: {sorted(SUPPORTED_BLOCKS)}).")
+            raise ArchitectureError(f"Layer {i}: block '{name}' is not supported yet (supported: {sorted(SUPPORTED_BLOCKS)}).")
         args = _resolve_args(list(args), nc)
         repeats = max(round(repeats * depth), 1) if repeats > 1 else repeats
         if name in _CHANNEL_BLOCKS:
