@@ -12,6 +12,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import UsageError, suggestion
 from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -53,9 +54,7 @@ def select_formats(format=None) -> list[FormatSpec]:
         key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
         key = _ALIASES.get(key, key)
         if key not in by_key:
-            from .cli import suggestion
-
-            raise ValueError(f"format='{name}'{suggestion(key, [f.key for f in FORMATS])}: expected one of "
+            raise UsageError(f"format='{name}'{suggestion(key, [f.key for f in FORMATS])}: expected one of "
                              f"{[f.key for f in FORMATS]} (or several, comma-separated)")
         if by_key[key] not in chosen:
             chosen.append(by_key[key])
@@ -136,34 +135,33 @@ def _reason(error: BaseException) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def benchmark_formats(yolo, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,
+TABLE_KEYS = ("data", "imgsz", "format", "device", "project", "name")
+
+
+def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,
                       project: str | Path = "runs/benchmark", name: str = "exp", fraction: float = 1.0,
                       verbose: bool = True) -> BenchmarkResult:
-    """Export ``yolo`` (a facade over a PyTorch model) to each format, validate each, and return the table.
-
-    Exports go to the run folder (``project/name``), where the CSV and JSON are written too.
+    """Export ``model`` (our DetectionModel, loaded from ``ckpt_path``) to each format, validate each, and
+    return the table. Exports go to the run folder (``project/name``), where the CSV and JSON are written too.
     """
     from tqdm import tqdm
 
     from .outputs import next_run_dir
-    from .predictor import round_to_stride
+    from .processing import round_to_stride
 
-    if yolo.model is None:
-        raise ValueError(f"benchmark exports from a PyTorch model (.pt); {yolo.model_path} is a {yolo.format} model. "
-                         "For an OpenVINO model's latency/throughput report use `modes=True`.")
-    size = round_to_stride(imgsz, int(max(yolo.model.stride)))
+    size = round_to_stride(imgsz, int(max(model.stride)))
     specs = select_formats(format)
     run_dir = next_run_dir(project, name)
     rows = []
     with tqdm(specs, desc="benchmark", unit="format", disable=None if verbose else True) as bar:
         for spec in bar:
             bar.set_postfix_str(spec.label)
-            row = _benchmark_one(yolo, spec, data, size, run_dir, device, fraction)
+            row = _benchmark_one(model, Path(ckpt_path), spec, data, size, run_dir, device, fraction)
             rows.append(row)
             if verbose:
                 tqdm.write(f"{row.format}: {_status_text(row)}"
                            + (f" mAP50-95 {row.map50_95:.4f}, {row.ms_per_image:.1f} ms/im" if row.status == "passed" else ""))
-    result = BenchmarkResult(rows, str(yolo.model_path), str(data), size, device)
+    result = BenchmarkResult(rows, str(ckpt_path), str(data), size, device)
     result.save(run_dir)
     if verbose:
         print(result.table())
@@ -171,34 +169,34 @@ def benchmark_formats(yolo, data: str = "coco8.yaml", imgsz=640, format=None, de
     return result
 
 
-def _benchmark_one(yolo, spec: FormatSpec, data, imgsz, run_dir: Path, device, fraction) -> BenchmarkRow:
+def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_dir: Path, device, fraction) -> BenchmarkRow:
     import time
 
+    from .backends import load_backend
+    from .exporters import export
     from .io_utils import file_size_mb
-    from .yolo import YOLO
+    from .validation import validate
 
     row = BenchmarkRow(spec.label, "passed")
     if spec.export is None:
-        model, path = yolo, yolo.ckpt_path
+        path, fmt = ckpt_path, "pytorch"
     else:
-        args = dict(spec.export, imgsz=imgsz, output=str(run_dir / f"{Path(yolo.ckpt_path).stem}{spec.suffix}"))
+        args = dict(spec.export, imgsz=imgsz, output=str(run_dir / f"{ckpt_path.stem}{spec.suffix}"))
         if args.get("int8"):
             args.update(data=data, fraction=fraction)
         started = time.perf_counter()
         try:
-            path = yolo.export(**args)
+            path, fmt = export(model, ckpt_path, **args), spec.export["format"]
         except Exception as e:  # noqa: BLE001 - one format failing must not stop the table; the reason is shown
             LOGGER.warning("%s: export failed: %s", spec.label, e, exc_info=LOGGER.isEnabledFor(logging.DEBUG))
             return BenchmarkRow(spec.label, "export_failed", error=_reason(e))
         row.export_s = round(time.perf_counter() - started, 2)
-        model = None
-    row.path = str(path) if path else None
-    row.size_mb = round(file_size_mb(path), 1) if path and Path(path).exists() else None
+    row.path = str(path)
+    row.size_mb = round(file_size_mb(path), 1) if Path(path).exists() else None
     try:
-        if model is None:
-            model = YOLO(path)
-        runtime = {"device": device} if device else {}
-        metrics = model.val(data=data, imgsz=imgsz, batch=1, rect=False, **runtime)
+        target = model if fmt == "pytorch" else path
+        backend = load_backend(target, fmt, device=device, mode="latency")
+        metrics = validate(backend, data=data, imgsz=imgsz, batch=1, rect=False)
     except Exception as e:  # noqa: BLE001 - exported but not runnable: shown as ❎ with the reason
         LOGGER.warning("%s: exported but failed to run: %s", spec.label, e, exc_info=LOGGER.isEnabledFor(logging.DEBUG))
         row.status, row.error = "run_failed", _reason(e)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .downloads import cache_root
+from .errors import MissingFileError, OfflineError, UsageError, offline
 from .sources import IMAGE_SUFFIXES
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -21,18 +22,34 @@ KNOWN_DATASETS = {
 }
 
 
+# Normalised coordinates may overshoot [0, 1] by this much (annotation tools round outward); beyond it a
+# box is corrupt. Ultralytics' own check allows the same order of slack.
+COORD_TOLERANCE = 0.01
+
+
 @dataclass
 class LabelIssues:
-    """What was odd about the labels, reported rather than silently dropped."""
+    """What was odd about the labels, reported rather than silently dropped.
 
-    missing: list[str] = field(default_factory=list)  # images without a label file (treated as background)
-    empty: list[str] = field(default_factory=list)  # empty label files (background)
-    corrupt: list[str] = field(default_factory=list)  # unparsable lines / wrong column count
-    out_of_range: list[str] = field(default_factory=list)  # class id >= nc or < 0: boxes dropped
+    ``missing`` and ``empty`` name images (background, evaluated as such); ``corrupt`` and ``out_of_range``
+    hold one ``file:line: reason`` entry per dropped line, and ``unreadable`` label files that could not be
+    decoded. Everything else in those files is evaluated.
+    """
+
+    missing: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+    out_of_range: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{len(v)} {k.replace('_', ' ')}" for k, v in vars(self).items() if v]
         return ", ".join(parts) if parts else "no label issues"
+
+    def examples(self, count: int = 3) -> str:
+        """A few of the dropped lines with their reasons, for the warning."""
+        shown = (self.corrupt + self.out_of_range + self.unreadable)[:count]
+        return "; ".join(shown)
 
 
 @dataclass
@@ -43,14 +60,16 @@ class Dataset:
     root: Path
     names: dict[int, str]
     splits: dict[str, list[Path]]
+    split_paths: dict[str, str] = field(default_factory=dict)  # as written in the yaml, for messages
 
     def images(self, split: str = "val") -> list[Path]:
-        if split not in self.splits or not self.splits[split]:
-            fallback = next((s for s in ("val", "test", "train") if self.splits.get(s)), None)
-            if fallback is None:
-                raise FileNotFoundError(f"{self.yaml_path}: split '{split}' has no images")
-            LOGGER.warning("%s: split '%s' missing or empty, using '%s'", self.yaml_path, split, fallback)
-            split = fallback
+        """The split's image files; a missing or empty split is an error (never silently another split)."""
+        if split not in self.splits:
+            given = ", ".join(self.splits) or "none"
+            raise UsageError(f"{self.yaml_path}: no '{split}' split (splits in the yaml: {given}); add '{split}:' "
+                             f"to the yaml or pass split=<one of them>")
+        if not self.splits[split]:
+            raise UsageError(f"{self.yaml_path}: split '{split}' has no images ({self.split_paths.get(split)})")
         return self.splits[split]
 
 
@@ -64,28 +83,51 @@ def label_path(image: Path) -> Path:
     return Path(*parts).with_suffix(".txt")
 
 
+def _line_problem(values: list[str], nc: int) -> tuple[str, str] | None:
+    """(kind, reason) when a label line must be dropped, else None."""
+    if len(values) != 5:
+        return "corrupt", f"{len(values)} columns, expected 5 (class cx cy w h)"
+    try:
+        cls, cx, cy, w, h = (float(v) for v in values)
+    except ValueError:
+        return "corrupt", "not numbers"
+    if not all(np.isfinite([cls, cx, cy, w, h])):
+        return "corrupt", "NaN or infinite value"
+    if w <= 0 or h <= 0:
+        return "corrupt", f"width or height <= 0 ({w:g}, {h:g})"
+    low, high = -COORD_TOLERANCE, 1 + COORD_TOLERANCE
+    if not all(low <= v <= high for v in (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)):
+        return "corrupt", "box outside the image (normalised coordinates beyond [0, 1])"
+    if cls != round(cls) or not 0 <= cls < nc:
+        return "out_of_range", f"class {values[0]} outside the dataset's {nc} classes (0..{nc - 1})"
+    return None
+
+
 def read_labels(image: Path, nc: int, issues: LabelIssues) -> np.ndarray:
-    """(N, 5) float32 rows ``class cx cy w h`` (normalised) for ``image``; problems recorded in ``issues``."""
+    """(N, 5) float32 rows ``class cx cy w h`` (normalised) for ``image``; every dropped line is in ``issues``."""
     path = label_path(image)
     if not path.exists():
         issues.missing.append(image.name)
         return np.zeros((0, 5), np.float32)
-    text = path.read_text().strip()
-    if not text:
-        issues.empty.append(image.name)
-        return np.zeros((0, 5), np.float32)
     try:
-        rows = np.array([line.split()[:5] for line in text.splitlines() if line.strip()], dtype=np.float32)
-        if rows.ndim != 2 or rows.shape[1] != 5:
-            raise ValueError("expected 5 columns")
-    except ValueError:
-        issues.corrupt.append(image.name)
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as e:
+        issues.unreadable.append(f"{path}: {type(e).__name__}")
         return np.zeros((0, 5), np.float32)
-    bad_class = (rows[:, 0] < 0) | (rows[:, 0] >= nc) | (rows[:, 0] != np.round(rows[:, 0]))
-    if bad_class.any():
-        issues.out_of_range.append(image.name)
-        rows = rows[~bad_class]
-    return rows
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        values = line.split()
+        if not values:
+            continue
+        problem = _line_problem(values, nc)
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            rows.append([float(v) for v in values])
+    if not rows and not text.strip():
+        issues.empty.append(image.name)
+    return np.array(rows, np.float32).reshape(-1, 5)
 
 
 def _resolve_root(yaml_path: Path, data: dict) -> Path:
@@ -113,7 +155,7 @@ def _list_split(root: Path, entry) -> list[Path]:
                     f = Path(line)
                     images.append(f if f.is_absolute() else (p.parent / f).resolve())
         else:
-            raise FileNotFoundError(f"dataset split '{item}' not found at {p}")
+            raise MissingFileError(f"dataset split '{item}' not found at {p}")
     return images
 
 
@@ -122,12 +164,15 @@ def find_yaml(data: str | Path) -> Path:
     path = Path(data)
     if path.exists():
         return path
-    cache = Path(os.environ.get("YOLO_OPENVINO_HOME") or Path.home() / ".cache" / "yolo_openvino") / "datasets"
+    cache = cache_root() / "datasets"
     if (cache / path.name).exists():
         return cache / path.name
     if path.name in KNOWN_DATASETS and path.parent == Path("."):
+        if offline():
+            raise OfflineError(f"dataset '{data}' is not at {path.resolve()} nor in {cache}, and YOLO_OFFLINE is set: "
+                               f"pass data=path/to/{path.name} (Ultralytics layout) or put it in {cache}")
         return _download_dataset(path.name, cache)
-    raise FileNotFoundError(f"dataset '{data}' not found. Pass data=path/to/dataset.yaml (Ultralytics layout).")
+    raise MissingFileError(f"dataset '{data}' not found. Pass data=path/to/dataset.yaml (Ultralytics layout).")
 
 
 def _download_dataset(name: str, cache: Path) -> Path:
@@ -146,13 +191,17 @@ def _download_dataset(name: str, cache: Path) -> Path:
 
 
 def load_dataset(data: str | Path) -> Dataset:
+    from .metadata import names_dict
+
     yaml_path = find_yaml(data)
-    with open(yaml_path, encoding="utf-8") as f:
-        spec = yaml.safe_load(f) or {}
-    if "names" not in spec:
-        raise ValueError(f"{yaml_path}: no 'names' in the dataset yaml")
-    names = spec["names"]
-    names = dict(enumerate(names)) if isinstance(names, list) else {int(k): str(v) for k, v in names.items()}
+    try:
+        with open(yaml_path, encoding="utf-8") as f:
+            spec = yaml.safe_load(f) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UsageError(f"{yaml_path}: not a readable dataset yaml ({' '.join(str(e).split())[:160]})") from None
+    if not isinstance(spec, dict) or "names" not in spec:
+        raise UsageError(f"{yaml_path}: no 'names' in the dataset yaml")
+    names = names_dict(spec["names"], yaml_path)
     root = _resolve_root(yaml_path, spec)
     splits = {s: _list_split(root, spec.get(s)) for s in ("train", "val", "test") if spec.get(s)}
-    return Dataset(yaml_path, root, names, splits)
+    return Dataset(yaml_path, root, names, splits, {s: str(spec.get(s)) for s in splits})

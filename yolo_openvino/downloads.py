@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .errors import MissingFileError, OfflineError, offline
 from .io_utils import atomic_output
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -17,9 +18,16 @@ ASSETS_URL = "https://github.com/ultralytics/assets/releases/download/v8.3.0"
 KNOWN_WEIGHTS = re.compile(r"^(yolov8|yolo11)[nsmlx]\.pt$")
 
 
+def cache_root() -> Path:
+    """Our cache folder: $YOLO_OPENVINO_HOME, else $XDG_CACHE_HOME/yolo_openvino, else ~/.cache/yolo_openvino."""
+    home = os.environ.get("YOLO_OPENVINO_HOME")
+    if home:
+        return Path(home)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "yolo_openvino"
+
+
 def cache_dir() -> Path:
-    root = os.environ.get("YOLO_OPENVINO_HOME") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "yolo_openvino"
-    return Path(root) / "weights"
+    return cache_root() / "weights"
 
 
 def resolve_weights(name: str | Path) -> Path:
@@ -28,10 +36,13 @@ def resolve_weights(name: str | Path) -> Path:
     if path.exists():
         return path
     if path.parent != Path(".") or not KNOWN_WEIGHTS.match(path.name):
-        raise FileNotFoundError(f"'{name}': no such file. Official weights such as yolov8n.pt are fetched by name.")
+        raise MissingFileError(f"'{name}': no such file. Official weights such as yolov8n.pt are fetched by name.")
     cached = cache_dir() / path.name
     if cached.exists():
         return cached
+    if offline():
+        raise OfflineError(f"'{name}' is not here nor in {cache_dir()}, and YOLO_OFFLINE is set: pass model=<path to "
+                           f"a .pt> or put {path.name} in {cache_dir()}")
     base = os.environ.get("YOLO_OPENVINO_ASSETS_URL", ASSETS_URL).rstrip("/")
     return download(f"{base}/{path.name}", cached)
 
@@ -51,7 +62,7 @@ def download(url: str, target: Path, timeout: float = 30.0) -> Path:
             if total and tmp.stat().st_size != total:
                 raise OSError(f"incomplete download: {tmp.stat().st_size} of {total} bytes")
     except (urllib.error.URLError, OSError) as e:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"Could not download {url} ({getattr(e, 'reason', e)}). If this machine is offline, download the file "
             f"elsewhere and put it at {target} (or pass its path as model=...)."
         ) from None

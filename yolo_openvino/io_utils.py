@@ -11,32 +11,48 @@ from pathlib import Path
 import numpy as np
 
 
+# Largest image we decode: 150 megapixels (a 100 MP camera frame fits; 450 MB as BGR). A 20000x20000 PNG
+# (400 MP, 1.2 GB decoded) is refused from its header (read by `imagesize`), before OpenCV allocates
+# anything. OpenCV's own OPENCV_IO_MAX_IMAGE_PIXELS cannot do this for us: it is read when cv2 is
+# imported, which a user's code may have done before ours.
+MAX_IMAGE_PIXELS = 150_000_000
+
+
 class ImageReadError(ValueError):
     """An image file that cannot be decoded."""
 
 
+def _imdecode(data: np.ndarray, name) -> np.ndarray:
+    """BGR uint8 (H, W, 3) from encoded bytes, or ImageReadError naming ``name``."""
+    import io
+
+    import cv2
+    import imagesize
+
+    width, height = imagesize.get(io.BytesIO(data.data))  # header only; (-1, -1) for formats it does not know
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageReadError(f"{name}: {width}x{height} is larger than {MAX_IMAGE_PIXELS:,} pixels; downscale it")
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error:
+        image = None
+    if image is None:
+        raise ImageReadError(f"{name}: not a decodable image (corrupt or unsupported format)")
+    return image
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image as BGR uint8 (H, W, 3). Raises ImageReadError naming the file."""
-    import cv2
-
     path = Path(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)  # handles non-ASCII paths, unlike cv2.imread
     except OSError as e:
         raise ImageReadError(f"{path}: cannot read file ({e.strerror})") from None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise ImageReadError(f"{path}: not a decodable image (corrupt or unsupported format)")
-    return image
+    return _imdecode(data, path)
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
-    import cv2
-
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if image is None:
-        raise ImageReadError(f"{name}: not a decodable image")
-    return image
+    return _imdecode(np.frombuffer(data, np.uint8), name)
 
 
 def write_image(filename: str | Path, image: np.ndarray) -> Path:

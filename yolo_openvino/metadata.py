@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+
+
+def names_dict(names, where) -> dict[int, str]:
+    """Class names as {id: name} from a list or a dict (the two forms datasets and models use)."""
+    if isinstance(names, (list, tuple)):
+        return {i: str(n) for i, n in enumerate(names)}
+    if isinstance(names, dict):
+        try:
+            return {int(k): str(v) for k, v in names.items()}
+        except (TypeError, ValueError):
+            pass
+    raise UsageError(f"{where}: 'names' must be a list of class names or a dict id -> name, not {names!r:.60}")
 
 
 @dataclass
@@ -11,8 +25,8 @@ class ModelMetadata:
 
     imgsz: (h, w) input size the model was exported at (for dynamic models: the default size).
     nms: True when the model runs NMS itself and outputs (B, max_det, 6) rows x1, y1, x2, y2, score, class.
-    precision: fp32 | fp16 | int8 (weights); inference_precision: what the runtime should compute in
-    (None = the device's default).
+    precision: fp32 | fp16 | int8 (weights). What the runtime computes in is the device's choice unless the
+    user asks (``inference_precision=``), so nothing about it is read from here.
     """
 
     names: dict[int, str]
@@ -24,19 +38,25 @@ class ModelMetadata:
     task: str = "detect"
     format: str = "pytorch"
     precision: str = "fp32"
-    inference_precision: str | None = None
     description: str = ""
     args: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict, fmt: str) -> "ModelMetadata":
-        """From a metadata.yaml / embedded metadata dict; unknown keys kept in ``extra``."""
+    def from_dict(cls, data: dict, fmt: str, where: str = "metadata") -> "ModelMetadata":
+        """From a metadata.yaml / embedded metadata dict; unknown keys kept in ``extra``. Raises UsageError
+        naming ``where`` for metadata that is not a model's."""
         if not isinstance(data, dict) or "names" not in data:
-            raise ValueError("metadata has no 'names': not a model exported by yolo-openvino or Ultralytics")
+            raise UsageError(f"{where}: no 'names': not a model exported by yolo-openvino or Ultralytics")
+        try:
+            return cls._from_dict(data, fmt, where)
+        except (TypeError, ValueError, IndexError, AttributeError) as e:
+            raise UsageError(f"{where}: malformed model metadata ({e}); re-export the model") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict, fmt: str, where: str) -> "ModelMetadata":
         known = {f for f in cls.__dataclass_fields__}
-        names = data["names"]
-        names = dict(enumerate(names)) if isinstance(names, list) else {int(k): str(v) for k, v in names.items()}
+        names = names_dict(data["names"], where)
         imgsz = data.get("imgsz", 640)
         imgsz = (int(imgsz), int(imgsz)) if isinstance(imgsz, (int, float)) else (int(imgsz[0]), int(imgsz[1]))
         args = data.get("args") or {}
@@ -48,9 +68,3 @@ class ModelMetadata:
         values["stride"] = int(max(stride) if isinstance(stride, (list, tuple)) else stride)
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(names=names, imgsz=imgsz, format=fmt, extra=extra, **values)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["imgsz"] = list(self.imgsz)
-        data.update(data.pop("extra"))
-        return data

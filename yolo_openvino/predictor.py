@@ -17,25 +17,30 @@ from typing import Iterator
 import numpy as np
 
 from .backends.base import UINT8_NHWC_BGR, Backend
-from .processing import Letterbox, filter_end2end, letterbox, non_max_suppression, scale_boxes, to_nchw_float
+from .options import defaults
+from .processing import (Letterbox, filter_end2end, letterbox, non_max_suppression, round_to_stride, scale_boxes,
+                         to_nchw_float)
 from .results import Detections, Result
-from .sources import SourceItem, iter_source_entries
+from .sources import SourceItem, iter_entries
 
 LOGGER = logging.getLogger("yolo_openvino")
+_DEFAULT = defaults("predict")  # the user-facing defaults are declared once, in options.py
 
 
 @dataclass
 class PredictSettings:
-    imgsz: tuple[int, int] | None = None  # None: the model's own size
-    conf: float = 0.25
-    iou: float = 0.7
-    max_det: int = 300
-    classes: list[int] | None = None
-    agnostic_nms: bool = False
-    multi_label: bool = False
-    batch: int = 1
+    """What the pipeline needs: the user's predict options (checked) plus internal switches."""
+
+    imgsz: int | tuple[int, int] | None = _DEFAULT["imgsz"]  # None: the model's own size
+    conf: float = _DEFAULT["conf"]
+    iou: float = _DEFAULT["iou"]
+    max_det: int = _DEFAULT["max_det"]
+    classes: list[int] | None = _DEFAULT["classes"]
+    agnostic_nms: bool = _DEFAULT["agnostic_nms"]
+    batch: int = _DEFAULT["batch"]
+    workers: int = _DEFAULT["workers"]
+    multi_label: bool = False  # every (box, class) pair above conf, as validation does
     keep_images: bool = False  # keep the original image on each Result (needed to plot/save)
-    workers: int = 2
     # Letterbox padding: square | minimal | val (see processing.letterbox_shape). None: minimal for dynamic
     # exported models, square for PyTorch (as the reference's predict does, so results match it).
     pad: str | None = None
@@ -69,15 +74,6 @@ class PredictStats:
         return text
 
 
-def round_to_stride(imgsz, stride: int, warn: bool = True) -> tuple[int, int]:
-    """int or (h, w) -> (h, w) rounded up to multiples of ``stride``, warning when changed."""
-    size = (int(imgsz), int(imgsz)) if np.isscalar(imgsz) else (int(imgsz[0]), int(imgsz[-1]))
-    rounded = tuple(int(np.ceil(s / stride) * stride) for s in size)
-    if rounded != size and warn:
-        LOGGER.warning("imgsz %s is not a multiple of the model stride %d; using %s", list(size), stride, list(rounded))
-    return rounded
-
-
 class Predictor:
     """Runs a backend over a source with shared pre/post-processing."""
 
@@ -91,8 +87,8 @@ class Predictor:
             self.batch = max(settings.batch, 1) if self.meta.batch <= 1 else min(max(settings.batch, 1), self.meta.batch)
         else:
             self.target = tuple(self.meta.imgsz)
-            if settings.imgsz and tuple(settings.imgsz) != self.target:
-                LOGGER.info("model has a static input %s; imgsz %s ignored", list(self.target), list(settings.imgsz))
+            if settings.imgsz and round_to_stride(settings.imgsz, self.meta.stride, warn=False) != self.target:
+                LOGGER.info("model has a static input %s; imgsz %s ignored", list(self.target), settings.imgsz)
             self.batch = self.meta.batch
         # Minimal padding only where shapes may vary and each batch holds one image.
         pad = settings.pad or ("minimal" if self.meta.format != "pytorch" else "square")
@@ -111,9 +107,9 @@ class Predictor:
             item = SourceItem(item.name, None, None, item.frame)
         return Prepared(item, model_input, box, image.shape[:2], (time.perf_counter() - started) * 1000, started)
 
-    def _prepared_stream(self, source) -> Iterator[Prepared]:
+    def _prepared_stream(self, entries: list) -> Iterator[Prepared]:
         """Letterboxed images in order, decoded ahead in worker threads; unreadable ones reported and skipped."""
-        entries = iter_source_entries(source)
+        entries = iter_entries(entries)
         depth = max(4, 2 * self.batch * max(self.settings.workers, 1))
         with ThreadPoolExecutor(max_workers=max(self.settings.workers, 1), thread_name_prefix="yolo-prep") as pool:
             pending: deque = deque()
@@ -171,10 +167,10 @@ class Predictor:
         return results
 
     # -- entry points ----------------------------------------------------------------------------------------------
-    def stream(self, source, asynchronous: bool = True) -> Iterator[Result]:
-        """Yield a Result per readable image, in input order."""
+    def stream(self, entries: list, asynchronous: bool = True) -> Iterator[Result]:
+        """Yield a Result per readable image of ``entries`` (from ``sources.expand_sources``), in input order."""
         started = time.perf_counter()
-        batches = self._batches(self._prepared_stream(source))
+        batches = self._batches(self._prepared_stream(entries))
         if asynchronous:
             last = time.perf_counter()
             for output, group in self.backend.infer_many(batches):

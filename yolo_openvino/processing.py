@@ -27,7 +27,6 @@ class Letterbox:
     scale_y: float
     pad_x: int
     pad_y: int
-    input_shape: tuple[int, int]  # (h, w) of the model input
 
 
 PAD_MODES = ("square", "minimal", "val")
@@ -77,7 +76,19 @@ def letterbox(image: np.ndarray, target: tuple[int, int], pad: str = "square", s
     else:
         cv2.resize(image, (resized[1], resized[0]), dst=region, interpolation=cv2.INTER_LINEAR)
     h0, w0 = image.shape[:2]
-    return out, Letterbox(resized[1] / w0, resized[0] / h0, left, top, padded)
+    return out, Letterbox(resized[1] / w0, resized[0] / h0, left, top)
+
+
+def round_to_stride(imgsz, stride: int, warn: bool = True) -> tuple[int, int]:
+    """int or (h, w) -> (h, w) rounded up to multiples of ``stride``, warning when changed."""
+    size = (int(imgsz), int(imgsz)) if np.isscalar(imgsz) else (int(imgsz[0]), int(imgsz[-1]))
+    rounded = tuple(int(np.ceil(s / stride) * stride) for s in size)
+    if rounded != size and warn:
+        import logging
+
+        logging.getLogger("yolo_openvino").warning(
+            "imgsz %s is not a multiple of the model stride %d; using %s", list(size), stride, list(rounded))
+    return rounded
 
 
 def to_nchw_float(batch_hwc_bgr: np.ndarray) -> np.ndarray:

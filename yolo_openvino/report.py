@@ -17,12 +17,12 @@ import logging
 import os
 import tempfile
 import time
-from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .errors import UsageError
 from .memory import PeakMemory
 from .tables import csv_text, text_table
 
@@ -140,26 +140,24 @@ def run_sync(compiled, data: np.ndarray, seconds: float, min_iterations: int = 1
 def run_async(compiled, data: np.ndarray, requests: int, seconds: float, min_iterations: int = 10) -> tuple[float, list[float]]:
     """``requests`` infer requests kept busy (benchmark_app ``-api async``). Returns (images/s, latencies in ms).
 
-    Latencies are OpenVINO's own per-request start-to-completion times (``InferRequest.latency``).
+    Runs on the same in-flight ring as prediction (backends.openvino_backend.in_flight). Latencies are
+    OpenVINO's own per-request start-to-completion times (``InferRequest.latency``).
     """
-    import openvino as ov
+    from .backends.openvino_backend import in_flight
 
-    pool = [compiled.create_infer_request() for _ in range(requests)]
-    for request in pool:
-        request.set_input_tensor(ov.Tensor(data))
-        request.infer()  # warm-up
-    ring, latencies = deque(), []
+    for _ in in_flight(compiled, requests, ((data, None) for _ in range(requests))):
+        pass  # warm-up, not counted (benchmark_app does the same)
+    latencies: list[float] = []
     started = time.perf_counter()
-    for request in pool:
-        request.start_async()
-        ring.append(request)
-    while ring:
-        request = ring.popleft()
-        request.wait()
+
+    def feed():
+        count = 0
+        while time.perf_counter() - started < seconds or count < min_iterations:
+            count += 1
+            yield data, None
+
+    for request, _ in in_flight(compiled, requests, feed()):
         latencies.append(request.latency)
-        if time.perf_counter() - started < seconds or len(latencies) < min_iterations:
-            request.start_async()
-            ring.append(request)
     return len(latencies) * len(data) / (time.perf_counter() - started), latencies
 
 
@@ -196,26 +194,28 @@ def measure_inference(path, name: str, settings: dict, seconds: float, batch: in
 # -- end to end -------------------------------------------------------------------------------------------------------
 def measure_end_to_end(path, name: str, settings: dict, images: list, seconds: float, sync: bool,
                        device: str | None = None) -> Measurement:
-    """Predict real images with ``YOLO(path, **settings)``: one at a time (sync) or as a stream (async)."""
-    from .yolo import YOLO
+    """Predict real images with the pipeline users get: one at a time (sync) or as a stream (async)."""
+    from .backends.openvino_backend import OpenVINOBackend
+    from .predictor import PredictSettings, Predictor
 
     with PeakMemory() as memory:
-        model = YOLO(path, device=device, **settings)
-        model(images[0])  # compile and warm up
+        backend = OpenVINOBackend(path, device=device or "cpu", **settings)
+        predictor = Predictor(backend, PredictSettings())
+        list(predictor.stream(images[:1], asynchronous=False))  # warm up
         latencies, count = [], 0
         started = time.perf_counter()
         while time.perf_counter() - started < seconds or count < len(images):
             if sync:
                 t0 = time.perf_counter()
-                model(images[count % len(images)])
+                list(predictor.stream([images[count % len(images)]], asynchronous=False))
                 latencies.append((time.perf_counter() - t0) * 1000)
                 count += 1
             else:
-                results = model(images)
+                results = list(predictor.stream(images, asynchronous=True))
                 count += len(results)
                 latencies += [r.latency_ms for r in results]  # read -> result, queueing in the pipeline included
         fps = count / (time.perf_counter() - started)
-    info = model.info()
+    info = backend.info()
     requests = 1 if sync else int(settings.get("requests") or info.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS") or 1)
     return Measurement(name, "end_to_end", settings, 1, round(fps, 2), *_percentiles(latencies), count,
                        _streams(info), requests, memory.peak_mb)
@@ -319,6 +319,9 @@ def report_images(source=None, data: str | None = None, count: int = 32) -> tupl
     return images, "8 generated 640x480 arrays (no decode)"
 
 
+REPORT_KEYS = ("source", "data", "seconds", "device", "sweep", "startup", "project", "name")
+
+
 def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0,
                               device: str | None = None, sweep: bool = True, batches=(1, 2, 4, 8),
                               startup: bool = True, project: str | Path = "runs/benchmark", name: str = "modes",
@@ -330,15 +333,14 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
 
     from .backends import model_format
     from .backends.openvino_backend import find_ir, read_ir_metadata, resolve_device
-    from .metadata import ModelMetadata
     from .outputs import next_run_dir
 
     if model_format(model) != "openvino":
-        raise ValueError(f"{model}: the latency/throughput report needs an OpenVINO IR. Export one first: "
+        raise UsageError(f"{model}: the latency/throughput report needs an OpenVINO IR. Export one first: "
                          f"yolo-ov export model={model} format=openvino")
     xml = find_ir(model)  # fail now, with the fix, if the folder holds no IR
     images, images_text = report_images(source, data)
-    dynamic = ModelMetadata.from_dict(read_ir_metadata(xml), "openvino").dynamic
+    dynamic = read_ir_metadata(xml).dynamic
     device_name = resolve_device(device or "cpu", ov.Core().available_devices)
     cores = os.cpu_count() or 1
     plan = [

@@ -36,10 +36,6 @@ class Detections:
         rows = np.asarray(rows, dtype=np.float32).reshape(-1, 6)
         return cls(rows[:, :4], rows[:, 4], rows[:, 5].round().astype(np.int64), names)
 
-    @classmethod
-    def empty(cls, names: dict[int, str] | None = None) -> "Detections":
-        return cls(np.zeros((0, 4)), np.zeros(0), np.zeros(0), names or {})
-
     def __len__(self) -> int:
         return len(self.xyxy)
 

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .errors import MissingFileError, UsageError
 from .io_utils import ImageReadError, decode_image, read_image
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -55,31 +56,31 @@ def _expand_one(entry) -> list:
         if ignored:
             LOGGER.info("%s: ignoring %d file(s) that are not images or videos by their suffix", path, ignored)
         if not media:
-            raise FileNotFoundError(f"{path}: folder has no images or videos (suffixes: {sorted(IMAGE_SUFFIXES)})")
+            raise MissingFileError(f"{path}: folder has no images or videos (suffixes: {sorted(IMAGE_SUFFIXES)})")
         return [str(p) for p in media]
     if any(ch in text for ch in "*?["):
         matches = sorted(glob.glob(text, recursive=True))
         if not matches:
-            raise FileNotFoundError(f"'{text}': the pattern matches no file")
+            raise MissingFileError(f"'{text}': the pattern matches no file")
         return [m for m in matches if Path(m).is_file()]
     if text.isdigit():
         return [int(text)]
     if not path.exists():
-        raise FileNotFoundError(f"'{text}': no such file or folder. Pass an image, video, folder, glob or URL.")
+        raise MissingFileError(f"'{text}': no such file or folder. Pass an image, video, folder, glob or URL.")
     return [str(path)]
 
 
 def expand_sources(source) -> list:
     """Flatten ``source`` into a list of concrete entries, failing early on a missing path."""
     if source is None:
-        raise ValueError("No source given. Pass source=<image, folder, video, glob, URL or array>.")
+        raise UsageError("No source given. Pass source=<image, folder, video, glob, URL or array>.")
     if isinstance(source, np.ndarray) and source.ndim == 4:  # a batch of images
         return list(source)
     entries = source if isinstance(source, (list, tuple)) else [source]
     return [concrete for entry in entries for concrete in _expand_one(entry)]
 
 
-def _is_video(entry) -> bool:
+def is_video(entry) -> bool:
     if isinstance(entry, int):
         return True
     text = str(entry)
@@ -117,8 +118,9 @@ def _fetch_url(url: str, timeout: float = 30.0) -> bytes:
 
 def _read_entry(entry) -> SourceItem:
     if isinstance(entry, np.ndarray):
-        if entry.ndim != 3 or entry.shape[2] != 3 or entry.dtype != np.uint8:
-            return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected (H, W, 3) uint8 BGR")
+        if entry.ndim != 3 or entry.shape[2] != 3 or entry.dtype != np.uint8 or not entry.shape[0] or not entry.shape[1]:
+            return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected a non-empty "
+                                             "(H, W, 3) uint8 BGR image")
         return SourceItem("array", image=entry)
     name = str(entry)
     try:
@@ -129,23 +131,14 @@ def _read_entry(entry) -> SourceItem:
         return SourceItem(name, error=str(e))
 
 
-def iter_source(source) -> Iterator[SourceItem]:
-    """Yield every image of ``source`` in order (video frames as they come)."""
-    for entry in expand_sources(source):
-        if _is_video(entry):
-            yield from _iter_video(entry)
-        else:
-            yield _read_entry(entry)
+def iter_entries(entries: list) -> Iterator:
+    """Yield each concrete entry (from :func:`expand_sources`) as something producing SourceItems, in order.
 
-
-def iter_source_entries(source) -> Iterator:
-    """Yield entries as callables producing items, so image decoding can run in worker threads.
-
-    Each element is either a zero-argument callable returning one SourceItem (still images, decoded lazily)
-    or a ready SourceItem (video frames, which must be read in order).
+    Still images become zero-argument callables (decoded later, in worker threads); video frames are
+    yielded as ready SourceItems, since they must be read in order.
     """
-    for entry in expand_sources(source):
-        if _is_video(entry):
+    for entry in entries:
+        if is_video(entry):
             yield from _iter_video(entry)
         else:
             yield (lambda e=entry: _read_entry(e))

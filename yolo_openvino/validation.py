@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import LabelIssues, load_dataset, read_labels
+from .errors import UsageError
+from .options import defaults
 from .predictor import PredictSettings, Predictor
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -58,7 +60,7 @@ def coco_map(gt_images: list[dict], gt_boxes: list[dict], detections: list[dict]
     from faster_coco_eval import COCO, COCOeval_faster
 
     if not gt_boxes:
-        raise ValueError("the dataset has no labelled boxes: mAP is undefined")
+        raise UsageError("no labelled boxes: mAP is undefined")
     gt = COCO()
     gt.dataset = {"images": gt_images, "annotations": gt_boxes,
                   "categories": [{"id": int(k), "name": v} for k, v in names.items()]}
@@ -100,8 +102,8 @@ def _ground_truth(files, shapes: dict[int, tuple[int, int]], names, issues: Labe
 
 
 def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings: PredictSettings,
-                     asynchronous: bool = False) -> ValidationResult:
-    """Predict ``files`` with ``backend`` and score them against their labels."""
+                     asynchronous: bool = False, where="the dataset") -> ValidationResult:
+    """Predict ``files`` with ``backend`` and score them against their labels (problems reported)."""
     index_of = {str(f): i for i, f in enumerate(files)}
     predictor = Predictor(backend, settings)
     detections, speeds, shapes = [], [], {}
@@ -117,6 +119,12 @@ def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings
                                "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]})
     issues = LabelIssues()
     gt_images, gt_boxes = _ground_truth(files, shapes, names, issues)
+    if issues.corrupt or issues.out_of_range or issues.unreadable:
+        LOGGER.warning("label issues in %s: %s dropped, the rest evaluated; e.g. %s", where, issues.summary(),
+                       issues.examples())
+    if not gt_boxes:
+        raise UsageError(f"{where}: no usable labelled boxes, so mAP is undefined ({issues.summary()}"
+                         + (f"; e.g. {issues.examples()}" if issues.examples() else "") + ")")
     map50_95, map50, map75, per_class = coco_map(gt_images, gt_boxes, detections, names, settings.max_det)
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)
@@ -124,59 +132,35 @@ def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings
                             issues, skipped)
 
 
-def validate(yolo, data: str = "coco8.yaml", imgsz=640, batch: int = 1, conf: float = 0.001, iou: float = 0.7,
-             max_det: int = 300, split: str = "val", rect: bool | None = None, save_json: bool = False,
-             project: str = "runs/val", name: str = "exp", runtime: dict | None = None) -> ValidationResult:
-    """Validate a YOLO facade's model; see :class:`ValidationResult`."""
-    dataset = load_dataset(data)
-    files = dataset.images(split)
-    runtime = {k: v for k, v in (runtime or {}).items() if v is not None}
-    runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
-    backend = yolo.backend(**runtime)
+def validate(backend, **options) -> ValidationResult:
+    """Validate a loaded backend on a dataset; ``options`` as declared in options.VAL (defaults from there)."""
+    o = {**defaults("val"), **options}
+    dataset = load_dataset(o["data"])
+    files = dataset.images(o["split"])
     # Labels are checked against, and scored by, the dataset's classes (its yaml is the authority on them).
     names = dataset.names
     unknown = sorted(set(names) - set(backend.metadata.names))
     if unknown:
         LOGGER.warning("dataset %s has class ids %s the model does not predict", dataset.yaml_path, unknown)
-    use_rect = backend.metadata.dynamic if rect is None else rect
-    settings = PredictSettings(imgsz=_pair(imgsz), conf=conf, iou=iou, max_det=max_det, multi_label=True,
-                               batch=batch, pad="val" if use_rect else "square")
-    result = evaluate_backend(backend, files, names, settings)
+    use_rect = backend.metadata.dynamic if o["rect"] is None else o["rect"]
+    settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
+                               batch=o["batch"], pad="val" if use_rect else "square")
+    result = evaluate_backend(backend, files, names, settings, where=dataset.yaml_path)
     LOGGER.info("%s", result.summary())
-    if result.issues.missing or result.issues.out_of_range or result.issues.corrupt:
-        LOGGER.warning("label issues in %s: %s", dataset.yaml_path, result.issues.summary())
-    if save_json:
+    if o["save_json"]:
         from .io_utils import write_text_atomic
         from .outputs import next_run_dir
 
-        write_text_atomic(next_run_dir(project, name) / "metrics.json", json.dumps(result.to_dict(), indent=1))
+        write_text_atomic(next_run_dir(o["project"], o["name"]) / "metrics.json", json.dumps(result.to_dict(), indent=1))
     return result
 
 
-def _pair(imgsz):
-    return (int(imgsz), int(imgsz)) if np.isscalar(imgsz) else (int(imgsz[0]), int(imgsz[-1]))
+def map_of_compiled_model(compiled_model, files, names, imgsz, batch: int = 1) -> float:
+    """mAP50-95 of a model compiled elsewhere (NNCF's accuracy-control loop), through the usual pipeline."""
+    from .backends.openvino_backend import OpenVINOBackend
+    from .metadata import ModelMetadata
 
-
-class CompiledModelBackend:
-    """Minimal backend over an already compiled OpenVINO model (NNCF's accuracy-control loop hands us one)."""
-
-    def __init__(self, compiled_model, names: dict[int, str], imgsz: tuple[int, int]):
-        from .backends.base import FLOAT_NCHW_RGB
-        from .metadata import ModelMetadata
-
-        self.compiled = compiled_model
-        self.input_kind = FLOAT_NCHW_RGB
-        self.metadata = ModelMetadata(names=names, imgsz=imgsz, format="openvino")
-
-    def infer(self, batch: np.ndarray) -> np.ndarray:
-        return np.asarray(self.compiled(batch)[0])
-
-    def infer_many(self, batches):
-        for batch, context in batches:
-            yield self.infer(batch), context
-
-
-def map_of_compiled_model(compiled_model, files, names, imgsz) -> float:
-    backend = CompiledModelBackend(compiled_model, names, tuple(imgsz))
+    metadata = ModelMetadata(names=names, imgsz=tuple(imgsz), batch=batch, format="openvino")
+    backend = OpenVINOBackend.from_compiled(compiled_model, metadata)
     settings = PredictSettings(imgsz=tuple(imgsz), conf=0.001, iou=0.7, multi_label=True, pad="square")
     return evaluate_backend(backend, files, names, settings).map50_95

@@ -1,4 +1,8 @@
-"""``YOLO``: the thin facade users know. It loads a model of any format and delegates the work."""
+"""``YOLO``: the thin facade users know. It loads a model of any format, checks arguments, delegates the work.
+
+Jobs below it (export, validation, benchmark, report) receive what they need (a model and its path, a
+backend, runtime options), never the facade, so imports point one way.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .backends import load_backend, model_format
+from .errors import UsageError
+from .options import RUNTIME_NAMES, check, options_of, split_runtime
 from .predictor import PredictSettings, Predictor
 from .results import Result
 
 LOGGER = logging.getLogger("yolo_openvino")
-# Runtime options that change how a backend is compiled (so a different value means another backend).
-RUNTIME_OPTIONS = ("device", "mode", "streams", "requests", "threads", "pinning", "inference_precision", "config",
-                   "cache_dir", "mmap", "preprocess")
+RUNTIME_OPTIONS = RUNTIME_NAMES  # options that change how a backend is compiled (another value: another backend)
+_OUTPUT_KEYS = ("save", "save_txt", "save_json", "project", "name")
 
 
 class YOLO:
@@ -27,12 +32,9 @@ class YOLO:
 
     def __init__(self, model: str | Path = "yolov8n.pt", task: str | None = None, **runtime):
         if task not in (None, "detect"):
-            raise NotImplementedError(f"task='{task}': only detection is supported yet")
-        unknown = set(runtime) - set(RUNTIME_OPTIONS)
-        if unknown:
-            raise TypeError(f"unknown runtime option(s) {sorted(unknown)}; valid: {list(RUNTIME_OPTIONS)}")
+            raise UsageError(f"task='{task}': only detection is supported yet")
+        self.runtime = check("runtime", runtime, where="YOLO")
         self.format = model_format(model)
-        self.runtime = runtime
         self.model = None  # the torch nn.Module for pytorch models
         if self.format == "pytorch":
             self.model, self.ckpt_path = _load_torch_model(model)
@@ -41,15 +43,15 @@ class YOLO:
             self.model_path = Path(model)
             self.ckpt_path = None
         self._backends: dict = {}
+        self.last_stats = None
 
     # -- runtime --------------------------------------------------------------------------------------------
     def backend(self, **overrides):
         """The loaded backend for these runtime options (compiled once per distinct option set)."""
-        options = {**self.runtime, **{k: v for k, v in overrides.items() if v is not None}}
+        options = {**self.runtime, **{k: v for k, v in check("runtime", overrides).items() if v is not None}}
         key = tuple(sorted((k, repr(v)) for k, v in options.items()))
         if key not in self._backends:
             target = self.model if self.format == "pytorch" else self.model_path
-            options.setdefault("imgsz", None)
             self._backends[key] = load_backend(target, self.format, **options)
         return self._backends[key]
 
@@ -63,29 +65,33 @@ class YOLO:
         """Effective runtime settings (for OpenVINO: streams, optimal requests, devices, precision)."""
         return self.backend(**runtime).info()
 
-    def predict(self, source=None, stream: bool = False, save: bool = False, save_txt: bool = False,
-                save_json: bool = False, project: str | Path = "runs/predict", name: str = "exp", verbose: bool = False,
-                **kwargs) -> list[Result] | Iterator[Result]:
-        """Detect objects in ``source``; see ``yolo-ov predict --help`` for every argument."""
-        from .sources import expand_sources
+    def predict(self, source=None, stream: bool = False, verbose: bool = False, **kwargs) -> list[Result] | Iterator[Result]:
+        """Detect objects in ``source``; see ``yolo-ov predict --help`` (or options.PREDICT) for every argument."""
+        from .sources import expand_sources, is_video
 
-        runtime = {k: kwargs.pop(k) for k in list(kwargs) if k in RUNTIME_OPTIONS}
-        many = len(expand_sources(source)) > 1 or _has_video(source)
+        values = check("predict", {"source": source, **kwargs}, where="predict")
+        runtime, values = split_runtime(values)
+        outputs = {k: values.pop(k) for k in _OUTPUT_KEYS if k in values}
+        entries = expand_sources(values.pop("source"))
+        many = len(entries) > 1 or any(is_video(e) for e in entries)
         if self.format == "openvino" and "mode" not in runtime and "mode" not in self.runtime:
             runtime["mode"] = "throughput" if many else "latency"  # the sensible default per use
-        settings = _settings(kwargs, keep_images=save)
+        save, save_txt, save_json = (bool(outputs.get(k)) for k in ("save", "save_txt", "save_json"))
+        settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
         predictor = Predictor(self.backend(**runtime), settings)
-        results = predictor.stream(source, asynchronous=many)
+        self.last_stats = predictor.stats
+        results = predictor.stream(entries, asynchronous=many)
         if save or save_txt or save_json:
             from .outputs import save_results
 
-            results = save_results(results, project, name, save, save_txt, save_json)
+            defaults = options_of("predict")
+            results = save_results(results, outputs.get("project") or defaults["project"].default,
+                                   outputs.get("name") or defaults["name"].default, save, save_txt, save_json)
         if stream:
             return results
         out = list(results)
         if verbose or predictor.stats.skipped:
             LOGGER.info("%s", predictor.stats.summary())
-        self.last_stats = predictor.stats
         return out
 
     __call__ = predict
@@ -96,53 +102,40 @@ class YOLO:
         from .exporters import export
 
         if self.model is None:
-            raise ValueError(f"export needs a PyTorch model (.pt or architecture name), not a {self.format} model")
-        return str(export(self.model, self.ckpt_path, **kwargs))
+            raise UsageError(f"export needs a PyTorch model (.pt or architecture name), not a {self.format} model")
+        return str(export(self.model, self.ckpt_path, **check("export", kwargs, where="export")))
 
     def val(self, **kwargs):
         """COCO mAP on a YOLO-format dataset yaml; returns a ValidationResult."""
         from .validation import validate
 
-        runtime = {k: kwargs.pop(k) for k in list(kwargs) if k in RUNTIME_OPTIONS}
-        runtime.setdefault("mode", kwargs.pop("mode", None))
-        return validate(self, runtime=runtime, **kwargs)
+        runtime, values = split_runtime(check("val", kwargs, where="val"))
+        runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
+        backend = self.backend(**runtime)
+        return validate(backend, **{k: v for k, v in values.items() if v is not None})
 
-    def benchmark(self, modes: bool | None = None, **kwargs):
+    def benchmark(self, **kwargs):
         """The per-format table (from a .pt: export, validate, time every format) or, for an OpenVINO model
-        (or ``modes=True``), the latency/throughput report of hints, streams and requests.
-
-        Table: ``data``, ``imgsz``, ``format`` (one or several; default all), ``device``, ``project``, ``name``.
-        Report: ``source`` or ``data`` (end-to-end images), ``seconds`` per measurement, ``device``, ``sweep``.
-        """
+        (or ``modes=True``), the latency/throughput report of hints, streams and requests."""
+        values = {k: v for k, v in check("benchmark", kwargs, where="benchmark").items() if v is not None}
+        modes = values.pop("modes", None)
         if modes or (modes is None and self.format == "openvino"):
-            from .report import latency_throughput_report
+            from .report import REPORT_KEYS, latency_throughput_report
 
-            return latency_throughput_report(self.model_path, **kwargs)
-        from .benchmark import benchmark_formats
+            return latency_throughput_report(self.model_path, **_for_job(values, REPORT_KEYS, "report"))
+        from .benchmark import TABLE_KEYS, benchmark_formats
 
-        return benchmark_formats(self, **kwargs)
-
-
-def _has_video(source) -> bool:
-    from .sources import _is_video, expand_sources
-
-    return any(_is_video(e) for e in expand_sources(source) if not hasattr(e, "shape"))
+        if self.model is None:
+            raise UsageError(f"the format table exports from a PyTorch model (.pt); {self.model_path} is a "
+                             f"{self.format} model. For an OpenVINO model's latency/throughput report use modes=True.")
+        return benchmark_formats(self.model, self.ckpt_path, **_for_job(values, TABLE_KEYS, "format table"))
 
 
-def _settings(kwargs: dict, keep_images: bool) -> PredictSettings:
-    allowed = set(PredictSettings.__dataclass_fields__)
-    unknown = set(kwargs) - allowed
-    if unknown:
-        from .cli import suggestion
-
-        hints = "; ".join(f"'{u}'{suggestion(u, allowed | set(RUNTIME_OPTIONS))}" for u in sorted(unknown))
-        raise TypeError(f"unknown predict argument(s): {hints}")
-    values = dict(kwargs)
-    imgsz = values.get("imgsz")
-    if imgsz is not None:
-        values["imgsz"] = (int(imgsz), int(imgsz)) if isinstance(imgsz, (int, float)) else tuple(imgsz)
-    values["keep_images"] = keep_images or values.get("keep_images", False)
-    return PredictSettings(**values)
+def _for_job(values: dict, keys: tuple[str, ...], job: str) -> dict:
+    ignored = sorted(set(values) - set(keys))
+    if ignored:
+        LOGGER.warning("ignored by the %s: %s", job, ignored)
+    return {k: v for k, v in values.items() if k in keys}
 
 
 def _load_torch_model(model):

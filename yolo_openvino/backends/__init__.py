@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import MissingFileError, UsageError
+from ..options import RUNTIME_NAMES
 from .base import FLOAT_NCHW_RGB, UINT8_NHWC_BGR, Backend
 
 FORMATS = ("pytorch", "torchscript", "onnx", "openvino")
@@ -13,25 +15,26 @@ def model_format(model: str | Path) -> str:
     """The format of a model path: pytorch (.pt / architecture name), torchscript, onnx or openvino."""
     from ..nn.architectures import is_architecture_name
 
-    path = Path(model)
+    path = Path(model).expanduser()
     if path.is_dir():
         if any(path.glob("*.xml")):
             return "openvino"
-        raise ValueError(f"{path}: folder holds no OpenVINO .xml model")
+        raise MissingFileError(f"{path}: folder holds no OpenVINO .xml model")
     suffix = path.suffix.lower()
     formats = {".pt": "pytorch", ".pth": "pytorch", ".torchscript": "torchscript", ".onnx": "onnx", ".xml": "openvino"}
     if suffix in formats:
+        if suffix != ".pt" and not path.is_file():
+            raise MissingFileError(f"'{model}': no such file")
         return formats[suffix]
     if is_architecture_name(path.name):
         return "pytorch"
-    raise ValueError(
+    raise UsageError(
         f"'{model}': unknown model format. Pass a .pt checkpoint, an architecture name (yolov8n.yaml), "
         "a .torchscript or .onnx file, or an *_openvino_model/ folder."
     )
 
 
-_OPENVINO_OPTIONS = ("mode", "streams", "requests", "threads", "pinning", "inference_precision", "config",
-                     "cache_dir", "mmap", "preprocess")
+_OPENVINO_OPTIONS = tuple(name for name in RUNTIME_NAMES if name != "device")
 
 
 def load_backend(model, fmt: str, device: str | None = None, **options) -> Backend:
@@ -53,7 +56,7 @@ def load_backend(model, fmt: str, device: str | None = None, **options) -> Backe
         from .torch_backends import PyTorchBackend
 
         return PyTorchBackend(model, device=device, imgsz=options.get("imgsz") or 640)
-    raise ValueError(f"format '{fmt}': expected one of {FORMATS}")
+    raise UsageError(f"format '{fmt}': expected one of {FORMATS}")
 
 
 __all__ = ["Backend", "FLOAT_NCHW_RGB", "UINT8_NHWC_BGR", "FORMATS", "model_format", "load_backend"]

@@ -6,6 +6,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from ..errors import UsageError
 from ..metadata import ModelMetadata
 
 # Input conventions a backend can ask for. Pre-processing above the backends produces either.
@@ -23,7 +24,6 @@ class Backend:
 
     metadata: ModelMetadata
     input_kind: str = FLOAT_NCHW_RGB
-    default_mode: str | None = None
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -53,7 +53,7 @@ class Backend:
         if expected is None or self.metadata.dynamic:
             return
         if tuple(batch.shape) != tuple(expected):
-            raise ValueError(
+            raise UsageError(
                 f"{self.metadata.format} model was exported with a static input of shape {tuple(expected)} "
                 f"({self.input_kind}) but got {tuple(batch.shape)}. Use imgsz={list(self.metadata.imgsz)} and batch="
                 f"{self.metadata.batch}, or re-export with dynamic=True."

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UsageError
 from ..metadata import ModelMetadata
 from .base import Backend
 
@@ -34,8 +35,8 @@ class OnnxBackend(Backend):
         self.session = ort.InferenceSession(str(path), options, providers=providers)
         props = {k: _maybe_json(v) for k, v in self.session.get_modelmeta().custom_metadata_map.items()}
         if "names" not in props:
-            raise ValueError(f"{path}: ONNX file has no 'names' metadata; export it with yolo-ov.")
-        self.metadata = ModelMetadata.from_dict(props, "onnx")
+            raise UsageError(f"{path}: ONNX file has no 'names' metadata; export it with yolo-ov.")
+        self.metadata = ModelMetadata.from_dict(props, "onnx", where=str(path))
         model_input = self.session.get_inputs()[0]
         self.input_name = model_input.name
         self.fp16_input = model_input.type == "tensor(float16)"

@@ -15,6 +15,9 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
   on a GPU or NPU, where a uint8 input is a quarter of the bytes to upload.
 - ``cache_dir`` enables OpenVINO's model cache and ``mmap`` controls memory-mapped weight reading, the two
   levers on first-inference latency.
+- Inference precision is the device's own choice (bf16 on CPUs with AVX512_BF16 or AMX, about twice as fast
+  as f32 there; f32 on AVX2-only CPUs) unless the user asks: ``inference_precision="f32"`` gives bit-level
+  parity with PyTorch. ``info()`` reads back what the compiled model actually runs at.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from __future__ import annotations
 import logging
 import queue
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 import yaml
 
+from ..errors import MissingFileError, UsageError
 from ..metadata import ModelMetadata
 from .base import FLOAT_NCHW_RGB, UINT8_NHWC_BGR, Backend
 
@@ -47,18 +52,36 @@ def find_ir(path: str | Path) -> Path:
         return path
     xmls = sorted(path.glob("*.xml"))
     if not xmls:
-        raise FileNotFoundError(f"{path}: no OpenVINO .xml in this folder. Export with `yolo-ov export format=openvino`.")
+        raise MissingFileError(f"{path}: no OpenVINO .xml in this folder. Export with `yolo-ov export format=openvino`.")
     if len(xmls) > 1:
-        raise ValueError(f"{path}: several .xml files ({[x.name for x in xmls]}); pass the one to use.")
+        raise UsageError(f"{path}: several .xml files ({[x.name for x in xmls]}); pass the one to use.")
     return xmls[0]
 
 
-def read_ir_metadata(xml: Path) -> dict:
+def read_ir_metadata(xml: Path) -> ModelMetadata:
+    """The metadata.yaml beside ``xml``, checked; a missing .bin is reported here, before OpenVINO reads it."""
     meta_file = xml.parent / "metadata.yaml"
+    if not xml.with_suffix(".bin").is_file():
+        raise MissingFileError(f"{xml.with_suffix('.bin')}: missing. An IR is an .xml with its .bin; copy both, "
+                               "or re-export.")
     if not meta_file.exists():
-        raise FileNotFoundError(f"{meta_file}: missing. The IR folder must hold the metadata.yaml written at export.")
-    with open(meta_file, encoding="utf-8") as f:
-        return yaml.safe_load(f) or {}
+        raise MissingFileError(f"{meta_file}: missing. The IR folder must hold the metadata.yaml written at export.")
+    try:
+        with open(meta_file, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UsageError(f"{meta_file}: not plain YAML metadata ({' '.join(str(e).split())[:160]})") from None
+    return ModelMetadata.from_dict(data, "openvino", where=str(meta_file))
+
+
+def compile_ir(core, model, device: str, properties: dict, xml: Path):
+    """``core.compile_model`` with OpenVINO's error for a damaged IR turned into one line naming the file."""
+    try:
+        return core.compile_model(model, device, properties)
+    except RuntimeError as e:
+        first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        raise UsageError(f"{xml}: OpenVINO cannot load this IR ({first[:200]}). Is it complete? Re-export it, or "
+                         "copy the .xml and .bin again.") from None
 
 
 def normalize_device(device: str | None) -> str:
@@ -161,12 +184,9 @@ class OpenVINOBackend(Backend):
 
         started = time.perf_counter()
         self.xml = find_ir(path)
-        self.metadata = ModelMetadata.from_dict(read_ir_metadata(self.xml), "openvino")
+        self.metadata = read_ir_metadata(self.xml)
         self.core = ov.Core()
         self.device = resolve_device(device, self.core.available_devices)
-        self.mode = mode
-        if inference_precision is None:
-            inference_precision = self.metadata.inference_precision  # what the export was meant to run at
         self.properties = compile_config(self.device, mode, streams, threads, pinning, inference_precision, config)
         if cache_dir:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -175,22 +195,36 @@ class OpenVINOBackend(Backend):
             self.core.set_property({"ENABLE_MMAP": bool(mmap)})
         self.preprocess = preprocess
         if preprocess == "device":
-            model = _attach_preprocessing(self.core.read_model(self.xml))
+            try:
+                model = _attach_preprocessing(self.core.read_model(self.xml))
+            except RuntimeError:
+                model = self.xml  # let compile_ir report the damaged file
             self.input_kind = UINT8_NHWC_BGR
-            self.compiled = self.core.compile_model(model, self.device, self.properties)
         elif preprocess == "host":
             self.input_kind = FLOAT_NCHW_RGB
-            # Compiling from the path lets a cache hit skip reading the IR entirely.
-            self.compiled = self.core.compile_model(str(self.xml), self.device, self.properties)
+            model = str(self.xml)  # compiling from the path lets a cache hit skip reading the IR entirely
         else:
-            raise ValueError(f"preprocess='{preprocess}': expected 'device' or 'host'")
+            raise UsageError(f"preprocess='{preprocess}': expected 'device' or 'host'")
+        self._set_compiled(compile_ir(self.core, model, self.device, self.properties, self.xml), requests)
         self.load_time_s = time.perf_counter() - started
+        LOGGER.debug("compiled %s on %s in %.2fs: %s", self.xml.name, self.device, self.load_time_s, self.info())
+
+    @classmethod
+    def from_compiled(cls, compiled, metadata: ModelMetadata, requests: int | None = None) -> "OpenVINOBackend":
+        """Wrap a model compiled elsewhere (NNCF's accuracy-control loop hands us one) with its metadata."""
+        backend = cls.__new__(cls)
+        backend.xml, backend.metadata, backend.device, backend.properties = None, metadata, "?", {}
+        backend.input_kind, backend.preprocess, backend.load_time_s = FLOAT_NCHW_RGB, "host", 0.0
+        backend._set_compiled(compiled, requests)
+        return backend
+
+    def _set_compiled(self, compiled, requests: int | None) -> None:
+        self.compiled = compiled
         self.requested_jobs = requests
         self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
-        partial = self.compiled.input(0).get_partial_shape()
+        partial = compiled.input(0).get_partial_shape()
         self.static_shape = tuple(d.get_length() for d in partial) if partial.is_static else None
         self.first_inference_ms: float | None = None
-        LOGGER.debug("compiled %s on %s in %.2fs: %s", self.xml.name, self.device, self.load_time_s, self.info())
 
     # -- synchronous ---------------------------------------------------------------------------------------
     def infer(self, batch: np.ndarray) -> np.ndarray:
@@ -214,33 +248,15 @@ class OpenVINOBackend(Backend):
         return int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
 
     def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
-        """Keep ``requests`` (default: the device's optimal number) inferences in flight; yield in input order.
-
-        A ring of infer requests: when all are busy we wait (GIL released) for the oldest, yield its output
-        and reuse it. Order is kept by construction and memory is bounded by the number of requests.
-        """
-        from collections import deque
+        """Keep ``requests`` (default: the device's optimal number) inferences in flight; yield in input order."""
+        def checked():
+            for batch, context in batches:
+                self.check_input(batch, self.static_shape)
+                yield batch, context
 
         jobs = self.requested_jobs or self.optimal_requests
-        idle = deque(self.compiled.create_infer_request() for _ in range(jobs))
-        in_flight: deque = deque()
-
-        def finish_oldest():
-            request, context = in_flight.popleft()
-            request.wait()
-            output = request.get_output_tensor(0).data.copy()
-            idle.append(request)
-            return output, context
-
-        for batch, context in batches:
-            self.check_input(batch, self.static_shape)
-            if not idle:
-                yield finish_oldest()
-            request = idle.popleft()
-            request.start_async({0: batch})
-            in_flight.append((request, context))
-        while in_flight:
-            yield finish_oldest()
+        for request, context in in_flight(self.compiled, jobs, checked()):
+            yield request.get_output_tensor(0).data.copy(), context
 
     # -- introspection -----------------------------------------------------------------------------------------
     def info(self) -> dict:
@@ -254,3 +270,32 @@ class OpenVINOBackend(Backend):
                 continue  # not every device reports every property
             report[key] = _plain_property(value)
         return report
+
+
+def in_flight(compiled, jobs: int, batches: Iterable[tuple[np.ndarray | None, Any]]) -> Iterator[tuple[Any, Any]]:
+    """The one ring of infer requests: ``jobs`` kept busy, each finished request yielded in input order.
+
+    ``batches`` yields (input, context); an input of None reuses the request's previous input (benchmark
+    loops). The yielded request is valid until the next iteration, when it is reused: read its output
+    tensor or ``latency`` before. When all requests are busy we wait (GIL released) for the oldest, so order
+    holds by construction and memory is bounded by ``jobs``. No Python callback runs on OpenVINO's threads.
+    Inputs are shared with the request, not copied: each stays referenced here until its request is done.
+    """
+    idle = deque(compiled.create_infer_request() for _ in range(max(int(jobs), 1)))
+    busy: deque = deque()  # (request, context, input kept alive while the request reads it)
+    for batch, context in batches:
+        if not idle:
+            request, done, _ = busy.popleft()
+            request.wait()
+            yield request, done
+            idle.append(request)
+        request = idle.popleft()
+        if batch is None:
+            request.start_async()
+        else:
+            request.start_async({0: batch}, share_inputs=True)
+        busy.append((request, context, batch))
+    while busy:
+        request, done, _ = busy.popleft()
+        request.wait()
+        yield request, done

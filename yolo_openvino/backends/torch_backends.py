@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UsageError
 from ..metadata import ModelMetadata
 from .base import Backend
 
@@ -27,21 +28,18 @@ def _torch_device(device: str | None):
 
 
 class _TorchBackend(Backend):
-    def __init__(self, module, metadata: ModelMetadata, device: str | None = None, half: bool = False):
+    def __init__(self, module, metadata: ModelMetadata, device: str | None = None):
         import torch
 
         self.device = _torch_device(device)
-        self.half = half and self.device.type != "cpu"
         self.module = module.to(self.device)
-        self.module = self.module.half() if self.half else self.module
         self.metadata = metadata
         self._torch = torch
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
-            x = torch.from_numpy(batch).to(self.device)
-            out = self.module(x.half() if self.half else x)
+            out = self.module(torch.from_numpy(batch).to(self.device))
             if isinstance(out, (tuple, list)):
                 out = out[0]
             return out.float().cpu().numpy()
@@ -50,13 +48,11 @@ class _TorchBackend(Backend):
 class PyTorchBackend(_TorchBackend):
     """Our own nn.Module built from a checkpoint or an architecture name. Any input size (stride multiple)."""
 
-    default_mode = None
-
-    def __init__(self, model, device: str | None = None, half: bool = False, imgsz=640):
+    def __init__(self, model, device: str | None = None, imgsz=640):
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
                                  dynamic=True, format="pytorch", precision="fp32", args=getattr(model, "args", {}))
-        super().__init__(model, metadata, device, half)
+        super().__init__(model, metadata, device)
 
 
 class TorchScriptBackend(_TorchBackend):
@@ -68,8 +64,8 @@ class TorchScriptBackend(_TorchBackend):
         extra = {"config.txt": ""}
         module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra).eval()
         if not extra["config.txt"]:
-            raise ValueError(f"{path}: TorchScript file has no embedded metadata (config.txt); export it with yolo-ov.")
-        metadata = ModelMetadata.from_dict(json.loads(extra["config.txt"]), "torchscript")
+            raise UsageError(f"{path}: TorchScript file has no embedded metadata (config.txt); export it with yolo-ov.")
+        metadata = ModelMetadata.from_dict(json.loads(extra["config.txt"]), "torchscript", where=str(path))
         super().__init__(module, metadata, device)
 
     def infer(self, batch: np.ndarray) -> np.ndarray:

@@ -13,6 +13,8 @@ import logging
 
 import numpy as np
 
+from ..errors import UsageError
+
 LOGGER = logging.getLogger("yolo_openvino")
 _PASS_THROUGH = {"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Convert"}
 
@@ -62,7 +64,7 @@ def calibration_images(data: str, imgsz: tuple[int, int], fraction: float, subse
     files = dataset.images("val")
     files = files[: max(1, int(round(len(files) * fraction)))][:subset_size]
     if len(files) < batch:
-        raise ValueError(f"{dataset.yaml_path}: {len(files)} calibration image(s) but batch={batch}; "
+        raise UsageError(f"{dataset.yaml_path}: {len(files)} calibration image(s) but batch={batch}; "
                          "use a larger dataset or fraction, or a smaller batch")
     inputs = []
     for f in files:
@@ -99,7 +101,7 @@ def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common
     files = files[: max(1, int(round(len(files) * args.fraction)))]
 
     def validate(compiled_model, _items) -> float:
-        return map_of_compiled_model(compiled_model, files, dataset.names, args.imgsz)
+        return map_of_compiled_model(compiled_model, files, dataset.names, args.imgsz, args.batch)
 
     validation = nncf.Dataset([0])  # our validate() reads the images itself (it needs labels and letterbox info)
     return nncf.quantize_with_accuracy_control(

@@ -134,12 +134,17 @@ def _resolve_args(args: list, nc: int) -> list:
     return resolved
 
 
+def is_yolo11(arch: dict) -> bool:
+    """YOLO11 (C3k2 blocks, a depth-wise classification branch in the head) rather than YOLOv8."""
+    return any(spec[2] == "C3k2" for spec in arch["backbone"] + arch["head"])
+
+
 def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[int]]:
     """Instantiate the layer list. Returns (layers, indices whose outputs later layers read)."""
     nc = arch["nc"]
     depth, width, max_channels, scale = _scale_multipliers(arch)
     layer_specs = arch["backbone"] + arch["head"]
-    legacy_head = not any(spec[2] == "C3k2" for spec in layer_specs)  # YOLO11 heads use depth-wise convs
+    legacy_head = not is_yolo11(arch)  # YOLO11 heads use depth-wise convs
     channels = [in_channels]
     layers, saved = [], []
     for i, (source, repeats, name, args) in enumerate(layer_specs):

@@ -1,0 +1,149 @@
+"""Options and the CLI, without models: one declaration per option, strict checks, one-line errors, layering."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from yolo_openvino.cli import main
+from yolo_openvino.errors import UsageError
+from yolo_openvino.options import COMMANDS, RUNTIME_NAMES, check, markdown_table, options_of
+
+# (command, option, given, expected); strings are what the CLI passes, the rest what Python callers pass.
+VALID = [
+    ("predict", "conf", "0.5", 0.5), ("predict", "conf", 0, 0.0), ("predict", "conf", 1, 1.0),
+    ("predict", "iou", "0.45", 0.45), ("predict", "max_det", "1", 1), ("predict", "max_det", 5.0, 5),
+    ("predict", "classes", "0,2", [0, 2]), ("predict", "classes", 3, [3]), ("predict", "classes", [1, 2], [1, 2]),
+    ("predict", "imgsz", "640", 640), ("predict", "imgsz", "480,640", (480, 640)), ("predict", "imgsz", [320, 256], (320, 256)),
+    ("predict", "save", "True", True), ("predict", "save", "false", False), ("predict", "save", True, True),
+    ("predict", "mode", "THROUGHPUT", "throughput"), ("predict", "streams", "auto", "AUTO"), ("predict", "streams", "2", 2),
+    ("predict", "inference_precision", "fp32", "f32"), ("predict", "config", '{"NUM_STREAMS": 2}', {"NUM_STREAMS": 2}),
+    ("predict", "device", "auto:gpu,cpu", "auto:gpu,cpu"), ("export", "format", "ONNX", "onnx"),
+    ("export", "fraction", "0.5", 0.5), ("val", "split", "train", "train"), ("predict", "classes", None, None),
+]
+INVALID = [
+    ("predict", "classes", "abc"), ("predict", "classes", "-1"), ("predict", "max_det", 0), ("predict", "max_det", -1),
+    ("predict", "max_det", "1.5"), ("predict", "conf", -1), ("predict", "conf", 2), ("predict", "conf", "abc"),
+    ("predict", "conf", float("nan")), ("predict", "iou", "nan"), ("predict", "imgsz", "abc"), ("predict", "imgsz", 0),
+    ("predict", "imgsz", -32), ("predict", "imgsz", "1,2,3"), ("predict", "save", "maybe"), ("predict", "save", 1),
+    ("predict", "mode", "fast"), ("predict", "streams", 0), ("predict", "requests", 0), ("predict", "batch", 0),
+    ("predict", "config", "[1, 2]"), ("predict", "conf", None), ("export", "imgsz", 0), ("export", "imgsz", -32),
+    ("export", "format", "tflite"), ("export", "fraction", 0), ("export", "int8", "yes please"), ("val", "split", "dev"),
+]
+
+
+@pytest.mark.parametrize("command,name,given,expected", VALID)
+def test_valid_values_are_converted(command, name, given, expected):
+    assert check(command, {name: given})[name] == expected
+
+
+@pytest.mark.parametrize("command,name,given", INVALID)
+def test_invalid_values_name_the_option_and_what_is_allowed(command, name, given):
+    with pytest.raises(UsageError, match=f"{name}=.* is not valid: expected "):
+        check(command, {name: given})
+
+
+def test_every_option_default_passes_its_own_check():
+    for command, options in COMMANDS.items():
+        for o in options:
+            assert o.convert(o.default) == o.default or o.default is None, (command, o.name)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["predcit"], "unknown command 'predcit' (did you mean 'predict'?)"),
+    (["predict", "modle=x.pt"], "unknown argument 'modle' (did you mean 'model'?)"),
+    (["predict", "--sorce", "a.jpg"], "unknown argument 'sorce' (did you mean 'source'?)"),
+    (["export", "fromat=onnx"], "unknown argument 'fromat' (did you mean 'format'?)"),
+    (["val", "--dataa", "x.yaml"], "unknown argument 'dataa' (did you mean 'data'?)"),
+    (["predict", "source=x.jpg", "conf=2"], "conf=2 is not valid: expected a number in [0, 1]"),
+    (["predict", "source=x.jpg", "classes=abc"], "classes=abc is not valid: expected class ids"),
+    (["export", "imgsz=-32"], "imgsz=-32 is not valid: expected a positive size"),
+    (["predict", "source=x.jpg", "save=maybe"], "save=maybe is not valid: expected True or False"),
+])
+def test_cli_user_errors_are_one_line_with_exit_code_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_debug_shows_the_traceback():
+    with pytest.raises(UsageError):
+        main(["--debug", "export", "imgsz=-32"])
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_cli_help_lists_every_declared_argument_with_its_default(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # undo line wrapping
+    for o in COMMANDS[command]:
+        assert f"--{o.name} VALUE" in text
+        if o.default is not None:
+            after = text.rsplit(f"--{o.name} VALUE", 1)[1].split(" --", 1)[0]
+            assert f"(default: {o.default})" in after, o.name
+
+
+def test_python_api_and_cli_share_the_runtime_options():
+    assert {o for o in options_of("predict")} >= set(RUNTIME_NAMES)
+    assert {o for o in options_of("val")} >= set(RUNTIME_NAMES)
+    from yolo_openvino.backends import _OPENVINO_OPTIONS
+    import inspect
+    from yolo_openvino.backends.openvino_backend import OpenVINOBackend
+
+    assert set(_OPENVINO_OPTIONS) | {"device"} == set(RUNTIME_NAMES)
+    assert set(RUNTIME_NAMES) <= set(inspect.signature(OpenVINOBackend).parameters)
+
+
+@pytest.mark.parametrize("group", ["export", "predict", "runtime", "val", "benchmark"])
+def test_readme_argument_tables_are_the_declarations(group):
+    """The README's tables are generated (python -m yolo_openvino.options); edit options.py, then regenerate."""
+    skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "val") else ())
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert markdown_table(group, skip=skip) in readme, f"README table of '{group}' differs from options.py"
+
+
+def _imports(package: Path) -> dict[str, set[str]]:
+    """module -> package modules it imports (relative imports resolved), read with ast."""
+    modules = {".".join(f.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): f
+               for f in package.rglob("*.py")}
+    edges = {m: set() for m in modules}
+    for module, f in modules.items():
+        base = module.split(".") if f.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                stem = ".".join(base[: len(base) - node.level + 1]) if node.level else ""
+                target = ".".join(p for p in (stem, node.module or "") if p)
+                names = [f"{target}.{a.name}" for a in node.names] + [target]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != module and not module.startswith(name + "."):
+                    edges[module].add(name)
+    return edges
+
+
+def test_imports_point_one_way():
+    """No cycle among the package's modules: CLI -> facade -> jobs -> pipeline -> basics."""
+    edges = _imports(ROOT / "yolo_openvino")
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in edges[start])
+
+    cycles = sorted(m for m in edges if reaches(m, m))
+    assert not cycles, f"modules on import cycles: {cycles}"
+    assert "yolo_openvino.yolo" not in {m for e in ("benchmark", "report", "validation", "exporters")
+                                        for m in edges[f"yolo_openvino.{e}"]}, "a job imports the facade"
+
+
+def test_import_is_light():
+    code = "import sys, yolo_openvino; assert 'torch' not in sys.modules and 'openvino' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,323 @@
+"""Every user-facing option, declared once: name, kind, default, allowed range and help.
+
+The Python API checks its keyword arguments with :func:`check`, the CLI builds its parser from
+:data:`COMMANDS`, and the README's argument tables are :func:`markdown_table` (a test keeps them equal).
+A bad value is a :class:`~yolo_openvino.errors.UsageError` naming the option, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UnknownArgumentError, UsageError, suggestion
+
+_TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option. ``kind``: bool, int, float, str, choice, imgsz, classes, streams, json or any.
+
+    ``low``/``high`` bound numbers (inclusive); ``choices`` lists a choice's values; ``none`` allows None.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    none: bool = True
+
+    def convert(self, value, where: str = ""):
+        """``value`` (Python, or a CLI string) as this option's type, or a UsageError saying what is allowed."""
+        if value is None:
+            if self.none or self.default is None:
+                return None
+            raise self._error(value, where)
+        try:
+            converted = _CONVERTERS[self.kind](self, value)
+        except (TypeError, ValueError, SyntaxError):
+            raise self._error(value, where) from None
+        if self.kind in ("int", "float") and not self._in_range(converted):
+            raise self._error(value, where)
+        return converted
+
+    def _in_range(self, number) -> bool:
+        if isinstance(number, float) and math.isnan(number):
+            return False
+        return (self.low is None or number >= self.low) and (self.high is None or number <= self.high)
+
+    def allowed(self) -> str:
+        """What this option accepts, in words (for errors and the README)."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind in ("int", "float"):
+            word = "an integer" if self.kind == "int" else "a number"
+            if self.low is not None and self.high is not None:
+                return f"{word} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+            return f"{word} >= {_fmt(self.low)}" if self.low is not None else word
+        return {"bool": "True or False", "imgsz": "a positive size: 640 or h,w such as 480,640",
+                "classes": "class ids: 0 or 0,2", "streams": "a stream count >= 1 or AUTO",
+                "json": "a dict of OpenVINO properties (JSON on the command line)"}.get(self.kind, "a value")
+
+    def _error(self, value, where: str) -> UsageError:
+        prefix = f"{where}: " if where else ""
+        shown = value if isinstance(value, str) else repr(value)
+        return UsageError(f"{prefix}{self.name}={shown} is not valid: expected {self.allowed()}")
+
+
+def _fmt(number) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _bool(opt, value):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(value)
+
+
+def _int(opt, value):
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, str):
+        value = ast.literal_eval(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) and type(value).__name__ not in ("int64", "int32"):
+        raise TypeError(value)
+    return int(value)
+
+
+def _float(opt, value):
+    if isinstance(value, bool):
+        raise TypeError(value)
+    return float(value) if not isinstance(value, str) else float(value.strip())
+
+
+def _choice(opt, value):
+    text = str(value).strip().lower()
+    aliases = {"fp32": "f32", "fp16": "f16"} if opt.name == "inference_precision" else {}
+    text = aliases.get(text, text)
+    if text not in opt.choices:
+        raise ValueError(value)
+    return text
+
+
+def _imgsz(opt, value):
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", "").split(",") if part]
+    sizes = [_int(opt, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    if len(sizes) not in (1, 2) or not all(1 <= s <= 8192 for s in sizes):
+        raise ValueError(value)
+    return sizes[0] if len(sizes) == 1 else tuple(sizes)
+
+
+def _classes(opt, value):
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", "").split(",") if part]
+    ids = [_int(opt, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    if not ids or any(i < 0 for i in ids):
+        raise ValueError(value)
+    return ids
+
+
+def _streams(opt, value):
+    if isinstance(value, str) and value.strip().upper() == "AUTO":
+        return "AUTO"
+    count = _int(opt, value)
+    if count < 1:
+        raise ValueError(value)
+    return count
+
+
+def _json(opt, value):
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise TypeError(value)
+    return value
+
+
+def _str(opt, value):
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise TypeError(value)
+    return str(value)
+
+
+_CONVERTERS = {"bool": _bool, "int": _int, "float": _float, "choice": _choice, "imgsz": _imgsz, "classes": _classes,
+               "streams": _streams, "json": _json, "str": _str, "any": lambda opt, value: value}
+
+
+def _opt(name, kind, default, help, **limits) -> Option:
+    return Option(name, kind, default, help, **limits)
+
+
+MODEL = _opt("model", "str", "yolov8n.pt", "`.pt`, architecture name (`yolov8n.yaml`), `.onnx`, `.torchscript` or "
+             "`*_openvino_model/`", none=False)
+RUNTIME = (
+    _opt("device", "str", None, "`cpu`, `gpu`, `gpu.1`, `npu`, `auto`, `auto:gpu,cpu`, `multi:gpu,cpu`, `intel:gpu` or "
+         "any OpenVINO device; an unavailable one falls back with a warning naming what exists (default `cpu`)"),
+    _opt("mode", "choice", None, "OpenVINO performance hint (default: latency for one image, throughput for many)",
+         choices=("latency", "throughput", "cumulative_throughput")),
+    _opt("streams", "streams", None, "NUM_STREAMS, an int or AUTO (default: the hint's choice)"),
+    _opt("requests", "int", None, "infer requests kept in flight (default: the device's optimal number)", low=1, high=1024),
+    _opt("threads", "int", None, "INFERENCE_NUM_THREADS (default: the device's choice)", low=1, high=4096),
+    _opt("pinning", "bool", None, "ENABLE_CPU_PINNING (default: the device's choice)"),
+    _opt("inference_precision", "choice", None, "INFERENCE_PRECISION_HINT: `f32` for bit-level parity with PyTorch "
+         "(default: the device's own, bf16 on CPUs with AVX512_BF16 or AMX, f32 on AVX2-only ones)",
+         choices=("f32", "bf16", "f16")),
+    _opt("config", "json", None, "any OpenVINO properties, a dict (JSON on the command line), applied last"),
+    _opt("cache_dir", "str", None, "OpenVINO model cache folder (faster start after the first)"),
+    _opt("mmap", "bool", None, "memory-map the weights (default: OpenVINO's, on)"),
+    _opt("preprocess", "choice", None, "`host`: float NCHW made in the prefetch threads (default); `device`: a "
+         "PrePostProcessor makes the device take uint8 BGR HWC", choices=("host", "device")),
+)
+PREDICT = (
+    _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index"),
+    _opt("imgsz", "imgsz", None, "inference size for dynamic models and `.pt`, int or h,w (default: the model's)"),
+    _opt("conf", "float", 0.25, "confidence threshold", low=0, high=1, none=False),
+    _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
+    _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
+    _opt("classes", "classes", None, "keep only these class ids, e.g. `0,2`"),
+    _opt("agnostic_nms", "bool", False, "class-agnostic NMS", none=False),
+    _opt("batch", "int", 1, "images per inference (dynamic models; static batch models always get full, padded "
+         "batches)", low=1, high=1024, none=False),
+    _opt("save", "bool", False, "save annotated images and videos", none=False),
+    _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
+    _opt("save_json", "bool", False, "save `predictions.json`", none=False),
+    _opt("project", "str", "runs/predict", "output root", none=False),
+    _opt("name", "str", "exp", "run folder name (`exp`, `exp2`, ... never overwritten)", none=False),
+    _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
+)
+EXPORT = (
+    _opt("format", "choice", "openvino", "export format", choices=("openvino", "onnx", "torchscript"), none=False),
+    _opt("imgsz", "imgsz", 640, "int or h,w; rounded up to a multiple of the stride (32), with a warning", none=False),
+    _opt("half", "bool", False, "FP16 weights (OpenVINO: compressed weights; ONNX: fp16 graph with fp32 I/O; "
+         "TorchScript: CUDA only)", none=False),
+    _opt("int8", "bool", False, "NNCF post-training INT8 (OpenVINO), calibrated on `data`; the head's decode stays "
+         "float", none=False),
+    _opt("dynamic", "bool", False, "dynamic batch and spatial dims; the runtime then letterboxes minimally", none=False),
+    _opt("nms", "bool", False, "OpenVINO NMS inside the IR: output (batch, max_det, 6) = x1,y1,x2,y2,score,class",
+         none=False),
+    _opt("batch", "int", 1, "static batch (the batch of an `nms=True` model stays static)", low=1, high=1024,
+         none=False),
+    _opt("data", "str", "coco8.yaml", "calibration dataset yaml (Ultralytics layout) for INT8", none=False),
+    _opt("fraction", "float", 1.0, "fraction of the calibration images used (at most `subset_size`)", low=1e-6,
+         high=1, none=False),
+    _opt("device", "str", "cpu", "export device", none=False),
+    _opt("conf", "float", 0.25, "score threshold baked into `nms=True` models", low=0, high=1, none=False),
+    _opt("iou", "float", 0.7, "IoU threshold baked into `nms=True` models", low=0, high=1, none=False),
+    _opt("max_det", "int", 300, "detections per image of `nms=True` models", low=1, high=100_000, none=False),
+    _opt("agnostic_nms", "bool", False, "class-agnostic NMS in `nms=True` models", none=False),
+    _opt("opset", "int", None, "ONNX opset (default 17)", low=7, high=23),
+    _opt("max_drop", "float", None, "INT8 with accuracy control (`nncf.quantize_with_accuracy_control`): maximal "
+         "absolute mAP drop", low=0, high=1),
+    _opt("subset_size", "int", 300, "calibration images, at most", low=1, high=100_000, none=False),
+    _opt("output", "str", None, "output path (default beside the model: `<stem>_openvino_model/`, "
+         "`<stem>_int8_openvino_model/`, `<stem>.onnx`, `<stem>.torchscript`); never an existing path that is "
+         "not an earlier export of the same kind"),
+)
+VAL = (
+    _opt("data", "str", "coco8.yaml", "dataset yaml (Ultralytics layout)", none=False),
+    _opt("imgsz", "imgsz", 640, "inference size", none=False),
+    _opt("batch", "int", 1, "batch size", low=1, high=1024, none=False),
+    _opt("conf", "float", 0.001, "confidence threshold", low=0, high=1, none=False),
+    _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
+    _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
+    _opt("split", "choice", "val", "dataset split", choices=("train", "val", "test"), none=False),
+    _opt("rect", "bool", None, "minimal per-image padding (default: on for dynamic models and `.pt`, off for static "
+         "exports)"),
+    _opt("save_json", "bool", False, "write `metrics.json`", none=False),
+    _opt("project", "str", "runs/val", "output root", none=False),
+    _opt("name", "str", "exp", "run folder name", none=False),
+)
+BENCHMARK = (
+    _opt("data", "str", None, "table: the validation set (default `coco8.yaml`); report: its val images feed the "
+         "end-to-end rows"),
+    _opt("imgsz", "imgsz", 640, "table: export and validation size", none=False),
+    _opt("format", "any", None, "table rows: `pytorch`, `torchscript`, `onnx`, `openvino`, `openvino_fp16`, "
+         "`openvino_int8` (comma-separated for several; default all)"),
+    _opt("device", "str", None, "device for validation / the report (default `cpu`)"),
+    _opt("modes", "bool", None, "the latency/throughput report (default: on for OpenVINO models)"),
+    _opt("source", "any", None, "report: images for the end-to-end rows (default: the dataset's, else generated)"),
+    _opt("seconds", "float", 3.0, "report: seconds per measurement", low=0.01, high=3600, none=False),
+    _opt("sweep", "bool", True, "report: streams x requests sweep", none=False),
+    _opt("startup", "bool", True, "report: compile and first inference without/with cache, without mmap", none=False),
+    _opt("project", "str", "runs/benchmark", "where CSV, JSON (and the PNG plot) are written", none=False),
+    _opt("name", "str", None, "run folder name (default `exp` for the table, `modes` for the report)"),
+)
+DEMO = (
+    _opt("model", "str", "yolov8n.yaml", "model to export and run (built untrained from an architecture name)",
+         none=False),
+    _opt("project", "str", "runs/demo", "output root", none=False),
+)
+
+COMMANDS: dict[str, tuple[Option, ...]] = {
+    "predict": (MODEL, *PREDICT, *RUNTIME),
+    "export": (MODEL, *EXPORT),
+    "val": (MODEL, *VAL, *RUNTIME),
+    "benchmark": (MODEL, *BENCHMARK),
+    "demo": DEMO,
+}
+HELP = {
+    "predict": "detect objects in images, folders, videos, URLs",
+    "export": "export a .pt to OpenVINO IR (FP32/FP16/INT8), ONNX or TorchScript",
+    "val": "COCO mAP on a YOLO-format dataset",
+    "benchmark": "per-format table (size, mAP, speed) from a .pt, or the latency/throughput report of an OpenVINO model",
+    "demo": "offline end-to-end demo: build, export, run on generated images",
+}
+RUNTIME_NAMES = tuple(o.name for o in RUNTIME)
+
+
+def options_of(group: str) -> dict[str, Option]:
+    """The options of a command (``predict``, ``export``, ...) or of ``runtime``, by name."""
+    chosen = RUNTIME if group == "runtime" else COMMANDS[group]
+    return {o.name: o for o in chosen}
+
+
+def defaults(group: str) -> dict[str, Any]:
+    return {name: o.default for name, o in options_of(group).items()}
+
+
+def check(group: str, values: dict, where: str | None = None, extra: tuple[str, ...] = ()) -> dict:
+    """Convert and check ``values`` against ``group``'s declarations; unknown names get a suggestion.
+
+    ``extra`` names are accepted and passed through unchecked (internal arguments of the Python API).
+    """
+    declared = options_of(group)
+    unknown = sorted(set(values) - set(declared) - set(extra))
+    if unknown:
+        hints = "; ".join(f"'{u}'{suggestion(u, declared)}" for u in unknown)
+        raise UnknownArgumentError(f"unknown {where or group} argument(s): {hints}")
+    where = where or group
+    return {k: declared[k].convert(v, where) if k in declared else v for k, v in values.items()}
+
+
+def split_runtime(values: dict) -> tuple[dict, dict]:
+    """(runtime options that were given, the rest). A runtime option set to None is dropped."""
+    runtime = {k: v for k, v in values.items() if k in RUNTIME_NAMES and v is not None}
+    return runtime, {k: v for k, v in values.items() if k not in RUNTIME_NAMES}
+
+
+def markdown_table(group: str, skip: tuple[str, ...] = ("model",)) -> str:
+    """The README table of a command's (or ``runtime``'s) options: | arg | default | meaning |."""
+    lines = ["| arg | default | meaning |", "|---|---|---|"]
+    for o in options_of(group).values():
+        if o.name in skip:
+            continue
+        default = "–" if o.default is None else f"`{list(o.default) if isinstance(o.default, tuple) else o.default}`"
+        lines.append(f"| {o.name} | {default} | {o.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m yolo_openvino.options: the README's tables
+    for command in ("export", "predict", "runtime", "val", "benchmark"):
+        print(f"### {command}\n\n{markdown_table(command, skip=('model',) + (RUNTIME_NAMES if command in ('predict', 'val') else ()))}\n")
