@@ -135,7 +135,7 @@ def _reason(error: BaseException) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-TABLE_KEYS = ("data", "imgsz", "format", "device", "project", "name")
+TABLE_KEYS = ("data", "imgsz", "format", "device", "project", "name", "fraction", "verbose")
 
 
 def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,

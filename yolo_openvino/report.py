@@ -319,7 +319,7 @@ def report_images(source=None, data: str | None = None, count: int = 32) -> tupl
     return images, "8 generated 640x480 arrays (no decode)"
 
 
-REPORT_KEYS = ("source", "data", "seconds", "device", "sweep", "startup", "project", "name")
+REPORT_KEYS = ("source", "data", "seconds", "device", "sweep", "startup", "project", "name", "batches", "verbose")
 
 
 def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0,

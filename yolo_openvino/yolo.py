@@ -117,7 +117,8 @@ class YOLO:
     def benchmark(self, **kwargs):
         """The per-format table (from a .pt: export, validate, time every format) or, for an OpenVINO model
         (or ``modes=True``), the latency/throughput report of hints, streams and requests."""
-        values = {k: v for k, v in check("benchmark", kwargs, where="benchmark").items() if v is not None}
+        extra = ("verbose", "batches", "fraction")  # Python-only parameters of the jobs, passed through
+        values = {k: v for k, v in check("benchmark", kwargs, where="benchmark", extra=extra).items() if v is not None}
         modes = values.pop("modes", None)
         if modes or (modes is None and self.format == "openvino"):
             from .report import REPORT_KEYS, latency_throughput_report

@@ -24,7 +24,8 @@ SUPPORTED_BLOCKS = set(_CHANNEL_BLOCKS) | {"Concat", "Detect", "nn.Upsample"}
 # Sanity limits on an architecture read from a file, checked before anything is built. The official models
 # stay far below them (yolov8x: 23 layers, repeats <= 6, 640 channels); a hostile file that asks for
 # 10 million repeats or 50 million classes is refused instead of exhausting memory.
-LIMITS = {"layers": 256, "repeats": 64, "blocks": 1024, "channels": 8192, "nc": 10_000, "multiplier": 4.0}
+LIMITS = {"layers": 256, "repeats": 64, "blocks": 1024, "channels": 8192, "nc": 10_000, "multiplier": 4.0,
+          "argument": 64}  # argument: any other int argument (kernel, stride, groups, upsample scale)
 
 
 class ArchitectureError(ValueError):
@@ -59,6 +60,8 @@ def check_architecture(arch: dict) -> None:
     for label, value in (("depth", depth), ("width", width)):
         if not isinstance(value, (int, float)) or not 0 < value <= LIMITS["multiplier"]:
             raise ArchitectureError(f"{label} multiple {value!r}: expected (0, {LIMITS['multiplier']}] (limit 'multiplier')")
+    if not isinstance(max_channels, (int, float)) or isinstance(max_channels, bool) or not max_channels >= 1:
+        raise ArchitectureError(f"max channels {max_channels!r}: expected a number >= 1")
     specs = arch.get("backbone", []) + arch.get("head", [])
     if not isinstance(specs, list) or not 0 < len(specs) <= LIMITS["layers"]:
         raise ArchitectureError(f"{len(specs) if isinstance(specs, list) else specs!r} layers: expected 1 to "
@@ -78,6 +81,8 @@ def check_architecture(arch: dict) -> None:
         if not isinstance(name, str) or name not in SUPPORTED_BLOCKS:
             raise ArchitectureError(f"layer {i}: block '{name!s:.40}' is not supported yet "
                                     f"(supported: {sorted(SUPPORTED_BLOCKS)})")
+        for value in args[1:] if name in _CHANNEL_BLOCKS else args:
+            _check_argument(i, value)
         if name in _CHANNEL_BLOCKS:
             c_out = nc if args and args[0] == "nc" else (args[0] if args else None)
             if not isinstance(c_out, int) or not 1 <= min(c_out, max_channels) * width <= LIMITS["channels"]:
@@ -85,6 +90,19 @@ def check_architecture(arch: dict) -> None:
                                         f"{LIMITS['channels']} after scaling (limit 'channels')")
     if blocks > LIMITS["blocks"]:
         raise ArchitectureError(f"{blocks} blocks after depth scaling: more than {LIMITS['blocks']} (limit 'blocks')")
+
+
+def _check_argument(layer: int, value) -> None:
+    """Block arguments beyond the channel count: small ints (kernel 1e7 would hang a pooling layer,
+    an upsample scale of 1e6 exhaust memory), finite floats such as expansion ratios, a few strings."""
+    if isinstance(value, bool) or value is None or value in ("nc", "None", "nearest"):
+        return
+    if isinstance(value, int) and 0 <= value <= LIMITS["argument"]:
+        return
+    if isinstance(value, float) and math.isfinite(value) and 0 < value <= LIMITS["multiplier"]:
+        return
+    raise ArchitectureError(f"layer {layer}: argument {value!r:.40} outside the sane range: ints 0 to "
+                            f"{LIMITS['argument']}, floats in (0, {LIMITS['multiplier']}] (limit 'argument')")
 
 
 def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes: int) -> "DetectionModel":
@@ -197,7 +215,7 @@ class DetectionModel(nn.Module):
         head = self.model[-1]
         # Strides from a probe forward: downsampling factor of each feature map the head reads.
         with torch.no_grad():
-            probe = 256
+            probe = 64  # small: only the feature map sizes matter (64/8, 64/16, 64/32)
             features = self._features(torch.zeros(1, in_channels, probe, probe))
         head.stride_values = [probe / f.shape[-2] for f in features]
         head.stride = torch.tensor(head.stride_values)
