@@ -288,3 +288,17 @@ def test_int8_calibration_on_an_empty_val_split_is_an_error(checkpoint, tmp_path
     with pytest.raises(UsageError, match="split 'val' has no images"):
         YOLO(checkpoint).export(format="openvino", int8=True, data=str(data), imgsz=64, output=str(tmp_path / "q"))
     assert not (tmp_path / "q").exists()
+
+
+# -- INT8 with accuracy control runs through the one in-flight ring, at the export's real batch ---------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("batch", [1, 2])
+def test_int8_with_accuracy_control(checkpoint, tmp_path, batch):
+    labels = {f"im{i}": "0 0.5 0.5 0.4 0.4\n1 0.3 0.3 0.2 0.2\n" for i in range(4)}
+    data = _dataset(tmp_path, labels)
+    out = YOLO(checkpoint).export(format="openvino", int8=True, max_drop=0.5, data=str(data), imgsz=64, batch=batch,
+                                  output=str(tmp_path / "q_openvino_model"))
+    meta = yaml.safe_load((tmp_path / "q_openvino_model" / "metadata.yaml").read_text())
+    assert meta["precision"] == "int8" and meta["batch"] == batch and meta["args"]["max_drop"] == 0.5
+    results = YOLO(out)([str(p) for p in sorted((tmp_path / "images" / "val").glob("*.jpg"))])
+    assert len(results) == 4

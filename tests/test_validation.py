@@ -60,16 +60,18 @@ def test_dataset_layouts_resolve(tmp_path, monkeypatch, names, split_as):
                                                          "out_of_range.jpg", "unreadable.jpg"]
 
 
-@pytest.mark.parametrize("stem,field,boxes", [("good", None, 2), ("empty", "empty", 0), ("missing", "missing", 0),
-                                              ("out_of_range", "out_of_range", 1), ("corrupt", "corrupt", 0)])
-def test_label_edge_cases_are_reported(tmp_path, stem, field, boxes):
+@pytest.mark.parametrize("stem,field,boxes,entry", [
+    ("good", None, 2, None), ("empty", "empty", 0, "empty.jpg"), ("missing", "missing", 0, "missing.jpg"),
+    ("out_of_range", "out_of_range", 1, "out_of_range.txt:2: class 7 outside the dataset's 2 classes (0..1)"),
+    ("corrupt", "corrupt", 0, "corrupt.txt:1: 3 columns, expected 5 (class cx cy w h)")])
+def test_label_edge_cases_are_reported(tmp_path, stem, field, boxes, entry):
     ds = load_dataset(make_dataset(tmp_path, ["person", "car"]))
     image = next(p for p in ds.images("val") if p.stem == stem)
     issues = LabelIssues()
     rows = read_labels(image, len(ds.names), issues)
     assert len(rows) == boxes
-    reported = {k: v for k, v in vars(issues).items() if v}
-    assert reported == ({} if field is None else {field: [image.name]})
+    reported = {k: [Path(v).name for v in values] for k, values in vars(issues).items() if values}
+    assert reported == ({} if field is None else {field: [entry]})
 
 
 def test_missing_split_and_names_are_clear_errors(tmp_path):
@@ -115,7 +117,8 @@ def test_val_reports_every_edge_case_and_keeps_going(tmp_path):
     assert result.images == 5 and [Path(p).name for p in result.skipped] == ["unreadable.jpg"]  # the rest validated
     assert result.instances == 3  # good (2) + out_of_range (1 kept); the unreadable image's label is not counted
     assert result.issues.missing == ["missing.jpg"] and result.issues.empty == ["empty.jpg"]
-    assert result.issues.out_of_range == ["out_of_range.jpg"] and result.issues.corrupt == ["corrupt.jpg"]
+    assert [Path(i).name for i in result.issues.out_of_range] == ["out_of_range.txt:2: class 7 outside the dataset's 2 classes (0..1)"]
+    assert [Path(i).name.split(":")[0] for i in result.issues.corrupt] == ["corrupt.txt"]
     assert set(result.speed) == {"preprocess", "inference", "postprocess"}
     assert set(result.results_dict) == {"metrics/mAP50(B)", "metrics/mAP75(B)", "metrics/mAP50-95(B)", "fitness"}
     assert 0.0 <= result.map50_95 <= result.map50 <= 1.0
