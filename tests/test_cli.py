@@ -147,3 +147,14 @@ def test_imports_point_one_way():
 def test_import_is_light():
     code = "import sys, yolo_openvino; assert 'torch' not in sys.modules and 'openvino' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_missing_optional_package_names_the_extra(monkeypatch, capsys):
+    import yolo_openvino.commands as commands
+
+    def needs_torch(**_):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(commands, "export", needs_torch)
+    assert main(["export", "model=x.pt"]) == 2
+    assert "this needs 'torch': pip install \"yolo-openvino[export]\"" in capsys.readouterr().err

@@ -22,6 +22,10 @@ from .options import COMMANDS, HELP
 from .interrupts import Interrupted
 
 
+# Optional packages and the extra that installs each (pyproject.toml's optional-dependencies).
+_EXTRAS = {"torch": "export", "onnx": "export", "onnxruntime": "export", "nncf": "export", "matplotlib": "report"}
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Show each argument's default, except where there is none (the help text says what happens then)."""
 
@@ -105,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(f"yolo-ov{' ' + command if command in COMMANDS else ''}: error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        extra = _EXTRAS.get((e.name or "").split(".")[0])
+        if extra is None or debug:
+            raise  # not one of our optional packages: a bug, with its traceback
+        print(f"yolo-ov{' ' + command if command in COMMANDS else ''}: error: this needs '{e.name}': "
+              f"pip install \"yolo-openvino[{extra}]\"", file=sys.stderr)
         return 2
     except Interrupted as e:
         print(f"yolo-ov: interrupted ({e}); nothing was left half-written", file=sys.stderr)
