@@ -3,14 +3,12 @@ ours are never touched, interrupts leave the previous export, bad files and data
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
 import signal
 import struct
 import subprocess
 import sys
-import textwrap
-import time
 import zlib
 
 import cv2
@@ -22,7 +20,7 @@ import ultralytics_fakes
 from conftest import ROOT
 from yolo_openvino import YOLO
 from yolo_openvino.cli import main
-from yolo_openvino.errors import MissingFileError, OfflineError, UsageError
+from yolo_openvino.errors import OfflineError, UsageError
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +158,7 @@ def test_damaged_ir_is_one_line_naming_the_file(tiny_ir, tmp_path, capsys, case,
     assert main(["predict", f"model={folder}", f"source={image}"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert str(folder) in err and __import__("re").search(message, err), err
+    assert str(folder) in err and re.search(message, err), err
     assert not (tmp_path / "pwned").exists() and not (ROOT / "pwned").exists()
 
 

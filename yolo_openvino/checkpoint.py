@@ -233,9 +233,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
                               "Is the file complete?") from None
     try:
         return _checkpoint_from(ckpt, path)
-    except CheckpointError:
-        raise
-    except UnsupportedError:
+    except (CheckpointError, UnsupportedError):
         raise
     except Exception as e:  # noqa: BLE001 - a pickle of the right classes but the wrong shape
         raise CheckpointError(f"{path}: not a valid Ultralytics YOLO checkpoint ({type(e).__name__}: {e})") from None
@@ -280,7 +278,7 @@ def load_model(path: str | Path, fuse: bool = True):
     The architecture is checked against sanity limits, then built on torch's meta device (no memory) and
     compared with the stored weights, shape by shape, before the real model is allocated.
     """
-    from .nn.model import ArchitectureError, DetectionModel, build_checked
+    from .nn.model import ArchitectureError, build_checked
 
     path = Path(path)
     ckpt = read_checkpoint(path)
