@@ -18,9 +18,7 @@ def _given(options: dict) -> dict:
 def predict(model, source, **options) -> int:
     from .yolo import YOLO
 
-    if source is None:
-        raise UsageError("predict needs source=<image, folder, glob, video or URL>")
-    runtime, options = split_runtime(options)
+    runtime, options = split_runtime(options)  # a missing source is sources.expand_sources' one-line error
     yolo = YOLO(model, **runtime)
     count = 0
     for count, result in enumerate(yolo.predict(source, stream=True, **_given(options)), 1):

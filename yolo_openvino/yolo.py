@@ -12,12 +12,11 @@ from typing import Iterator
 
 from .backends import load_backend, model_format
 from .errors import UsageError
-from .options import RUNTIME_NAMES, check, options_of, split_runtime
+from .options import check, defaults, split_runtime
 from .predictor import PredictSettings, Predictor
 from .results import Result
 
 LOGGER = logging.getLogger("yolo_openvino")
-RUNTIME_OPTIONS = RUNTIME_NAMES  # options that change how a backend is compiled (another value: another backend)
 _OUTPUT_KEYS = ("save", "save_txt", "save_json", "project", "name")
 
 
@@ -71,12 +70,13 @@ class YOLO:
 
         values = check("predict", {"source": source, **kwargs}, where="predict")
         runtime, values = split_runtime(values)
-        outputs = {k: values.pop(k) for k in _OUTPUT_KEYS if k in values}
+        outputs = {k: v for k, v in defaults("predict").items() if k in _OUTPUT_KEYS}
+        outputs.update({k: values.pop(k) for k in _OUTPUT_KEYS if values.get(k) is not None})
         entries = expand_sources(values.pop("source"))
         many = len(entries) > 1 or any(is_video(e) for e in entries)
         if self.format == "openvino" and "mode" not in runtime and "mode" not in self.runtime:
             runtime["mode"] = "throughput" if many else "latency"  # the sensible default per use
-        save, save_txt, save_json = (bool(outputs.get(k)) for k in ("save", "save_txt", "save_json"))
+        save, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
         predictor = Predictor(self.backend(**runtime), settings)
         self.last_stats = predictor.stats
@@ -84,9 +84,7 @@ class YOLO:
         if save or save_txt or save_json:
             from .outputs import save_results
 
-            defaults = options_of("predict")
-            results = save_results(results, outputs.get("project") or defaults["project"].default,
-                                   outputs.get("name") or defaults["name"].default, save, save_txt, save_json)
+            results = save_results(results, outputs["project"], outputs["name"], save, save_txt, save_json)
         if stream:
             return results
         out = list(results)

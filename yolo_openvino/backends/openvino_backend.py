@@ -272,11 +272,10 @@ class OpenVINOBackend(Backend):
         return report
 
 
-def in_flight(compiled, jobs: int, batches: Iterable[tuple[np.ndarray | None, Any]]) -> Iterator[tuple[Any, Any]]:
+def in_flight(compiled, jobs: int, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[Any, Any]]:
     """The one ring of infer requests: ``jobs`` kept busy, each finished request yielded in input order.
 
-    ``batches`` yields (input, context); an input of None reuses the request's previous input (benchmark
-    loops). The yielded request is valid until the next iteration, when it is reused: read its output
+    ``batches`` yields (input, context). The yielded request is valid until the next iteration, when it is reused: read its output
     tensor or ``latency`` before. When all requests are busy we wait (GIL released) for the oldest, so order
     holds by construction and memory is bounded by ``jobs``. No Python callback runs on OpenVINO's threads.
     Inputs are shared with the request, not copied: each stays referenced here until its request is done.
@@ -290,10 +289,7 @@ def in_flight(compiled, jobs: int, batches: Iterable[tuple[np.ndarray | None, An
             yield request, done
             idle.append(request)
         request = idle.popleft()
-        if batch is None:
-            request.start_async()
-        else:
-            request.start_async({0: batch}, share_inputs=True)
+        request.start_async({0: batch}, share_inputs=True)
         busy.append((request, context, batch))
     while busy:
         request, done, _ = busy.popleft()
