@@ -168,12 +168,12 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     assert "Best for latency" in report.table()
 
 
-def test_preprocessing_defaults_to_the_host(dynamic_ir):
-    from yolo_openvino.backends import FLOAT_NCHW_RGB
+def test_preprocessing_defaults_to_the_device(dynamic_ir):
+    from yolo_openvino.backends import UINT8_NHWC_BGR
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
 
     backend = OpenVINOBackend(dynamic_ir)
-    assert backend.preprocess == "host" and backend.input_kind == FLOAT_NCHW_RGB
+    assert backend.preprocess == "device" and backend.input_kind == UINT8_NHWC_BGR
 
 
 def test_cli_report(dynamic_ir, tmp_path, capsys):

@@ -68,6 +68,7 @@ class BenchmarkRow:
     format: str
     status: str
     size_mb: float | None = None
+    precision: str | None = None  # what the runtime computed in, read back from it (bf16 / f32)
     map50_95: float | None = None
     ms_per_image: float | None = None  # inference only, batch 1, mean over the dataset
     fps: float | None = None  # 1000 / ms_per_image
@@ -96,9 +97,9 @@ class BenchmarkResult:
         return next(r for r in self.rows if r.format == label)
 
     def table(self) -> str:
-        header = ["Format", "Status", "Size (MB)", "mAP50-95(B)", "Inference time (ms/im)", "FPS"]
-        lines = [[r.format, _status_text(r), _num(r.size_mb, 1), _num(r.map50_95, 4), _num(r.ms_per_image, 2),
-                  _num(r.fps, 2)] for r in self.rows]
+        header = ["Format", "Status", "Size (MB)", "Precision", "mAP50-95(B)", "Inference time (ms/im)", "FPS"]
+        lines = [[r.format, _status_text(r), _num(r.size_mb, 1), r.precision or "-", _num(r.map50_95, 4),
+                  _num(r.ms_per_image, 2), _num(r.fps, 2)] for r in self.rows]
         title = f"Benchmarks of {self.model} on {self.data} at imgsz={list(self.imgsz)}"
         return "\n".join([title, *text_table(header, lines)])
 
@@ -201,6 +202,7 @@ def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_di
         LOGGER.warning("%s: exported but failed to run: %s", spec.label, e, exc_info=LOGGER.isEnabledFor(logging.DEBUG))
         row.status, row.error = "run_failed", _reason(e)
         return row
+    row.precision = metrics.inference_precision
     row.map50_95 = round(metrics.map50_95, 4)
     row.ms_per_image = round(metrics.speed["inference"], 2)
     row.fps = round(1000 / metrics.speed["inference"], 2) if metrics.speed["inference"] > 0 else None

@@ -177,8 +177,8 @@ RUNTIME = (
     _opt("config", "json", None, "any OpenVINO properties, a dict (JSON on the command line), applied last"),
     _opt("cache_dir", "str", None, "OpenVINO model cache folder (faster start after the first)"),
     _opt("mmap", "bool", None, "memory-map the weights (default: OpenVINO's, on)"),
-    _opt("preprocess", "choice", None, "`host`: float NCHW made in the prefetch threads (default); `device`: a "
-         "PrePostProcessor makes the device take uint8 BGR HWC", choices=("host", "device")),
+    _opt("preprocess", "choice", None, "`device` (default): a PrePostProcessor makes the device take uint8 BGR HWC "
+         "and convert it in the graph; `host`: float NCHW made in the prefetch threads", choices=("host", "device")),
 )
 PREDICT = (
     _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index"),

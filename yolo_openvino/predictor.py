@@ -18,8 +18,8 @@ import numpy as np
 
 from .backends.base import UINT8_NHWC_BGR, Backend
 from .options import defaults
-from .processing import (Letterbox, filter_end2end, letterbox, non_max_suppression, round_to_stride, scale_boxes,
-                         to_nchw_float)
+from .processing import (PAD_VALUE, Letterbox, filter_end2end, letterbox, non_max_suppression, round_to_stride,
+                         scale_boxes, to_chw_float)
 from .results import Detections, Result
 from .sources import SourceItem, iter_entries
 
@@ -51,7 +51,7 @@ class Prepared:
     """One letterboxed image ready for batching."""
 
     item: SourceItem
-    input: np.ndarray  # (h, w, 3) uint8 BGR, letterboxed
+    input: np.ndarray  # letterboxed, in the backend's input kind: (3, h, w) float32 RGB or (h, w, 3) uint8 BGR
     box: Letterbox
     orig_shape: tuple[int, int]
     preprocess_ms: float
@@ -103,6 +103,8 @@ class Predictor:
             return item
         image = item.image
         model_input, box = letterbox(image, self.target, self.pad, self.meta.stride)
+        if self.backend.input_kind != UINT8_NHWC_BGR:
+            model_input = to_chw_float(model_input)  # here, in the worker threads, not in the inference loop
         if not self.settings.keep_images:
             item = SourceItem(item.name, None, None, item.frame)
         return Prepared(item, model_input, box, image.shape[:2], (time.perf_counter() - started) * 1000, started)
@@ -142,11 +144,12 @@ class Predictor:
             yield self._stack(group), group
 
     def _stack(self, group: list[Prepared]) -> np.ndarray:
-        images = np.stack([p.input for p in group])
+        images = group[0].input[None] if len(group) == 1 else np.stack([p.input for p in group])
         if not self.meta.dynamic and len(group) < self.batch:
-            filler = np.full((self.batch - len(group), *images.shape[1:]), 114, dtype=np.uint8)
+            pad = PAD_VALUE if self.backend.input_kind == UINT8_NHWC_BGR else PAD_VALUE / 255
+            filler = np.full((self.batch - len(group), *images.shape[1:]), pad, dtype=images.dtype)
             images = np.concatenate((images, filler))
-        return images if self.backend.input_kind == UINT8_NHWC_BGR else to_nchw_float(images)
+        return images
 
     def _postprocess(self, output: np.ndarray, group: list[Prepared], infer_ms: float) -> list[Result]:
         started = time.perf_counter()

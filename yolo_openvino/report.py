@@ -45,6 +45,7 @@ class Measurement:
     streams: int | None = None  # what the compiled model actually uses
     requests: int | None = None
     peak_rss_mb: float | None = None
+    precision: str | None = None  # INFERENCE_PRECISION_HINT read back from the compiled model
 
 
 @dataclass
@@ -70,9 +71,11 @@ class ModesReport:
     files: dict[str, str] = field(default_factory=dict)
 
     def table(self) -> str:
-        head = ["Configuration", "Kind", "Batch", "Streams", "Requests", "FPS", "p50 ms", "p90 ms", "p99 ms", "Peak RSS MB"]
-        body = [[m.name, m.kind.replace("_", " "), str(m.batch), _text(m.streams), _text(m.requests), f"{m.fps:.2f}",
-                 f"{m.p50_ms:.1f}", f"{m.p90_ms:.1f}", f"{m.p99_ms:.1f}", _text(m.peak_rss_mb)] for m in self.measurements]
+        head = ["Configuration", "Kind", "Batch", "Streams", "Requests", "Precision", "FPS", "p50 ms", "p90 ms", "p99 ms",
+                "Peak RSS MB"]
+        body = [[m.name, m.kind.replace("_", " "), str(m.batch), _text(m.streams), _text(m.requests), _text(m.precision),
+                 f"{m.fps:.2f}", f"{m.p50_ms:.1f}", f"{m.p90_ms:.1f}", f"{m.p99_ms:.1f}", _text(m.peak_rss_mb)]
+                for m in self.measurements]
         lines = [f"Latency vs throughput of {self.model} on {self.device} (end to end on {self.images})",
                  *text_table(head, body), "", "Start-up (load + compile, first inference):",
                  *text_table(["Loading", "Compile s", "First inference ms", "Peak RSS MB"],
@@ -188,7 +191,7 @@ def measure_inference(path, name: str, settings: dict, seconds: float, batch: in
             requests = int(settings.get("requests") or backend.optimal_requests)
             fps, latencies = run_async(compiled, data, requests, seconds)
     return Measurement(name, "inference", settings, batch, round(fps, 2), *_percentiles(latencies), len(latencies),
-                       _streams(backend.info()), requests, memory.peak_mb)
+                       _streams(backend.info()), requests, memory.peak_mb, backend.inference_precision)
 
 
 # -- end to end -------------------------------------------------------------------------------------------------------
@@ -218,7 +221,7 @@ def measure_end_to_end(path, name: str, settings: dict, images: list, seconds: f
     info = backend.info()
     requests = 1 if sync else int(settings.get("requests") or info.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS") or 1)
     return Measurement(name, "end_to_end", settings, 1, round(fps, 2), *_percentiles(latencies), count,
-                       _streams(info), requests, memory.peak_mb)
+                       _streams(info), requests, memory.peak_mb, backend.inference_precision)
 
 
 # -- start-up -----------------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class ValidationResult:
     instances: int
     issues: LabelIssues = field(default_factory=LabelIssues)
     skipped: list[str] = field(default_factory=list)
+    inference_precision: str | None = None  # what the runtime computed in (bf16 on AVX512_BF16/AMX CPUs by default)
 
     @property
     def results_dict(self) -> dict[str, float]:
@@ -41,12 +42,14 @@ class ValidationResult:
     def summary(self) -> str:
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
         text = (f"{self.images} images, {self.instances} instances: mAP50-95 {self.map50_95:.4f}, mAP50 {self.map50:.4f}, "
-                f"mAP75 {self.map75:.4f}; speed ms/image: {speed}; labels: {self.issues.summary()}")
+                f"mAP75 {self.map75:.4f}; speed ms/image: {speed}; inference precision {self.inference_precision or '?'}; "
+                f"labels: {self.issues.summary()}")
         return text + (f"; {len(self.skipped)} unreadable image(s) skipped" if self.skipped else "")
 
     def to_dict(self) -> dict:
         return {"map50_95": self.map50_95, "map50": self.map50, "map75": self.map75, "per_class": self.per_class,
                 "speed": self.speed, "images": self.images, "instances": self.instances,
+                "inference_precision": self.inference_precision,
                 "results_dict": self.results_dict, "label_issues": vars(self.issues), "skipped": self.skipped}
 
 
@@ -129,7 +132,7 @@ def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)
     return ValidationResult(map50_95, map50, map75, per_class, speed, len(files) - len(skipped), len(gt_boxes),
-                            issues, skipped)
+                            issues, skipped, backend.inference_precision)
 
 
 def validate(backend, **options) -> ValidationResult:

@@ -31,7 +31,8 @@ class Backend:
     def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
         """Run a stream of (batch, context) pairs and yield (output, context) in input order.
 
-        The default runs them one by one; asynchronous runtimes override this to keep a device busy.
+        The default runs them one by one; asynchronous runtimes override this to keep a device busy. An
+        output may be valid only until the next item is requested: use it in the loop body or copy it.
         """
         for batch, context in batches:
             yield self.infer(batch), context
@@ -45,8 +46,14 @@ class Backend:
             dummy = np.full((batch, 3, h, w), 114 / 255, dtype=np.float32)
         self.infer(dummy)
 
+    @property
+    def inference_precision(self) -> str | None:
+        """The precision the runtime actually computes in (f32 for PyTorch, TorchScript and ONNX Runtime on CPU)."""
+        return "f32"
+
     def info(self) -> dict:
-        return {"format": self.metadata.format, "precision": self.metadata.precision}
+        return {"format": self.metadata.format, "precision": self.metadata.precision,
+                "inference_precision": self.inference_precision}
 
     def check_input(self, batch: np.ndarray, expected: tuple[int, ...] | None) -> None:
         """Reject a batch of the wrong shape for a static model, saying which shape it needs."""
