@@ -168,12 +168,15 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     assert "Best for latency" in report.table()
 
 
-def test_preprocessing_defaults_to_the_device(dynamic_ir):
-    from yolo_openvino.backends import UINT8_NHWC_BGR
+@pytest.mark.parametrize("mode,expected", [("throughput", "device"), ("cumulative_throughput", "device"),
+                                           ("latency", "host"), (None, "host")])
+def test_preprocessing_default_follows_the_hint(dynamic_ir, mode, expected):
+    from yolo_openvino.backends import FLOAT_NCHW_RGB, UINT8_NHWC_BGR
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
 
-    backend = OpenVINOBackend(dynamic_ir)
-    assert backend.preprocess == "device" and backend.input_kind == UINT8_NHWC_BGR
+    backend = OpenVINOBackend(dynamic_ir, mode=mode)
+    assert backend.preprocess == expected
+    assert backend.input_kind == (UINT8_NHWC_BGR if expected == "device" else FLOAT_NCHW_RGB)
 
 
 def test_cli_report(dynamic_ir, tmp_path, capsys):

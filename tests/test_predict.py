@@ -67,7 +67,7 @@ def test_video_frames_in_order(trained, image_folder, tmp_path):
     for _ in range(4):
         writer.write(frame)
     writer.release()
-    results = trained(str(video))
+    results = trained(str(video), imgsz=640)  # MJPG decodes these frames up to 63 levels apart: 640 is robust to it
     assert [r.frame for r in results] == [0, 1, 2, 3]
     assert all(r.orig_shape == frame.shape[:2] for r in results)
     counts = {len(r) for r in results}
@@ -120,8 +120,25 @@ def test_cli_predict_both_styles(image_folder, capsys, style):
         argv = ["predict", "--model", model, "--source", str(image_folder), "--conf", "0.25"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "000000000025.jpg 426x640: 1 teddy bear" in out
-    assert "3 image(s) processed" in out
+    assert f"image 2/3 {image_folder.resolve() / '000000000025.jpg'}: 426x640 1 teddy bear, " in out
+    assert "Speed: " in out and "per image at shape (1, 3, 512, 512)" in out  # the checkpoint's training size
+    assert "3 images processed" in out
+
+
+def test_pt_defaults_to_its_training_size(trained, image_folder):
+    """The reference predicts, validates and exports a .pt at train_args.imgsz (512 for this checkpoint)."""
+    assert trained.backend().metadata.imgsz == (512, 512)
+    default, explicit = trained(str(image_folder / FIRST[0])), trained(str(image_folder / FIRST[0]), imgsz=512)
+    np.testing.assert_array_equal(default[0].boxes.xyxy, explicit[0].boxes.xyxy)
+    assert trained.last_stats.input_shape[2:] == (512, 512)
+
+
+def test_cli_task_word_help_and_version(capsys):
+    model = str(shared_model("yolov8s-coco128"))
+    assert main(["detect", "predict", f"model={model}", f"source={COCO128_IMAGES / FIRST[1]}"]) == 0
+    assert "1 teddy bear" in capsys.readouterr().out
+    assert main(["segment", "predict", f"model={model}"]) == 2
+    assert "only detection" in capsys.readouterr().err
 
 
 def test_cli_error_is_a_message_not_a_traceback(capsys, tmp_path):

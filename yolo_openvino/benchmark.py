@@ -140,7 +140,7 @@ TABLE_KEYS = ("data", "imgsz", "format", "device", "project", "name", "fraction"
 
 
 def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,
-                      project: str | Path = "runs/benchmark", name: str = "exp", fraction: float = 1.0,
+                      project: str | Path = "runs/detect", name: str = "benchmark", fraction: float = 1.0,
                       verbose: bool = True) -> BenchmarkResult:
     """Export ``model`` (our DetectionModel, loaded from ``ckpt_path``) to each format, validate each, and
     return the table. Exports go to the run folder (``project/name``), where the CSV and JSON are written too.

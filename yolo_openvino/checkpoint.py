@@ -292,3 +292,15 @@ def load_model(path: str | Path, fuse: bool = True):
     if fuse:
         model.fuse()
     return model
+
+
+DEFAULT_IMGSZ = 640
+
+
+def trained_imgsz(model) -> int:
+    """The size a checkpoint was trained at (``train_args.imgsz``), the reference's default for predict, val and
+    export of a ``.pt``; 640 for a model without one (an architecture name) or with an odd value."""
+    size = (getattr(model, "args", None) or {}).get("imgsz")
+    if isinstance(size, (list, tuple)) and size:
+        size = max(size)
+    return int(size) if isinstance(size, int) and not isinstance(size, bool) and 32 <= size <= 8192 else DEFAULT_IMGSZ

@@ -1,11 +1,12 @@
 """``yolo-ov``: the command line. Accepts ``key=value`` (as in ``yolo predict model=... source=...``) and ``--key value``.
 
-    yolo-ov predict model=yolov8n.pt source=images/ save=True
+    yolo-ov predict model=yolov8n.pt source=images/ save=True      (also: yolo-ov detect predict ...)
     yolo-ov export --model yolov8n.pt --format openvino --int8 True --data coco128.yaml
     yolo-ov val model=yolov8n_openvino_model/ data=coco128.yaml
     yolo-ov benchmark model=yolov8n.pt data=coco128.yaml imgsz=640
     yolo-ov benchmark model=yolov8n_openvino_model/ modes=True
     yolo-ov demo
+    yolo-ov help [COMMAND]   |   yolo-ov --version
 
 A user error (bad file, argument or dataset) is one line and exit code 2; ``--debug`` shows its traceback.
 """
@@ -23,7 +24,8 @@ from .interrupts import Interrupted
 
 
 # Optional packages and the extra that installs each (pyproject.toml's optional-dependencies).
-_EXTRAS = {"torch": "export", "onnx": "export", "onnxruntime": "export", "nncf": "export", "matplotlib": "report"}
+_EXTRAS = {"torch": "export", "onnx": "export", "onnxruntime": "export", "nncf": "export", "matplotlib": "report",
+           "pandas": "pandas", "supervision": "supervision"}
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -39,6 +41,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yolo-ov", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     parser.add_argument("--debug", action="store_true", help="show the traceback of user errors too")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, options in COMMANDS.items():
         p = sub.add_parser(command, help=HELP[command], description=HELP[command], formatter_class=_HelpFormatter)
@@ -65,7 +68,7 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 
 def _check_unknown(argv: list[str]) -> None:
     """Fail early with a suggestion for a mistyped command or argument name."""
-    global_flags = {"--verbose", "--debug"}
+    global_flags = {"--verbose", "--debug", "--version"}
     words = [a for a in argv if a not in global_flags]
     if not words or words[0].startswith("-"):
         return
@@ -92,18 +95,43 @@ def _converted(command: str, raw: dict) -> dict:
     return values
 
 
+TASKS = ("detect", "segment", "classify", "pose", "obb")
+
+
+def _habits(argv: list[str]) -> list[str]:
+    """What Ultralytics users type: a task word first (``yolo detect predict ...``), ``help`` as a command."""
+    words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    if words and argv[words[0]] in TASKS:
+        if argv[words[0]] != "detect":
+            raise UsageError(f"task '{argv[words[0]]}': only detection is supported; use `yolo-ov detect ...` "
+                             "or leave the task out")
+        argv = argv[:words[0]] + argv[words[0] + 1:]
+        words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    if words and argv[words[0]] == "help":
+        rest = argv[words[0] + 1:]
+        argv = (rest[:1] + ["--help"]) if rest and rest[0] in COMMANDS else ["--help"]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in argv or bool(os.environ.get("YOLO_OV_DEBUG"))
     command = next((a for a in argv if not a.startswith("-")), None)
+    if "--version" in argv:
+        from . import __version__
+
+        print(f"yolo-ov {__version__}")
+        return 0
     try:
+        argv = _habits(argv)
+        command = next((a for a in argv if not a.startswith("-")), None)
         _check_unknown(argv)
         args = _build_parser().parse_args(argv)
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
         if not args.command:
             _build_parser().print_help()
             return 0
-        raw = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "debug")}
+        raw = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "debug", "version")}
         return _run(args.command, _converted(args.command, raw))
     except UsageError as e:
         if debug:

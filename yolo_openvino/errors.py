@@ -7,7 +7,6 @@ Anything else that escapes is a bug in yolo-openvino and keeps its traceback.
 
 from __future__ import annotations
 
-import difflib
 import os
 
 
@@ -53,6 +52,8 @@ def _edit_distance(a: str, b: str) -> int:
 
 def suggestion(name: str, valid) -> str:
     """' (did you mean 'x'?)' for the closest valid name, or '' when nothing is close."""
+    import difflib  # here: only an error needs it
+
     close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=5, cutoff=0.5)
     if not close:
         return ""

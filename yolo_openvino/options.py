@@ -177,12 +177,14 @@ RUNTIME = (
     _opt("config", "json", None, "any OpenVINO properties, a dict (JSON on the command line), applied last"),
     _opt("cache_dir", "str", None, "OpenVINO model cache folder (faster start after the first)"),
     _opt("mmap", "bool", None, "memory-map the weights (default: OpenVINO's, on)"),
-    _opt("preprocess", "choice", None, "`device` (default): a PrePostProcessor makes the device take uint8 BGR HWC "
-         "and convert it in the graph; `host`: float NCHW made in the prefetch threads", choices=("host", "device")),
+    _opt("preprocess", "choice", None, "`device`: a PrePostProcessor makes the device take uint8 BGR HWC and convert "
+         "it in the graph; `host`: float NCHW made in the prefetch threads (default: `device` for the throughput "
+         "hints, `host` otherwise)", choices=("host", "device")),
 )
 PREDICT = (
     _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index"),
-    _opt("imgsz", "imgsz", None, "inference size for dynamic models and `.pt`, int or h,w (default: the model's)"),
+    _opt("imgsz", "imgsz", None, "inference size for dynamic models and `.pt`, int or h,w (default: the model's: a "
+         "`.pt`'s training size, an export's input size)"),
     _opt("conf", "float", 0.25, "confidence threshold", low=0, high=1, none=False),
     _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
     _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
@@ -193,13 +195,15 @@ PREDICT = (
     _opt("save", "bool", False, "save annotated images and videos", none=False),
     _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
     _opt("save_json", "bool", False, "save `predictions.json`", none=False),
-    _opt("project", "str", "runs/predict", "output root", none=False),
-    _opt("name", "str", "exp", "run folder name (`exp`, `exp2`, ... never overwritten)", none=False),
+    _opt("show", "bool", False, "show each result in a window (needs a display)", none=False),
+    _opt("project", "str", "runs/detect", "output root", none=False),
+    _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
     _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
 )
 EXPORT = (
     _opt("format", "choice", "openvino", "export format", choices=("openvino", "onnx", "torchscript"), none=False),
-    _opt("imgsz", "imgsz", 640, "int or h,w; rounded up to a multiple of the stride (32), with a warning", none=False),
+    _opt("imgsz", "imgsz", None, "int or h,w; rounded up to a multiple of the stride (32), with a warning (default: "
+         "the checkpoint's training size, `train_args.imgsz`, else 640)"),
     _opt("half", "bool", False, "FP16 weights (OpenVINO: compressed weights; ONNX: fp16 graph with fp32 I/O; "
          "TorchScript: CUDA only)", none=False),
     _opt("int8", "bool", False, "NNCF post-training INT8 (OpenVINO), calibrated on `data`; the head's decode stays "
@@ -209,7 +213,8 @@ EXPORT = (
          none=False),
     _opt("batch", "int", 1, "static batch (the batch of an `nms=True` model stays static)", low=1, high=1024,
          none=False),
-    _opt("data", "str", "coco8.yaml", "calibration dataset yaml (Ultralytics layout) for INT8", none=False),
+    _opt("data", "str", None, "calibration dataset yaml (Ultralytics layout), required for INT8 (300+ images "
+         "recommended)"),
     _opt("fraction", "float", 1.0, "fraction of the calibration images used (at most `subset_size`)", low=1e-6,
          high=1, none=False),
     _opt("device", "str", "cpu", "export device", none=False),
@@ -227,7 +232,8 @@ EXPORT = (
 )
 VAL = (
     _opt("data", "str", "coco8.yaml", "dataset yaml (Ultralytics layout)", none=False),
-    _opt("imgsz", "imgsz", 640, "inference size", none=False),
+    _opt("imgsz", "imgsz", None, "inference size (default: the model's: a `.pt`'s training size, an export's input "
+         "size)"),
     _opt("batch", "int", 1, "batch size", low=1, high=1024, none=False),
     _opt("conf", "float", 0.001, "confidence threshold", low=0, high=1, none=False),
     _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
@@ -236,8 +242,8 @@ VAL = (
     _opt("rect", "bool", None, "minimal per-image padding (default: on for dynamic models and `.pt`, off for static "
          "exports)"),
     _opt("save_json", "bool", False, "write `metrics.json`", none=False),
-    _opt("project", "str", "runs/val", "output root", none=False),
-    _opt("name", "str", "exp", "run folder name", none=False),
+    _opt("project", "str", "runs/detect", "output root", none=False),
+    _opt("name", "str", "val", "run folder name (`val`, `val2`, ...)", none=False),
 )
 BENCHMARK = (
     _opt("data", "str", None, "table: the validation set (default `coco8.yaml`); report: its val images feed the "
@@ -251,8 +257,8 @@ BENCHMARK = (
     _opt("seconds", "float", 3.0, "report: seconds per measurement", low=0.01, high=3600, none=False),
     _opt("sweep", "bool", True, "report: streams x requests sweep", none=False),
     _opt("startup", "bool", True, "report: compile and first inference without/with cache, without mmap", none=False),
-    _opt("project", "str", "runs/benchmark", "where CSV, JSON (and the PNG plot) are written", none=False),
-    _opt("name", "str", None, "run folder name (default `exp` for the table, `modes` for the report)"),
+    _opt("project", "str", "runs/detect", "where CSV, JSON (and the PNG plot) are written", none=False),
+    _opt("name", "str", None, "run folder name (default `benchmark` for the table, `modes` for the report)"),
 )
 DEMO = (
     _opt("model", "str", "yolov8n.yaml", "model to export and run (built untrained from an architecture name)",

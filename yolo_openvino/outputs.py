@@ -56,7 +56,7 @@ def save_results(results: Iterable[Result], project, name, save_images: bool, sa
             writer.release()
         if save_json:
             write_text_atomic(out_dir / "predictions.json", json.dumps(records, indent=1))
-        LOGGER.info("results saved to %s", out_dir)
+        LOGGER.info("Results saved to %s", out_dir.resolve())
 
 
 def _write_frame(writers: dict, out_dir: Path, result: Result) -> None:

@@ -57,25 +57,30 @@ def letterbox_shape(image_shape: tuple[int, int], target: tuple[int, int], pad: 
 
 
 def letterbox(image: np.ndarray, target: tuple[int, int], pad: str = "square", stride: int = 32,
-              out: np.ndarray | None = None) -> tuple[np.ndarray, Letterbox]:
+              out: np.ndarray | None = None, full_shape: tuple[int, int] | None = None) -> tuple[np.ndarray, Letterbox]:
     """Resize keeping aspect ratio and pad (value 114) centred; see :func:`letterbox_shape` for ``pad``.
 
     Returns the (h, w, 3) uint8 input and its :class:`Letterbox`. ``out`` may be a preallocated
-    (h, w, 3) uint8 buffer of the padded shape, to avoid allocations in a throughput loop.
+    (h, w, 3) uint8 buffer of the padded shape, to avoid allocations in a throughput loop. ``full_shape``:
+    the original's (h, w) when ``image`` is a reduced decode of it; the geometry (and the Letterbox, which
+    maps back to original pixels) is then the original's.
     """
-    resized, padded = letterbox_shape(image.shape[:2], target, pad, stride)
+    full_shape = tuple(full_shape or image.shape[:2])
+    resized, padded = letterbox_shape(full_shape, target, pad, stride)
     dh, dw = (padded[0] - resized[0]) / 2, (padded[1] - resized[1]) / 2
     # Same split of an odd padding as the reference (the extra pixel goes bottom/right).
     top, left = int(round(dh - 0.1)), int(round(dw - 0.1))
     if out is None or out.shape[:2] != padded:
         out = np.empty((*padded, 3), dtype=np.uint8)
-    out.fill(PAD_VALUE)
-    region = out[top:top + resized[0], left:left + resized[1]]
+    bottom, right = top + resized[0], left + resized[1]
+    # Fill only the borders: the region is overwritten anyway (a whole-image fill costs as much as the copy).
+    out[:top], out[bottom:], out[top:bottom, :left], out[top:bottom, right:] = PAD_VALUE, PAD_VALUE, PAD_VALUE, PAD_VALUE
+    region = out[top:bottom, left:right]
     if resized == image.shape[:2]:
         region[...] = image
     else:
         cv2.resize(image, (resized[1], resized[0]), dst=region, interpolation=cv2.INTER_LINEAR)
-    h0, w0 = image.shape[:2]
+    h0, w0 = full_shape
     return out, Letterbox(resized[1] / w0, resized[0] / h0, left, top)
 
 

@@ -327,7 +327,7 @@ REPORT_KEYS = ("source", "data", "seconds", "device", "sweep", "startup", "proje
 
 def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0,
                               device: str | None = None, sweep: bool = True, batches=(1, 2, 4, 8),
-                              startup: bool = True, project: str | Path = "runs/benchmark", name: str = "modes",
+                              startup: bool = True, project: str | Path = "runs/detect", name: str = "modes",
                               verbose: bool = True) -> ModesReport:
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
     from tqdm import tqdm

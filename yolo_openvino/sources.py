@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from .errors import MissingFileError, UsageError
-from .io_utils import ImageReadError, decode_image, read_image
+from .io_utils import ImageReadError, decode_image, read_image_to_fit
 
 LOGGER = logging.getLogger("yolo_openvino")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pfm", ".mpo", ".dng"}
@@ -33,6 +33,11 @@ class SourceItem:
     image: np.ndarray | None = None
     error: str | None = None
     frame: int | None = None  # frame index for videos
+    full_shape: tuple[int, int] | None = None  # (h, w) of the original when ``image`` was decoded reduced
+
+    @property
+    def orig_shape(self) -> tuple[int, int]:
+        return self.full_shape or self.image.shape[:2]
 
 
 def _is_url(s: str) -> bool:
@@ -116,7 +121,7 @@ def _fetch_url(url: str, timeout: float = 30.0) -> bytes:
         return response.read()
 
 
-def _read_entry(entry) -> SourceItem:
+def _read_entry(entry, fit: tuple[int, int] | None = None) -> SourceItem:
     if isinstance(entry, np.ndarray):
         if entry.ndim != 3 or entry.shape[2] != 3 or entry.dtype != np.uint8 or not entry.shape[0] or not entry.shape[1]:
             return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected a non-empty "
@@ -124,21 +129,21 @@ def _read_entry(entry) -> SourceItem:
         return SourceItem("array", image=entry)
     name = str(entry)
     try:
-        if _is_url(name):
-            return SourceItem(name, image=decode_image(_fetch_url(name), name))
-        return SourceItem(name, image=read_image(name))
+        image, full = decode_image(_fetch_url(name), name, fit) if _is_url(name) else read_image_to_fit(name, fit)
+        return SourceItem(name, image=image, full_shape=full)
     except (ImageReadError, OSError) as e:
         return SourceItem(name, error=str(e))
 
 
-def iter_entries(entries: list) -> Iterator:
+def iter_entries(entries: list, fit: tuple[int, int] | None = None) -> Iterator:
     """Yield each concrete entry (from :func:`expand_sources`) as something producing SourceItems, in order.
 
     Still images become zero-argument callables (decoded later, in worker threads); video frames are
-    yielded as ready SourceItems, since they must be read in order.
+    yielded as ready SourceItems, since they must be read in order. ``fit`` (h, w): large JPEGs may be
+    decoded reduced, no smaller than what a letterbox to ``fit`` needs (``io_utils.reduction``).
     """
     for entry in entries:
         if is_video(entry):
             yield from _iter_video(entry)
         else:
-            yield (lambda e=entry: _read_entry(e))
+            yield (lambda e=entry: _read_entry(e, fit))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .backends import load_backend, model_format
 from .errors import UsageError
 from .options import check, defaults, split_runtime
-from .predictor import PredictSettings, Predictor
-from .results import Result
+
+if TYPE_CHECKING:
+    from .results import Result
 
 LOGGER = logging.getLogger("yolo_openvino")
 _OUTPUT_KEYS = ("save", "save_txt", "save_json", "project", "name")
@@ -25,7 +26,7 @@ class YOLO:
 
     >>> model = YOLO("yolov8n.pt")
     >>> results = model("bus.jpg")                       # list of Result
-    >>> model.export(format="openvino", int8=True)      # -> 'yolov8n_int8_openvino_model'
+    >>> model.export(format="openvino", int8=True, data="coco128.yaml")  # -> "yolov8n_int8_openvino_model"
     >>> YOLO("yolov8n_openvino_model/", mode="throughput")("images/")
     """
 
@@ -72,19 +73,29 @@ class YOLO:
         runtime, values = split_runtime(values)
         outputs = {k: v for k, v in defaults("predict").items() if k in _OUTPUT_KEYS}
         outputs.update({k: values.pop(k) for k in _OUTPUT_KEYS if values.get(k) is not None})
+        show = values.pop("show", False)
+        if show:
+            from .results import check_display
+
+            check_display()  # before any work: no display is one clear line, not a failure after the first image
         entries = expand_sources(values.pop("source"))
         many = len(entries) > 1 or any(is_video(e) for e in entries)
         if self.format == "openvino" and "mode" not in runtime and "mode" not in self.runtime:
             runtime["mode"] = "throughput" if many else "latency"  # the sensible default per use
         save, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
+        backend = self.backend(**runtime)
+        from .predictor import PredictSettings, Predictor  # OpenCV comes with it: only where images are read
+
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
-        predictor = Predictor(self.backend(**runtime), settings)
+        predictor = Predictor(backend, settings)
         self.last_stats = predictor.stats
         results = predictor.stream(entries, asynchronous=many)
         if save or save_txt or save_json:
             from .outputs import save_results
 
             results = save_results(results, outputs["project"], outputs["name"], save, save_txt, save_json)
+        if show:
+            results = _shown(results, wait_ms=1 if many else 0)
         if stream:
             return results
         out = list(results)
@@ -128,6 +139,12 @@ class YOLO:
             raise UsageError(f"the format table exports from a PyTorch model (.pt); {self.model_path} is a "
                              f"{self.format} model. For an OpenVINO model's latency/throughput report use modes=True.")
         return benchmark_formats(self.model, self.ckpt_path, **_for_job(values, TABLE_KEYS, "format table"))
+
+
+def _shown(results: Iterator[Result], wait_ms: int) -> Iterator[Result]:
+    for result in results:
+        result.show(wait_ms)
+        yield result
 
 
 def _for_job(values: dict, keys: tuple[str, ...], job: str) -> dict:

@@ -13,8 +13,6 @@ FORMATS = ("pytorch", "torchscript", "onnx", "openvino")
 
 def model_format(model: str | Path) -> str:
     """The format of a model path: pytorch (.pt / architecture name), torchscript, onnx or openvino."""
-    from ..nn.architectures import is_architecture_name
-
     path = Path(model).expanduser()
     if path.is_dir():
         if any(path.glob("*.xml")):
@@ -26,6 +24,8 @@ def model_format(model: str | Path) -> str:
         if suffix != ".pt" and not path.is_file():
             raise MissingFileError(f"'{model}': no such file")
         return formats[suffix]
+    from ..nn.architectures import is_architecture_name  # only here: exported models never need it
+
     if is_architecture_name(path.name):
         return "pytorch"
     raise UsageError(
@@ -55,7 +55,7 @@ def load_backend(model, fmt: str, device: str | None = None, **options) -> Backe
     if fmt == "pytorch":
         from .torch_backends import PyTorchBackend
 
-        return PyTorchBackend(model, device=device, imgsz=options.get("imgsz") or 640)
+        return PyTorchBackend(model, device=device, imgsz=options.get("imgsz"))
     raise UsageError(f"format '{fmt}': expected one of {FORMATS}")
 
 

@@ -7,13 +7,9 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
   outputs in input order with bounded memory. It waits on the oldest request instead of registering Python
   callbacks: a callback runs on OpenVINO's threads and needs the GIL, and we reproduced a deadlock where a
   compiled model was freed (GIL held, joining its threads) while such a callback waited for the GIL.
-- At compile time a PrePostProcessor makes the device accept uint8 NHWC BGR and do layout, colour, dtype and
-  /255 itself, so the host only decodes and letterboxes (``preprocess="device"``, the default). Measured end
-  to end over COCO128 on a 2-core AVX512_BF16 CPU (benchmarks/runtime_benchmark.py), in-graph against host
-  float conversion: yolov8n INT8 0.986x against 0.92x of benchmark_app, FP32 0.974x against 0.929x. The
-  float array is 4x the bytes of the uint8 one, and its conversion competes with inference for the same
-  cores; in the graph it is one vectorised pass. On a GPU or NPU the uint8 upload is also a quarter of the
-  bytes. ``preprocess="host"`` stays for runtimes that must be fed float NCHW.
+- At compile time a PrePostProcessor can make the device accept uint8 NHWC BGR and do layout, colour, dtype
+  and /255 itself, so the host only decodes and letterboxes (``preprocess="device"``). By default it does so
+  for the throughput hints, where it measured faster, and not for latency (see ``default_preprocess``).
 - ``cache_dir`` enables OpenVINO's model cache and ``mmap`` controls memory-mapped weight reading, the two
   levers on first-inference latency.
 - Inference precision is the device's own choice (bf16 on CPUs with AVX512_BF16 or AMX, about twice as fast
@@ -23,6 +19,7 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import time
@@ -59,14 +56,20 @@ def find_ir(path: str | Path) -> Path:
     return xmls[0]
 
 
-def read_ir_metadata(xml: Path) -> ModelMetadata:
-    """The metadata.yaml beside ``xml``, checked; a missing .bin is reported here, before OpenVINO reads it."""
-    meta_file = xml.parent / "metadata.yaml"
+def check_ir_files(xml: Path) -> None:
+    """A missing .bin or metadata.yaml, reported before OpenVINO reads the IR (its own message is obscure)."""
     if not xml.with_suffix(".bin").is_file():
         raise MissingFileError(f"{xml.with_suffix('.bin')}: missing. An IR is an .xml with its .bin; copy both, "
                                "or re-export.")
-    if not meta_file.exists():
-        raise MissingFileError(f"{meta_file}: missing. The IR folder must hold the metadata.yaml written at export.")
+    if not (xml.parent / "metadata.yaml").exists():
+        raise MissingFileError(f"{xml.parent / 'metadata.yaml'}: missing. The IR folder must hold the metadata.yaml "
+                               "written at export.")
+
+
+def read_ir_metadata(xml: Path) -> ModelMetadata:
+    """The metadata.yaml beside ``xml``, checked (and the .bin beside it)."""
+    check_ir_files(xml)
+    meta_file = xml.parent / "metadata.yaml"
     try:
         with open(meta_file, encoding="utf-8") as f:
             data = yaml.safe_load(f) or {}
@@ -152,6 +155,18 @@ def compile_config(device: str, mode: str | None, streams=None, threads=None, pi
     return props
 
 
+def default_preprocess(mode: str | None) -> str:
+    """In the graph for throughput hints (streams of images), on the host otherwise (one image at a time).
+
+    Measured on a 2-core AVX512_BF16 CPU: in the graph, end-to-end throughput over COCO128 rose from 0.92x to
+    0.99x of benchmark_app for yolov8n INT8 (the host's float conversion competes with inference for the
+    cores); for one image at a time it saves nothing measurable, while building the PrePostProcessor and
+    compiling it adds 20 to 40 ms to start-up, and compiling from the path lets a model cache skip reading
+    the IR.
+    """
+    return "device" if mode in ("throughput", "cumulative_throughput") else "host"
+
+
 def _attach_preprocessing(model):
     """PrePostProcessor: uint8 NHWC BGR tensor -> the model's f32 NCHW RGB /255 input, done on the device."""
     import openvino as ov
@@ -180,35 +195,46 @@ class OpenVINOBackend(Backend):
     def __init__(self, path: str | Path, device: str | None = "cpu", mode: str | None = None,
                  streams=None, requests: int | None = None, threads: int | None = None, pinning: bool | None = None,
                  inference_precision: str | None = None, config: dict | None = None, cache_dir: str | None = None,
-                 mmap: bool | None = None, preprocess: str = "device"):
+                 mmap: bool | None = None, preprocess: str | None = None):
         import openvino as ov
 
         started = time.perf_counter()
         self.xml = find_ir(path)
         self.metadata = read_ir_metadata(self.xml)
         self.core = ov.Core()
-        self.device = resolve_device(device, self.core.available_devices)
+        name = normalize_device(device)
+        # CPU and plain AUTO always exist; listing devices probes every plugin (20 ms here, more with a GPU).
+        self.device = name if name in ("CPU", "AUTO") else resolve_device(name, self.core.available_devices)
         self.properties = compile_config(self.device, mode, streams, threads, pinning, inference_precision, config)
         if cache_dir:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.core.set_property({"CACHE_DIR": str(cache_dir)})
         if mmap is not None:
             self.core.set_property({"ENABLE_MMAP": bool(mmap)})
+        preprocess = preprocess or default_preprocess(mode)
+        if preprocess not in ("device", "host"):
+            raise UsageError(f"preprocess='{preprocess}': expected 'device' or 'host'")
         self.preprocess = preprocess
-        if preprocess == "device":
+        self.input_kind = UINT8_NHWC_BGR if preprocess == "device" else FLOAT_NCHW_RGB
+        self._set_compiled(self._compile(started), requests)
+
+    def _compile(self, started: float):
+        if self.preprocess == "device":
             try:
                 model = _attach_preprocessing(self.core.read_model(self.xml))
             except RuntimeError:
                 model = self.xml  # let compile_ir report the damaged file
-            self.input_kind = UINT8_NHWC_BGR
-        elif preprocess == "host":
-            self.input_kind = FLOAT_NCHW_RGB
-            model = str(self.xml)  # compiling from the path lets a cache hit skip reading the IR entirely
         else:
-            raise UsageError(f"preprocess='{preprocess}': expected 'device' or 'host'")
-        self._set_compiled(compile_ir(self.core, model, self.device, self.properties, self.xml), requests)
+            model = str(self.xml)  # compiling from the path lets a cache hit skip reading the IR entirely
+        compiled = compile_ir(self.core, model, self.device, self.properties, self.xml)
         self.load_time_s = time.perf_counter() - started
-        LOGGER.debug("compiled %s on %s in %.2fs: %s", self.xml.name, self.device, self.load_time_s, self.info())
+        LOGGER.debug("compiled %s on %s in %.2fs", self.xml.name, self.device, self.load_time_s)
+        return compiled
+
+    @functools.cached_property
+    def static_shape(self) -> tuple[int, ...] | None:
+        partial = self.compiled.input(0).get_partial_shape()
+        return tuple(d.get_length() for d in partial) if partial.is_static else None
 
     @classmethod
     def from_compiled(cls, compiled, metadata: ModelMetadata, requests: int | None = None) -> "OpenVINOBackend":
@@ -223,8 +249,6 @@ class OpenVINOBackend(Backend):
         self.compiled = compiled
         self.requested_jobs = requests
         self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
-        partial = compiled.input(0).get_partial_shape()
-        self.static_shape = tuple(d.get_length() for d in partial) if partial.is_static else None
         self.first_inference_ms: float | None = None
         self._precision: str | None = None
 
@@ -237,7 +261,7 @@ class OpenVINOBackend(Backend):
             request = self.compiled.create_infer_request()
         try:
             started = time.perf_counter()
-            request.infer({0: batch})
+            request.infer({0: batch}, share_inputs=True)  # read in place: the caller holds ``batch`` meanwhile
             if self.first_inference_ms is None:
                 self.first_inference_ms = (time.perf_counter() - started) * 1000
             return request.get_output_tensor(0).data.copy()

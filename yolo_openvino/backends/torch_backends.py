@@ -48,7 +48,10 @@ class _TorchBackend(Backend):
 class PyTorchBackend(_TorchBackend):
     """Our own nn.Module built from a checkpoint or an architecture name. Any input size (stride multiple)."""
 
-    def __init__(self, model, device: str | None = None, imgsz=640):
+    def __init__(self, model, device: str | None = None, imgsz=None):
+        from ..checkpoint import trained_imgsz
+
+        imgsz = imgsz or trained_imgsz(model)  # the reference's default for a .pt: its training size
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
                                  dynamic=True, format="pytorch", precision="fp32", args=getattr(model, "args", {}))

@@ -40,6 +40,9 @@ def parse_export_args(stride: int, **kwargs) -> SimpleNamespace:
         args.half = False
     if args.int8 and args.format != "openvino":
         raise UsageError(f"int8=True is supported for format=openvino only (NNCF), not {args.format}")
+    if args.int8 and not args.data:
+        raise UsageError("int8=True needs data=<dataset yaml> to calibrate on, e.g. data=coco128.yaml or your own "
+                         "validation set (300+ images recommended)")
     if args.nms and args.format != "openvino":
         raise UsageError(f"nms=True is supported for format=openvino only (OpenVINO's NMS op), not {args.format}")
     args.precision = "int8" if args.int8 else "fp16" if args.half else "fp32"
@@ -92,7 +95,10 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
 
     from .wrapper import ExportModule
 
+    from ..checkpoint import trained_imgsz
+
     ckpt_path = Path(ckpt_path)
+    kwargs["imgsz"] = kwargs.get("imgsz") or trained_imgsz(model)  # the reference's default: the training size
     args = parse_export_args(int(max(model.stride)), **kwargs)
     target = Path(args.output).expanduser() if args.output else default_output(ckpt_path, args)
     check_output(target, args.format, ckpt_path)
@@ -106,8 +112,18 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
         EXPORTERS[args.format](module, example, tmp, metadata, args)
         check_interrupted()  # a Ctrl-C that a library swallowed still stops us before the commit
     seconds = time.perf_counter() - started
-    LOGGER.info("export done in %.1fs: %s (%.1f MB)", seconds, target, file_size_mb(target))
+    LOGGER.info("%s", closing_lines(target, args, seconds))
     return target
+
+
+def closing_lines(target: Path, args: SimpleNamespace, seconds: float) -> str:
+    """What was written and how to use it next: ready-to-run predict and val commands."""
+    path = target.resolve()
+    h, w = args.imgsz
+    size = f"imgsz={h}" if h == w else f"imgsz={h},{w}"
+    return (f"export done in {seconds:.1f}s: {path} ({file_size_mb(target):.1f} MB)\n"
+            f"  predict:  yolo-ov predict model={path} source=<images, folder, video>\n"
+            f"  validate: yolo-ov val model={path} data={args.data or 'coco8.yaml'} {size}")
 
 
 EXPORTERS = {"openvino": export_openvino, "onnx": export_onnx, "torchscript": export_torchscript}

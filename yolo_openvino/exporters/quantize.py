@@ -9,6 +9,7 @@ the decode, whatever the head's architecture (YOLOv8 or YOLO11) or node names.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from ..errors import UsageError
 
 LOGGER = logging.getLogger("yolo_openvino")
+RECOMMENDED_CALIBRATION_IMAGES = 300  # fewer rarely cover the activation ranges of real scenes
 _PASS_THROUGH = {"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Convert"}
 
 
@@ -82,13 +84,32 @@ def quantize_int8(ov_model, args):
 
     batches, dataset = calibration_images(args.data, args.imgsz, args.fraction, args.subset_size, args.batch)
     ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), validate=False)
+    count = len(batches) * args.batch
     LOGGER.info("INT8: calibrating on %d image(s) of %s; %d decode nodes kept in float",
-                len(batches) * args.batch, dataset.yaml_path, len(ignored.names))
+                count, dataset.yaml_path, len(ignored.names))
+    if count < RECOMMENDED_CALIBRATION_IMAGES:
+        LOGGER.warning("INT8: %d calibration image(s) is few; %d or more (e.g. your own validation set) give "
+                       "activation ranges that hold on real scenes", count, RECOMMENDED_CALIBRATION_IMAGES)
     calibration = nncf.Dataset(batches)
     common = dict(preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored, subset_size=len(batches))
-    if args.max_drop is None:
-        return nncf.quantize(ov_model, calibration, **common)
-    return _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common)
+    with _nncf_quiet():
+        if args.max_drop is None:
+            return nncf.quantize(ov_model, calibration, **common)
+        return _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common)
+
+
+@contextlib.contextmanager
+def _nncf_quiet():
+    """NNCF's INFO lines (one per unquantized operation, ~25 for a YOLO head) only with --verbose; its progress
+    bars stay."""
+    nncf_logger = logging.getLogger("nncf")
+    level = nncf_logger.level
+    if not LOGGER.isEnabledFor(logging.DEBUG):
+        nncf_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        nncf_logger.setLevel(level)
 
 
 def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common):

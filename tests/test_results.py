@@ -1,0 +1,132 @@
+"""The Results API an Ultralytics user's post-processing code relies on, on hand-made detections (no ../shared)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from yolo_openvino.errors import UsageError
+from yolo_openvino.results import Boxes, Detections, Result
+
+NAMES = {0: "person", 5: "bus", 16: "dog"}
+ROWS = np.array([[10, 20, 110, 220, 0.9, 0], [50, 60, 90, 100, 0.8, 0], [0, 0, 320, 240, 0.5, 5]], np.float32)
+
+
+@pytest.fixture
+def image():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def result(image):
+    return Result("array", image.shape[:2], Detections.from_rows(ROWS, NAMES), image=image)
+
+
+def test_box_forms(result):
+    boxes = result.boxes
+    assert Boxes is Detections and boxes.shape == (3, 6) and boxes.id is None and not boxes.is_track
+    np.testing.assert_allclose(boxes.xywh[0], [60, 120, 100, 200])
+    np.testing.assert_allclose(boxes.xyxyn[2], [0, 0, 1, 1])
+    np.testing.assert_allclose(boxes.xywhn[0], [60 / 320, 120 / 240, 100 / 320, 200 / 240])
+    np.testing.assert_allclose(boxes.data, ROWS)
+    assert boxes.cls.dtype == np.float32 and boxes.cls.tolist() == [0, 0, 5]
+    assert boxes.cpu().numpy() is boxes and result.cpu().numpy() is result
+
+
+@pytest.mark.parametrize("idiom", [
+    lambda box: (int(box.cls), float(box.conf)),
+    lambda box: (int(box.cls[0]), float(box.conf[0])),
+    lambda box: (int(box.cls.item()), round(box.conf.item(), 6)),
+])
+def test_iterating_boxes_yields_numbers_the_usual_ways(result, idiom):
+    seen = [idiom(box) for box in result.boxes]
+    assert [c for c, _ in seen] == [0, 0, 5]
+    assert [round(s, 6) for _, s in seen] == pytest.approx([0.9, 0.8, 0.5])
+    x1, y1, x2, y2 = next(iter(result.boxes)).xyxy[0]  # the most copied line of every tutorial
+    assert (x1, y1, x2, y2) == (10, 20, 110, 220)
+
+
+def test_int_of_several_boxes_still_refuses(result):
+    with pytest.raises(TypeError, match="one-element"):
+        int(result.boxes.cls)
+
+
+def test_indexing_a_result_keeps_the_image(result):
+    first = result[0]
+    assert len(first) == 1 and first.boxes.conf[0] == pytest.approx(0.9)
+    assert first.orig_img is result.orig_img and len(result[result.boxes.conf > 0.7]) == 2
+
+
+@pytest.mark.parametrize("counts,expected", [
+    ([], "(no detections), "),
+    ([0], "1 person, "),
+    ([0, 0, 5], "2 persons, 1 bus, "),
+    ([16, 0, 16, 16], "1 person, 3 dogs, "),
+])
+def test_verbose_pluralises_in_class_order(counts, expected):
+    rows = np.array([[0, 0, 10, 10, 0.5, c] for c in counts], np.float32).reshape(-1, 6)
+    assert Result("x.jpg", (20, 20), Detections.from_rows(rows, NAMES)).verbose() == expected
+
+
+def test_summary_and_dataframe(result):
+    summary = result.summary()
+    assert summary[0] == {"name": "person", "class": 0, "confidence": pytest.approx(0.9),
+                          "box": {"x1": 10.0, "y1": 20.0, "x2": 110.0, "y2": 220.0}}
+    assert result.summary(normalize=True)[2]["box"] == {"x1": 0.0, "y1": 0.0, "x2": 1.0, "y2": 1.0}
+    pytest.importorskip("pandas")
+    df = result.to_df()
+    assert list(df.columns) == ["name", "class", "confidence", "x1", "y1", "x2", "y2"] and len(df) == 3
+    assert df["name"].tolist() == ["person", "person", "bus"]
+
+
+def test_to_supervision(result):
+    sv = pytest.importorskip("supervision")
+    detections = result.to_supervision()
+    assert isinstance(detections, sv.Detections) and len(detections) == 3
+    np.testing.assert_allclose(detections.xyxy, ROWS[:, :4])
+    assert detections.class_id.tolist() == [0, 0, 5] and detections["class_name"].tolist() == ["person", "person", "bus"]
+
+
+def test_plot_save_and_txt_for_an_array(result, tmp_path, monkeypatch):
+    plotted = result.plot()
+    assert plotted.shape == result.orig_img.shape and not np.array_equal(plotted, result.orig_img)
+    monkeypatch.chdir(tmp_path)
+    saved = result.save()
+    assert saved == "results_image.jpg" and cv2.imread(saved).shape == (240, 320, 3)
+    txt = result.save_txt(tmp_path / "labels" / "a.txt", save_conf=True)
+    lines = open(txt).read().splitlines()
+    assert len(lines) == 3 and lines[0].split()[0] == "0" and float(lines[0].split()[-1]) == pytest.approx(0.9)
+    assert json.loads(result.to_json())["detections"][2]["name"] == "bus"
+
+
+def test_plot_reads_a_file_again_when_the_image_was_not_kept(image, tmp_path):
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), image)
+    result = Result(str(path), image.shape[:2], Detections.from_rows(ROWS, NAMES))
+    assert result.image is None
+    np.testing.assert_array_equal(result.orig_img, image)
+    assert result.save(tmp_path / "out.png").endswith("out.png")
+
+
+def test_plot_reads_a_video_frame_again(image, tmp_path):
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for value in (0, 128, 255):
+        writer.write(np.full((240, 320, 3), value, np.uint8))
+    writer.release()
+    frame = Result(str(path), (240, 320), Detections.from_rows(ROWS[:0], NAMES), frame=1).orig_img
+    assert frame.shape == (240, 320, 3) and abs(float(frame.mean()) - 128) < 10
+
+
+def test_show_without_a_display_is_one_clear_line(result, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    if not os.sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux")
+    with pytest.raises(UsageError, match="no display"):
+        result.show()
