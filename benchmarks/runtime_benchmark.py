@@ -245,7 +245,7 @@ def table(figures: dict) -> tuple[str, list[dict]]:
         met = None if target is None else {">=": ratio >= target[1], "<=": ratio <= target[1], "<": ratio < target[1]}[target[0]]
         rows.append({"figure": figure, "ours": sides["ours"], "reference": sides["reference"], "ratio": round(ratio, 3),
                      "target": f"{target[0]} {target[1]}" if target else "", "met": met})
-    head = f"| figure | ours | benchmark_app / plain OpenVINO | ratio | target | met |\n|---|---|---|---|---|---|"
+    head = "| figure | ours | benchmark_app / plain OpenVINO | ratio | target | met |\n|---|---|---|---|---|---|"
     lines = [f"| {r['figure']} | {r['ours']} | {r['reference']} | {r['ratio']:.3f} | {r['target']} | "
              f"{'' if r['met'] is None else 'yes' if r['met'] else 'NO'} |" for r in rows]
     return "\n".join([head, *lines]), rows

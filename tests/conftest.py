@@ -43,11 +43,14 @@ _EXPORTS: dict = {}
 
 @pytest.fixture(scope="session")
 def exported(export_dir):
-    """exported(model_name, **export_args) -> path; each distinct export is done once per session."""
+    """exported(model_name, **export_args) -> path; each distinct export is done once per session.
+
+    imgsz defaults to 640, the size of the golden outputs (a .pt's own default is its training size)."""
 
     def make(name: str, **kwargs) -> Path:
         from yolo_openvino import YOLO
 
+        kwargs.setdefault("imgsz", 640)
         key = (name, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
         if key not in _EXPORTS:
             fmt = kwargs.get("format", "openvino")

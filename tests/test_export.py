@@ -236,7 +236,7 @@ def test_openvino_model_api_interop(exported, int8):
 def test_coco128_map_openvino_fp32_and_int8(exported):
     """mAP50-95 on COCO128 at 640: OpenVINO FP32 within 0.002 of PyTorch, INT8 within 0.01 of FP32."""
     data = str(COCO128)
-    pytorch = YOLO(shared_model("yolov8s-coco128")).val(data=data, rect=False).map50_95
+    pytorch = YOLO(shared_model("yolov8s-coco128")).val(data=data, rect=False, imgsz=640).map50_95
     fp32 = YOLO(exported("yolov8s-coco128", format="openvino"), inference_precision="f32").val(data=data).map50_95
     int8 = YOLO(exported("yolov8s-coco128", format="openvino", int8=True, data=data)).val(data=data).map50_95
     assert abs(fp32 - pytorch) <= 0.002

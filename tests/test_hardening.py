@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -300,3 +301,84 @@ def test_int8_with_accuracy_control(checkpoint, tmp_path, batch):
     assert meta["precision"] == "int8" and meta["batch"] == batch and meta["args"]["max_drop"] == 0.5
     results = YOLO(out)([str(p) for p in sorted((tmp_path / "images" / "val").glob("*.jpg"))])
     assert len(results) == 4
+
+
+# -- Ultralytics habits on the tiny checkpoint (trained at 320 by its train_args) -------------------------------------
+def test_export_defaults_to_the_training_size_and_says_what_next(checkpoint, tmp_path, caplog):
+    out = YOLO(checkpoint).export(format="openvino", output=str(tmp_path / "t_openvino_model"))
+    assert yaml.safe_load((Path(out) / "metadata.yaml").read_text())["imgsz"] == [320, 320]
+    assert f"yolo-ov predict model={Path(out).resolve()} source=" in caplog.text
+    assert f"yolo-ov val model={Path(out).resolve()} data=coco8.yaml imgsz=320" in caplog.text
+
+
+def test_int8_without_data_says_what_to_pass(checkpoint, tmp_path, capsys):
+    with pytest.raises(UsageError, match="int8=True needs data="):
+        YOLO(checkpoint).export(format="openvino", int8=True, output=str(tmp_path / "q"))
+    assert main(["export", f"model={checkpoint}", "int8=True"]) == 2
+    assert "needs data=" in capsys.readouterr().err
+
+
+def test_outputs_go_to_runs_detect_command_numbered(tiny_ir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    image = _image(tmp_path / "a.jpg")
+    for _ in range(2):
+        YOLO(tiny_ir)(str(image), save=True)
+    assert sorted(p.name for p in (tmp_path / "runs" / "detect").iterdir()) == ["predict", "predict2"]
+    assert (tmp_path / "runs" / "detect" / "predict" / "a.jpg").is_file()
+
+
+@pytest.mark.parametrize("argv,out", [(["--version"], "yolo-ov 0."), (["help"], "COMMAND"),
+                                      (["help", "export"], "--int8"), (["detect", "help"], "COMMAND")])
+def test_cli_habits(argv, out, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's --help exits
+        code = e.code
+    assert code == 0 and out in capsys.readouterr().out
+
+
+def test_show_without_display_fails_before_any_work(tiny_ir, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["predict", f"model={tiny_ir}", f"source={_image(tmp_path / 'a.jpg')}", "show=True"]) == 2
+    assert "no display" in capsys.readouterr().err
+
+
+# -- speed features that change what runs: reduced JPEG decoding, the precision that ran ---------------------------------
+@pytest.mark.parametrize("size,fit,k", [((640, 480), (640, 640), 1), ((1920, 1080), (640, 640), 2),
+                                        ((3840, 2160), (640, 640), 4), ((7680, 4320), (640, 640), 8),
+                                        ((1280, 720), (640, 640), 2), ((1279, 720), (640, 640), 1),
+                                        ((3840, 2160), (1280, 1280), 2), ((1920, 1080), None, 1)])
+def test_reduction_never_decodes_below_what_the_letterbox_needs(size, fit, k):
+    from yolo_openvino.io_utils import reduction
+
+    assert reduction(*size, fit) == k
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_reduced_decode_reports_the_full_size_even_when_rotated(tmp_path, orientation):
+    from yolo_openvino.io_utils import read_image_to_fit
+
+    rng = np.random.default_rng(0)
+    image = cv2.resize(rng.integers(0, 255, (27, 48, 3), dtype=np.uint8), (1920, 1080))
+    path = tmp_path / "big.jpg"
+    cv2.imwrite(str(path), image)
+    if orientation != 1:  # an EXIF APP1 segment with Orientation=6 (rotate 90 degrees clockwise)
+        tiff = b"MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00"
+        app1 = b"\xff\xe1" + struct.pack(">H", len(tiff) + 8) + b"Exif\x00\x00" + tiff
+        data = path.read_bytes()
+        path.write_bytes(data[:2] + app1 + data[2:])
+    reduced, full = read_image_to_fit(path, (640, 640))
+    full_image = cv2.imread(str(path))
+    assert full == full_image.shape[:2] == ((1080, 1920) if orientation == 1 else (1920, 1080))
+    assert reduced.shape[:2] == (full[0] // 2, full[1] // 2)
+    small = cv2.resize(full_image, reduced.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - reduced).mean() < 3  # the same picture, decoded smaller
+
+
+def test_the_precision_that_ran_is_reported(tiny_ir):
+    import openvino as ov
+
+    device_default = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
+    assert YOLO(tiny_ir).info()["inference_precision"] == device_default  # bf16 on AVX512_BF16/AMX, else f32
+    assert YOLO(tiny_ir, inference_precision="f32").info()["inference_precision"] == "f32"

@@ -144,3 +144,20 @@ def test_cli_task_word_help_and_version(capsys):
 def test_cli_error_is_a_message_not_a_traceback(capsys, tmp_path):
     assert main(["predict", f"model={tmp_path / 'missing.pt'}", "source=x.jpg"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_reduced_jpeg_decoding_finds_the_same_objects(trained, tmp_path):
+    """A 3x upscaled photo decoded at 1/2 (still above the 640 input) gives the full decode's detections."""
+    from yolo_openvino.predictor import PredictSettings, Predictor
+
+    photo = cv2.imread(str(COCO128_IMAGES / "000000000061.jpg"))
+    path = tmp_path / "big.jpg"
+    cv2.imwrite(str(path), cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC),
+                [cv2.IMWRITE_JPEG_QUALITY, 95])
+    backend = trained.backend()
+    full, reduced = (next(Predictor(backend, PredictSettings(imgsz=640, reduced_decode=r)).stream([str(path)], False))
+                     for r in (False, True))
+    assert full.orig_shape == reduced.orig_shape == (photo.shape[0] * 3, photo.shape[1] * 3)
+    assert sorted(full.boxes.labels) == sorted(reduced.boxes.labels) and len(full) >= 3
+    order_f, order_r = np.argsort(full.boxes.xyxy[:, 0]), np.argsort(reduced.boxes.xyxy[:, 0])
+    np.testing.assert_allclose(full.boxes.xyxy[order_f], reduced.boxes.xyxy[order_r], atol=0.01 * max(full.orig_shape))
