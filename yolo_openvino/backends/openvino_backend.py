@@ -19,7 +19,6 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import time
@@ -56,20 +55,14 @@ def find_ir(path: str | Path) -> Path:
     return xmls[0]
 
 
-def check_ir_files(xml: Path) -> None:
-    """A missing .bin or metadata.yaml, reported before OpenVINO reads the IR (its own message is obscure)."""
+def read_ir_metadata(xml: Path) -> ModelMetadata:
+    """The metadata.yaml beside ``xml``, checked; a missing .bin is reported here, before OpenVINO reads it."""
+    meta_file = xml.parent / "metadata.yaml"
     if not xml.with_suffix(".bin").is_file():
         raise MissingFileError(f"{xml.with_suffix('.bin')}: missing. An IR is an .xml with its .bin; copy both, "
                                "or re-export.")
-    if not (xml.parent / "metadata.yaml").exists():
-        raise MissingFileError(f"{xml.parent / 'metadata.yaml'}: missing. The IR folder must hold the metadata.yaml "
-                               "written at export.")
-
-
-def read_ir_metadata(xml: Path) -> ModelMetadata:
-    """The metadata.yaml beside ``xml``, checked (and the .bin beside it)."""
-    check_ir_files(xml)
-    meta_file = xml.parent / "metadata.yaml"
+    if not meta_file.exists():
+        raise MissingFileError(f"{meta_file}: missing. The IR folder must hold the metadata.yaml written at export.")
     try:
         with open(meta_file, encoding="utf-8") as f:
             data = yaml.safe_load(f) or {}
@@ -216,25 +209,16 @@ class OpenVINOBackend(Backend):
             raise UsageError(f"preprocess='{preprocess}': expected 'device' or 'host'")
         self.preprocess = preprocess
         self.input_kind = UINT8_NHWC_BGR if preprocess == "device" else FLOAT_NCHW_RGB
-        self._set_compiled(self._compile(started), requests)
-
-    def _compile(self, started: float):
-        if self.preprocess == "device":
+        if preprocess == "device":
             try:
                 model = _attach_preprocessing(self.core.read_model(self.xml))
             except RuntimeError:
                 model = self.xml  # let compile_ir report the damaged file
         else:
             model = str(self.xml)  # compiling from the path lets a cache hit skip reading the IR entirely
-        compiled = compile_ir(self.core, model, self.device, self.properties, self.xml)
+        self._set_compiled(compile_ir(self.core, model, self.device, self.properties, self.xml), requests)
         self.load_time_s = time.perf_counter() - started
         LOGGER.debug("compiled %s on %s in %.2fs", self.xml.name, self.device, self.load_time_s)
-        return compiled
-
-    @functools.cached_property
-    def static_shape(self) -> tuple[int, ...] | None:
-        partial = self.compiled.input(0).get_partial_shape()
-        return tuple(d.get_length() for d in partial) if partial.is_static else None
 
     @classmethod
     def from_compiled(cls, compiled, metadata: ModelMetadata, requests: int | None = None) -> "OpenVINOBackend":
@@ -249,6 +233,8 @@ class OpenVINOBackend(Backend):
         self.compiled = compiled
         self.requested_jobs = requests
         self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
+        partial = compiled.input(0).get_partial_shape()
+        self.static_shape = tuple(d.get_length() for d in partial) if partial.is_static else None
         self.first_inference_ms: float | None = None
         self._precision: str | None = None
 
