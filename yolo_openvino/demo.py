@@ -44,8 +44,7 @@ def run_demo(model: str, project: Path) -> None:
     results = runtime(str(images), conf=0.25, save=True, project=str(project), name="predict")
     print(f"[3/3] OpenVINO inference on {len(results)} generated images ({runtime.info()['device']}):")
     for r in results:
-        print(f"  {Path(r.path).name} {r.orig_shape[0]}x{r.orig_shape[1]}: {len(r)} detections, "
-              f"{r.verbose()}{sum(r.speed.values()):.1f} ms")
+        print(f"  {Path(r.path).name} {r.orig_shape[0]}x{r.orig_shape[1]}: {r.verbose()}{sum(r.speed.values()):.1f} ms")
     if model.endswith(".yaml"):
         print("  (an untrained model finds nothing: pass model=yolov8n.pt or your own checkpoint for real detections)")
     print(f"done in {time.perf_counter() - started:.1f}s; outputs under {project}")
