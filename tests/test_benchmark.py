@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from pathlib import Path
 
@@ -15,7 +16,18 @@ from conftest import COCO128, GOLDEN, needs_shared, shared_model
 from yolo_openvino import YOLO
 from yolo_openvino.benchmark import FORMATS, select_formats
 from yolo_openvino.memory import PeakMemory
-from yolo_openvino.report import Measurement, recommend, run_async, run_sync, sweep_grid
+from yolo_openvino.report import (
+    NOISE_FLOOR,
+    Config,
+    Measurement,
+    label_box,
+    measure,
+    place_labels,
+    recommend,
+    run_async,
+    run_sync,
+    sweep_grid,
+)
 
 
 @pytest.mark.parametrize("given,expected", [
@@ -99,18 +111,77 @@ def test_sweep_grid(cores, expected):
     assert sweep_grid(cores) == expected
 
 
-def _measurement(name, fps, p50, batch=1, kind="inference"):
-    return Measurement(name, kind, {"mode": "throughput", "streams": 1}, batch, fps, p50, p50, p50, 10)
+def _measurement(name, fps, p50, batch=1, kind="inference", spread=0.02, settings=None):
+    """A row whose repeats spread +-``spread`` around ``fps`` and ``p50``; requests as its settings ask (else 1)."""
+    settings = settings or {"mode": "throughput", "streams": 1}
+    return Measurement(name, kind, settings, batch, fps, fps * (1 - spread), fps * (1 + spread), p50,
+                       p50 * (1 - spread), p50 * (1 + spread), p50, p50, 10, 3, requests=settings.get("requests", 1))
 
 
-def test_recommendation_picks_lowest_latency_and_highest_throughput():
-    ms = [_measurement("a", 10, 80), _measurement("b", 14, 150), _measurement("c", 30, 300, batch=4),
-          _measurement("e2e", 50, 10, kind="end_to_end")]  # end-to-end rows are not candidates
-    rec = recommend(ms, "m_openvino_model")
-    assert rec["latency"]["name"] == "a" and rec["throughput"]["name"] == "c"
-    assert "batch=4" in rec["throughput"]["figure"]
+LATENCY = {"mode": "latency"}
+THROUGHPUT = {"mode": "throughput"}
+TUNED = {"mode": "throughput", "streams": 2, "requests": 4}
+
+
+@pytest.mark.parametrize("rows,goal,expected", [
+    # the fastest wins only beyond the ranges (repeats' min-max, at least +-NOISE_FLOOR of the median) ...
+    ([_measurement("plain", 100, 20, settings=THROUGHPUT), _measurement("tuned", 150, 25, settings=TUNED)],
+     "throughput", "tuned"),
+    # ... otherwise the simpler setting is recommended
+    ([_measurement("plain", 100, 20, settings=THROUGHPUT), _measurement("tuned", 112, 25, settings=TUNED)],
+     "throughput", "plain"),
+    ([_measurement("tuned", 104, 20, settings=TUNED), _measurement("plain", 100, 20, spread=0.3, settings=THROUGHPUT)],
+     "throughput", "plain"),
+    # latency: the goal's own hint is the simpler of two equal settings
+    ([_measurement("async 1x1", 40, 24.5, settings={"mode": "throughput", "streams": 1, "requests": 1}),
+      _measurement("LATENCY sync", 40, 25, settings=LATENCY)], "latency", "LATENCY sync"),
+    ([_measurement("async 1x1", 60, 15, settings={"mode": "throughput", "streams": 1, "requests": 1}),
+      _measurement("LATENCY sync", 40, 25, settings=LATENCY)], "latency", "async 1x1"),
+    # latency means one image in flight: several requests or a batch are not candidates
+    ([_measurement("LATENCY sync", 40, 25, settings=LATENCY), _measurement("2 requests", 60, 10, settings=TUNED),
+      _measurement("batch", 90, 12, batch=4, settings=THROUGHPUT)], "latency", "LATENCY sync"),
+    # a bigger batch must win beyond the ranges too; end-to-end rows are never candidates
+    ([_measurement("plain", 100, 20, settings=THROUGHPUT), _measurement("batch", 180, 40, batch=4, settings=THROUGHPUT),
+      _measurement("e2e", 500, 1, kind="end_to_end", settings=THROUGHPUT)], "throughput", "batch"),
+])
+def test_recommendation_needs_a_win_beyond_the_spread(rows, goal, expected):
+    rec = recommend(rows, "m_openvino_model")[goal]
+    assert rec["name"] == expected
+    chosen = next(m for m in rows if m.name == expected and m.kind == "inference")
+    low, high = rec["range"]
+    value = chosen.p50_ms if goal == "latency" else chosen.fps
+    assert low < value < high and high - low >= 2 * NOISE_FLOOR * value * 0.99
+
+
+def test_recommendation_says_how_to_get_it():
+    rec = recommend([_measurement("a", 10, 80), _measurement("c", 30, 300, batch=4)], "m_openvino_model")
+    assert "batch=4" in rec["throughput"]["figure"] and "expect" in rec["throughput"]["figure"]
     assert rec["latency"]["python"] == "YOLO('m_openvino_model', mode='throughput', streams=1)"
     assert rec["latency"]["cli"] == "yolo-ov predict model=m_openvino_model mode=throughput streams=1"
+
+
+def test_plot_labels_do_not_overlap():
+    """Crowded points (as a sweep on a small machine gives) still get labels that do not cover each other."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 6), dpi=120)
+    rng = np.random.default_rng(0)
+    points = [(100 + rng.normal(0, 1), 20 + rng.normal(0, 0.2), f"streams={i} requests={2 * i}") for i in range(10)]
+    points += [(300, 80, "THROUGHPUT async"), (300.5, 80.1, "THROUGHPUT async (e2e)")]
+    ax.scatter([p[0] for p in points], [p[1] for p in points])
+    ax.margins(0.3)
+    artists = place_labels(ax, points)
+    renderer = fig.canvas.get_renderer()
+    boxes = [label_box(a, renderer) for a in artists]
+    plt.close(fig)
+    assert len(boxes) == len(points)
+    overlapping = [(points[i][2], points[j][2]) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+                   if boxes[i].overlaps(boxes[j])]
+    assert not overlapping
 
 
 def test_peak_memory_sees_an_allocation():
@@ -130,7 +201,7 @@ def test_peak_memory_sees_an_allocation():
 @pytest.fixture(scope="module")
 def dynamic_ir(tmp_path_factory):
     out = tmp_path_factory.mktemp("modes") / "n_openvino_model"
-    return YOLO("yolov8n.yaml").export(format="openvino", imgsz=128, dynamic=True, batch=4, output=str(out))
+    return YOLO("yolov8n.yaml").export(format="openvino", imgsz=256, dynamic=True, batch=4, output=str(out))
 
 
 @pytest.mark.parametrize("mode,preprocess,dtype,shape", [("latency", "device", np.uint8, (2, 128, 128, 3)),
@@ -151,21 +222,32 @@ def test_inference_loops_count_and_time(dynamic_ir, mode, preprocess, dtype, sha
 
 def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     report = YOLO(dynamic_ir).benchmark(seconds=0.2, batches=(1, 2), project=str(tmp_path), verbose=False)
-    names = {(m.name, m.kind) for m in report.measurements}
-    for expected in [("LATENCY sync", "inference"), ("LATENCY sync", "end_to_end"), ("THROUGHPUT async", "inference"),
-                     ("THROUGHPUT async", "end_to_end"), ("CUMULATIVE_THROUGHPUT async", "inference"),
-                     ("streams=1 requests=1", "inference"), ("THROUGHPUT batch=2", "inference")]:
-        assert expected in names
+    rows = {(m.name, m.kind): m for m in report.measurements}
+    sweep = {(f"streams={s} requests={r}", "inference") for s, r in sweep_grid(os.cpu_count() or 1)}
+    assert set(rows) == {("LATENCY sync", "inference"), ("LATENCY sync", "end_to_end"), ("THROUGHPUT async", "inference"),
+                         ("THROUGHPUT async", "end_to_end"), ("THROUGHPUT batch=2", "inference"), *sweep}
     for m in report.measurements:
+        assert m.repeats == 3 and m.fps_min <= m.fps <= m.fps_max and m.p50_min <= m.p50_ms <= m.p50_max
         assert m.fps > 0 and 0 < m.p50_ms <= m.p90_ms <= m.p99_ms and m.iterations > 0
-    latency_sync = next(m for m in report.measurements if m.name == "LATENCY sync" and m.kind == "inference")
+    # on one device, CUMULATIVE_THROUGHPUT is THROUGHPUT under another name: left out, and said so
+    assert ("CUMULATIVE_THROUGHPUT async", "inference") not in rows and "CUMULATIVE_THROUGHPUT left out" in report.table()
+    # end to end runs on the same compiled model, as long: it never beats inference alone
+    for hint in ("LATENCY sync", "THROUGHPUT async"):
+        assert rows[hint, "end_to_end"].fps <= rows[hint, "inference"].fps_max * (1 + NOISE_FLOOR)
+    latency_sync = rows["LATENCY sync", "inference"]
     assert latency_sync.streams == 1 and latency_sync.requests == 1
     assert [s.name for s in report.startup] == ["no cache", "no cache, mmap off", "cache_dir cold", "cache_dir warm"]
     assert set(report.recommendation) == {"latency", "throughput"}
     files = {k: Path(v) for k, v in report.files.items()}
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(json.loads(files["json"].read_text())["measurements"]) == len(report.measurements)
-    assert "Best for latency" in report.table()
+    assert "Best for latency" in report.table() and "(min-max)" in report.table()
+
+    # The advice holds: the recommended throughput setting, measured again on its own, lands in its stated range.
+    rec = report.recommendation["throughput"]
+    again = measure(dynamic_ir, Config("again", rec["settings"], batch=rec["batch"]), seconds=0.2)[0]
+    low, high = rec["range"]
+    assert low <= again.fps <= high, (again, rec)
 
 
 @pytest.mark.parametrize("mode,expected", [("throughput", "device"), ("cumulative_throughput", "device"),

@@ -248,13 +248,15 @@ VAL = (
 BENCHMARK = (
     _opt("data", "str", None, "table: the validation set (default `coco8.yaml`); report: its val images feed the "
          "end-to-end rows"),
-    _opt("imgsz", "imgsz", 640, "table: export and validation size", none=False),
+    _opt("imgsz", "imgsz", None, "table: export and validation size (default 640)"),
     _opt("format", "any", None, "table rows: `pytorch`, `torchscript`, `onnx`, `openvino`, `openvino_fp16`, "
          "`openvino_int8` (comma-separated for several; default all)"),
     _opt("device", "str", None, "device for validation / the report (default `cpu`)"),
     _opt("modes", "bool", None, "the latency/throughput report (default: on for OpenVINO models)"),
     _opt("source", "any", None, "report: images for the end-to-end rows (default: the dataset's, else generated)"),
     _opt("seconds", "float", 3.0, "report: seconds per measurement", low=0.01, high=3600, none=False),
+    _opt("repeats", "int", 3, "report: interleaved repeats of every configuration (median and min-max shown)",
+         low=1, high=100, none=False),
     _opt("sweep", "bool", True, "report: streams x requests sweep", none=False),
     _opt("startup", "bool", True, "report: compile and first inference without/with cache, without mmap", none=False),
     _opt("project", "str", "runs/detect", "where CSV, JSON (and the PNG plot) are written", none=False),

@@ -1,13 +1,16 @@
 """Latency vs throughput report for an OpenVINO IR: what each hint, stream and request count gives here.
 
-Measures, on this machine and device:
+Measures, on this machine and device, every configuration in ``repeats`` interleaved rounds (round 1 runs
+them all, then round 2, ...), so slow drift of a shared machine lands on every configuration alike:
 - inference only (a fixed random input, as ``benchmark_app`` does): LATENCY sync (p50/p90/p99),
-  THROUGHPUT and CUMULATIVE_THROUGHPUT async (FPS), a sweep over streams x infer requests, and batch
-  sizes for a dynamic model;
-- end to end (decode, letterbox, infer, NMS, results) for the LATENCY and THROUGHPUT hints, beside them;
+  THROUGHPUT async (FPS), CUMULATIVE_THROUGHPUT where more than one device exists, a sweep over streams x
+  infer requests, and batch sizes for a dynamic model;
+- end to end (decode, letterbox, infer, NMS, results) for the LATENCY and THROUGHPUT hints, on the very
+  compiled model, right after its inference-only run and for as long, so the two compare like for like;
 - start-up: compile and first inference without cache, with a cold and a warm ``cache_dir``, without mmap;
-- peak resident memory of the process during each measurement.
-Then plots latency against throughput (PNG) and recommends the settings for each goal.
+- peak resident memory of the process during each configuration.
+Each row shows the median and the min–max of its repeats. A setting is recommended only when it beats
+the simpler ones beyond their ranges; otherwise the simpler one is (see ``recommend``).
 """
 
 from __future__ import annotations
@@ -28,24 +31,79 @@ from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
 
+# The least run-to-run noise we assume (shared 2-core machines drift by this much between seconds). The
+# stated range of a figure is at least its median +- the noise (this floor, or what the repeats showed), so
+# a setting must beat a simpler one by more than the noise before we recommend it, and a re-measurement
+# lands inside the range.
+NOISE_FLOOR = 0.10
+
+
+@dataclass
+class Sample:
+    """One repeat of one configuration: images per second and per-inference latencies (ms)."""
+
+    fps: float
+    latencies: list[float]
+
 
 @dataclass
 class Measurement:
-    """One configuration's figures. ``kind``: 'inference' (fixed input) or 'end_to_end' (real images)."""
+    """One configuration's figures over its repeats. ``kind``: 'inference' (fixed input) or 'end_to_end'."""
 
     name: str
     kind: str
     settings: dict  # the YOLO(...) runtime arguments that reproduce it
     batch: int
-    fps: float  # images per second
-    p50_ms: float  # per-inference latency (a batch for batch > 1)
-    p90_ms: float
+    fps: float  # images per second, median of the repeats
+    fps_min: float
+    fps_max: float
+    p50_ms: float  # per-inference latency (a batch for batch > 1), median of the repeats' p50
+    p50_min: float
+    p50_max: float
+    p90_ms: float  # over every latency of every repeat
     p99_ms: float
-    iterations: int
+    iterations: int  # inferences (or images end to end) over every repeat
+    repeats: int = 1
     streams: int | None = None  # what the compiled model actually uses
     requests: int | None = None
     peak_rss_mb: float | None = None
-    precision: str | None = None  # INFERENCE_PRECISION_HINT read back from the compiled model
+    precision: str | None = None  # read back from the compiled model (bf16 / f32 / int8)
+
+    @classmethod
+    def from_samples(cls, name: str, kind: str, settings: dict, batch: int, samples: list[Sample],
+                     **compiled) -> Measurement:
+        fps = [s.fps for s in samples]
+        p50 = [float(np.percentile(s.latencies, 50)) for s in samples]
+        every = [v for s in samples for v in s.latencies]
+        p90, p99 = np.percentile(every, [90, 99])
+        return cls(name, kind, settings, batch, _r(np.median(fps)), _r(min(fps)), _r(max(fps)), _r(np.median(p50)),
+                   _r(min(p50)), _r(max(p50)), _r(p90), _r(p99), len(every), len(samples), **compiled)
+
+    def fps_range(self, noise: float = NOISE_FLOOR) -> tuple[float, float]:
+        """(low, high) images/s this setting gives: its repeats' range, at least median +- ``noise``."""
+        return min(self.fps_min, self.fps * (1 - noise)), max(self.fps_max, self.fps * (1 + noise))
+
+    def p50_range(self, noise: float = NOISE_FLOOR) -> tuple[float, float]:
+        """(low, high) p50 latency in ms, likewise."""
+        return min(self.p50_min, self.p50_ms * (1 - noise)), max(self.p50_max, self.p50_ms * (1 + noise))
+
+    def spread(self) -> float:
+        """The repeats' relative spread, (max - min) / median, the larger of FPS and p50."""
+        return max((self.fps_max - self.fps_min) / self.fps, (self.p50_max - self.p50_min) / self.p50_ms)
+
+
+def machine_noise(rows: list[Measurement]) -> float:
+    """This run's noise: the widest relative spread of its rows, at least NOISE_FLOOR.
+
+    The widest, not the typical: a neighbour waking up mid-run slows whichever row runs then, and a
+    re-measurement later may meet the same. On a quiet machine every spread is a few percent and the floor
+    rules; on a busy one only a setting that wins by more than the worst drift is worth its complexity.
+    """
+    return max([NOISE_FLOOR, *(m.spread() for m in rows)])
+
+
+def _r(value) -> float:
+    return round(float(value), 2)
 
 
 @dataclass
@@ -69,20 +127,27 @@ class ModesReport:
     startup: list[Startup]
     recommendation: dict = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was left out and why
 
     def table(self) -> str:
-        head = ["Configuration", "Kind", "Batch", "Streams", "Requests", "Precision", "FPS", "p50 ms", "p90 ms", "p99 ms",
-                "Peak RSS MB"]
+        head = ["Configuration", "Kind", "Batch", "Streams", "Requests", "Precision", "FPS median (min-max)",
+                "p50 ms median (min-max)", "p90 ms", "p99 ms", "Peak RSS MB"]
         body = [[m.name, m.kind.replace("_", " "), str(m.batch), _text(m.streams), _text(m.requests), _text(m.precision),
-                 f"{m.fps:.2f}", f"{m.p50_ms:.1f}", f"{m.p90_ms:.1f}", f"{m.p99_ms:.1f}", _text(m.peak_rss_mb)]
+                 f"{m.fps:.2f} ({m.fps_min:.2f}-{m.fps_max:.2f})", f"{m.p50_ms:.1f} ({m.p50_min:.1f}-{m.p50_max:.1f})",
+                 f"{m.p90_ms:.1f}", f"{m.p99_ms:.1f}", _text(m.peak_rss_mb)]
                 for m in self.measurements]
-        lines = [f"Latency vs throughput of {self.model} on {self.device} (end to end on {self.images})",
-                 *text_table(head, body), "", "Start-up (load + compile, first inference):",
-                 *text_table(["Loading", "Compile s", "First inference ms", "Peak RSS MB"],
-                        [[s.name, f"{s.compile_s:.3f}", f"{s.first_inference_ms:.1f}", _text(s.peak_rss_mb)]
-                         for s in self.startup])]
+        repeats = max((m.repeats for m in self.measurements), default=0)
+        title = (f"Latency vs throughput of {self.model} on {self.device} (end to end on {self.images}; "
+                 f"{repeats} interleaved repeats per row)")
+        lines = [title, *text_table(head, body), *self.notes]
+        if self.startup:
+            lines += ["", "Start-up (load + compile, first inference):",
+                      *text_table(["Loading", "Compile s", "First inference ms", "Peak RSS MB"],
+                                  [[s.name, f"{s.compile_s:.3f}", f"{s.first_inference_ms:.1f}", _text(s.peak_rss_mb)]
+                                   for s in self.startup])]
         for goal, rec in self.recommendation.items():
-            lines.append(f"Best for {goal}: {rec['name']} ({rec['figure']}) -> {rec['python']}  |  CLI: {rec['cli']}")
+            lines.append(f"Best for {goal}: {rec['name']} ({rec['figure']}; {rec['why']}) -> {rec['python']}  |  "
+                         f"CLI: {rec['cli']}")
         return "\n".join(lines)
 
     __str__ = table
@@ -90,7 +155,7 @@ class ModesReport:
     def to_dict(self) -> dict:
         return {"model": self.model, "device": self.device, "images": self.images,
                 "measurements": [asdict(m) for m in self.measurements], "startup": [asdict(s) for s in self.startup],
-                "recommendation": self.recommendation, "files": self.files}
+                "recommendation": self.recommendation, "notes": self.notes, "files": self.files}
 
     def to_csv(self) -> str:
         rows = [{**asdict(m), "settings": json.dumps(m.settings)} for m in self.measurements]
@@ -113,7 +178,7 @@ def _text(value) -> str:
     return "-" if value is None else f"{value:.0f}" if isinstance(value, float) else str(value)
 
 
-# -- inference-only measurements ------------------------------------------------------------------------------------
+# -- inference-only loops -----------------------------------------------------------------------------------------------
 def random_input(compiled, batch: int, imgsz: tuple[int, int]) -> np.ndarray:
     """A random input of the compiled model's type and layout (u8 NHWC with in-graph preprocessing, else f32 NCHW)."""
     port = compiled.input(0)
@@ -164,9 +229,49 @@ def run_async(compiled, data: np.ndarray, requests: int, seconds: float, min_ite
     return len(latencies) * len(data) / (time.perf_counter() - started), latencies
 
 
-def _percentiles(latencies: list[float]) -> tuple[float, float, float]:
-    p50, p90, p99 = np.percentile(latencies, [50, 90, 99])
-    return round(float(p50), 2), round(float(p90), 2), round(float(p99), 2)
+def run_end_to_end(predictor, images: list, seconds: float, sync: bool) -> tuple[float, list[float]]:
+    """The pipeline users get over real images: one at a time (sync) or as a stream (async).
+
+    Latency: sync, one image's call from read to result; async, each image's read-to-result time,
+    queueing in the pipeline included. Returns (images/s, latencies in ms).
+    """
+    list(predictor.stream(images[:1], asynchronous=False))  # warm-up, not counted, as for inference only
+    latencies: list[float] = []
+    count = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds or count < min(len(images), 10):
+        if sync:
+            t0 = time.perf_counter()
+            list(predictor.stream([images[count % len(images)]], asynchronous=False))
+            latencies.append((time.perf_counter() - t0) * 1000)
+            count += 1
+        else:
+            results = list(predictor.stream(images, asynchronous=True))
+            count += len(results)
+            latencies += [r.latency_ms for r in results]
+    return count / (time.perf_counter() - started), latencies
+
+
+# -- one configuration ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)  # hashed by identity: one entry per planned run
+class Config:
+    """A configuration to measure: runtime ``settings`` (YOLO arguments), batch, sync or async."""
+
+    name: str
+    settings: dict
+    batch: int = 1
+    sync: bool = False
+    end_to_end: bool = False  # also run the pipeline on real images, on the same compiled model
+    device: str | None = None
+
+
+@dataclass
+class _Runs:
+    """Samples of one configuration so far, and what its compiled model reported."""
+
+    inference: list[Sample] = field(default_factory=list)
+    end_to_end: list[Sample] = field(default_factory=list)
+    compiled: dict = field(default_factory=dict)
 
 
 def _streams(info: dict) -> int | None:
@@ -175,53 +280,44 @@ def _streams(info: dict) -> int | None:
     return streams if isinstance(streams, int) else None
 
 
-def measure_inference(path, name: str, settings: dict, seconds: float, batch: int = 1, sync: bool = False,
-                      device: str | None = None) -> Measurement:
-    """Compile ``path`` with ``settings`` (YOLO runtime arguments) and measure inference only."""
+def measure_once(path, config: Config, images: list, seconds: float, runs: _Runs) -> None:
+    """Compile ``config`` and add one inference-only sample (and one end-to-end sample) to ``runs``."""
     from .backends.openvino_backend import OpenVINOBackend
 
     with PeakMemory() as memory:
-        backend = OpenVINOBackend(path, device=device or "cpu", **settings)
+        backend = OpenVINOBackend(path, device=config.device or "cpu", **config.settings)
         compiled = backend.compiled
-        data = random_input(compiled, batch, tuple(backend.metadata.imgsz))
-        if sync:
-            fps, latencies = run_sync(compiled, data, seconds)
-            requests = 1
-        else:
-            requests = int(settings.get("requests") or backend.optimal_requests)
-            fps, latencies = run_async(compiled, data, requests, seconds)
-    return Measurement(name, "inference", settings, batch, round(fps, 2), *_percentiles(latencies), len(latencies),
-                       _streams(backend.info()), requests, memory.peak_mb, backend.inference_precision)
+        data = random_input(compiled, config.batch, tuple(backend.metadata.imgsz))
+        requests = 1 if config.sync else int(config.settings.get("requests") or backend.optimal_requests)
+        fps, latencies = (run_sync(compiled, data, seconds) if config.sync
+                          else run_async(compiled, data, requests, seconds))
+        runs.inference.append(Sample(fps, latencies))
+        if config.end_to_end:
+            from .predictor import Predictor, PredictSettings
+
+            runs.end_to_end.append(Sample(*run_end_to_end(Predictor(backend, PredictSettings()), images, seconds,
+                                                          config.sync)))
+    peak = max(filter(None, (runs.compiled.get("peak_rss_mb"), memory.peak_mb)), default=None)
+    runs.compiled = {"streams": _streams(backend.info()), "requests": requests, "peak_rss_mb": peak,
+                     "precision": backend.inference_precision}
 
 
-# -- end to end -------------------------------------------------------------------------------------------------------
-def measure_end_to_end(path, name: str, settings: dict, images: list, seconds: float, sync: bool,
-                       device: str | None = None) -> Measurement:
-    """Predict real images with the pipeline users get: one at a time (sync) or as a stream (async)."""
-    from .backends.openvino_backend import OpenVINOBackend
-    from .predictor import PredictSettings, Predictor
+def summarize(config: Config, runs: _Runs) -> list[Measurement]:
+    """The configuration's rows: inference only, then end to end when measured."""
+    rows = [Measurement.from_samples(config.name, "inference", config.settings, config.batch, runs.inference,
+                                     **runs.compiled)]
+    if runs.end_to_end:
+        rows.append(Measurement.from_samples(config.name, "end_to_end", config.settings, 1, runs.end_to_end,
+                                             **runs.compiled))
+    return rows
 
-    with PeakMemory() as memory:
-        backend = OpenVINOBackend(path, device=device or "cpu", **settings)
-        predictor = Predictor(backend, PredictSettings())
-        list(predictor.stream(images[:1], asynchronous=False))  # warm up
-        latencies, count = [], 0
-        started = time.perf_counter()
-        while time.perf_counter() - started < seconds or count < len(images):
-            if sync:
-                t0 = time.perf_counter()
-                list(predictor.stream([images[count % len(images)]], asynchronous=False))
-                latencies.append((time.perf_counter() - t0) * 1000)
-                count += 1
-            else:
-                results = list(predictor.stream(images, asynchronous=True))
-                count += len(results)
-                latencies += [r.latency_ms for r in results]  # read -> result, queueing in the pipeline included
-        fps = count / (time.perf_counter() - started)
-    info = backend.info()
-    requests = 1 if sync else int(settings.get("requests") or info.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS") or 1)
-    return Measurement(name, "end_to_end", settings, 1, round(fps, 2), *_percentiles(latencies), count,
-                       _streams(info), requests, memory.peak_mb, backend.inference_precision)
+
+def measure(path, config: Config, images: list | None = None, seconds: float = 3.0, repeats: int = 3) -> list[Measurement]:
+    """One configuration alone, ``repeats`` times (the report interleaves many; this re-checks one)."""
+    runs = _Runs()
+    for _ in range(repeats):
+        measure_once(path, config, images or [], seconds, runs)
+    return summarize(config, runs)
 
 
 # -- start-up -----------------------------------------------------------------------------------------------------------
@@ -244,9 +340,120 @@ def measure_startup(path, device: str | None = None) -> list[Startup]:
     return cases
 
 
-# -- plot and recommendation ----------------------------------------------------------------------------------------------
+# -- recommendation ---------------------------------------------------------------------------------------------------------
+GOAL_HINT = {"latency": "latency", "throughput": "throughput"}
+
+
+def simplicity(m: Measurement, goal: str) -> tuple:
+    """Sort key, simplest first: batch 1, fewest arguments, the goal's own hint, fewest streams and requests."""
+    return (m.batch, len(m.settings), m.settings.get("mode") != GOAL_HINT[goal], m.settings.get("streams") or 0,
+            m.settings.get("requests") or 0)
+
+
+def _clearly_worse(m: Measurement, best: Measurement, goal: str, noise: float) -> bool:
+    """True when ``m``'s range lies wholly on the wrong side of ``best``'s range."""
+    if goal == "latency":
+        return m.p50_range(noise)[0] > best.p50_range(noise)[1]
+    return m.fps_range(noise)[1] < best.fps_range(noise)[0]
+
+
+def recommend_for(goal: str, candidates: list[Measurement], noise: float = NOISE_FLOOR) -> tuple[Measurement, str] | None:
+    """The simplest candidate that the best one does not beat beyond both ranges, and why it was chosen.
+
+    latency: lowest p50 with one image in flight (batch 1, one request): what a caller waiting on each
+    image sees. throughput: highest FPS, any batch.
+    """
+    if goal == "latency":
+        candidates = [m for m in candidates if m.batch == 1 and (m.requests or 1) == 1]
+    if not candidates:
+        return None
+    figure = (lambda m: m.p50_ms) if goal == "latency" else (lambda m: -m.fps)
+    best = min(candidates, key=figure)
+    chosen = min((m for m in candidates if not _clearly_worse(m, best, goal, noise)), key=lambda m: simplicity(m, goal))
+    others = [m for m in candidates if m is not chosen]
+    if not others:
+        why = "the only setting measured"
+    elif all(_clearly_worse(m, chosen, goal, noise) for m in others):
+        why = "beats every other setting beyond the ranges"
+    elif chosen is best:
+        why = "the best measured and the simplest of those within its range"
+    else:
+        why = f"the simplest within the range of the best measured ({best.name})"
+    return chosen, why
+
+
+def recommend(measurements: list[Measurement], model: str) -> dict:
+    """For latency and throughput: the setting to use, its figure with its range, and how to ask for it."""
+    candidates = [m for m in measurements if m.kind == "inference"]
+    noise = machine_noise(candidates)
+    out = {}
+    for goal in ("latency", "throughput"):
+        picked = recommend_for(goal, candidates, noise)
+        if picked is None:
+            continue
+        m, why = picked
+        low, high = m.p50_range(noise) if goal == "latency" else m.fps_range(noise)
+        figure = (f"p50 {m.p50_ms:.1f} ms, expect {low:.1f}-{high:.1f}" if goal == "latency"
+                  else f"{m.fps:.1f} images/s, expect {low:.1f}-{high:.1f}")
+        args = ", ".join(f"{k}={v!r}" for k, v in m.settings.items())
+        cli = " ".join(f"{k}={v}" for k, v in m.settings.items())
+        extra = f" (batch {m.batch}: pass batch={m.batch} to predict)" if m.batch > 1 else ""
+        out[goal] = {"name": m.name, "figure": figure + extra, "why": why, "range": [round(low, 2), round(high, 2)],
+                     "noise": round(noise, 3),
+                     "settings": m.settings, "batch": m.batch,
+                     "python": f"YOLO({model!r}, {args})", "cli": f"yolo-ov predict model={model} {cli}"}
+    return out
+
+
+# -- plot -------------------------------------------------------------------------------------------------------------------------
+def label_box(annotation, renderer):
+    """The text's own box in display pixels (an Annotation's extent would include its leader line)."""
+    from matplotlib.text import Text
+
+    annotation.update_positions(renderer)  # where the offset text lands, before any draw
+    return Text.get_window_extent(annotation, renderer)
+
+
+def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 7) -> list:
+    """Annotate each (x, y, text) at the first nearby offset where its box stays inside the axes and covers
+    no other label and no marker.
+
+    Tries 8 directions at growing distances (points); a label moved away from its point gets a thin
+    leader line. Returns the annotation artists. Needs a figure that can render (Agg).
+    """
+    from matplotlib.transforms import Bbox
+
+    ax.figure.canvas.draw()  # settle the axis limits first: the extents below are in display pixels
+    ax.set_autoscale_on(False)
+    renderer = ax.figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    marker = 5 * ax.figure.dpi / 72  # half a marker, in pixels
+    obstacles = [Bbox.from_extents(px - marker, py - marker, px + marker, py + marker)
+                 for px, py in ax.transData.transform([(x, y) for x, y, _ in points])] if points else []
+    artists = []
+    directions = [(1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)]
+    for x, y, text in points:
+        annotation = None
+        for distance, (dx, dy) in ((d, v) for d in (5, 14, 26, 40, 56, 76, 100) for v in directions):
+            if annotation is not None:
+                annotation.remove()
+            annotation = ax.annotate(
+                text, (x, y), xytext=(dx * distance, dy * distance), textcoords="offset points", fontsize=fontsize,
+                ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+                arrowprops=None if distance == 5 else {"arrowstyle": "-", "lw": 0.5, "color": "0.5"})
+            box = label_box(annotation, renderer)
+            fits = inside.containsx(box.x0) and inside.containsx(box.x1) and inside.containsy(box.y0) \
+                and inside.containsy(box.y1)
+            if fits and not any(box.expanded(1.05, 1.15).overlaps(other) for other in obstacles):
+                break
+        obstacles.append(label_box(annotation, renderer))
+        artists.append(annotation)
+    return artists
+
+
 def plot_tradeoff(report: ModesReport, png: Path) -> Path | None:
-    """Latency (p50) against throughput, one point per configuration; None when matplotlib is missing."""
+    """Latency (p50) against throughput with min–max bars; the recommended points starred; None without matplotlib."""
     try:
         import matplotlib
 
@@ -255,43 +462,41 @@ def plot_tradeoff(report: ModesReport, png: Path) -> Path | None:
     except ImportError:
         LOGGER.warning("matplotlib is not installed: no plot (pip install 'yolo-openvino[report]')")
         return None
-    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    fig, ax = plt.subplots(figsize=(11, 6), dpi=120)
+    labels = []
     for kind, marker in (("inference", "o"), ("end_to_end", "s")):
         points = [m for m in report.measurements if m.kind == kind]
-        ax.scatter([m.fps for m in points], [m.p50_ms for m in points], marker=marker, s=45,
-                   label=kind.replace("_", " "))
-        for m in points:
-            ax.annotate(m.name, (m.fps, m.p50_ms), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        if not points:
+            continue
+        ax.errorbar([m.fps for m in points], [m.p50_ms for m in points], fmt=marker, ms=5, capsize=2, lw=0.8,
+                    xerr=[[m.fps - m.fps_min for m in points], [m.fps_max - m.fps for m in points]],
+                    yerr=[[m.p50_ms - m.p50_min for m in points], [m.p50_max - m.p50_ms for m in points]],
+                    label=f"{kind.replace('_', ' ')} (median, min-max)")
+        labels += [(m.fps, m.p50_ms, m.name + (" (e2e)" if kind == "end_to_end" else "")) for m in points]
+    tags: dict[str, list[str]] = {}
+    for goal, color in (("latency", "crimson"), ("throughput", "darkgreen")):
+        rec = report.recommendation.get(goal)
+        if rec is None:
+            continue
+        m = next(m for m in report.measurements if m.kind == "inference" and m.name == rec["name"])
+        ax.scatter([m.fps], [m.p50_ms], marker="*", s=300, facecolors="none", edgecolors=color, linewidths=1.4,
+                   zorder=5, label=f"recommended for {goal}")
+        tags.setdefault(m.name, []).append(goal)
+    labels = [(x, y, t + (f"  [best for {' and '.join(tags[t])}]" if t in tags else "")) for x, y, t in labels]
     ax.set_xlabel("throughput (images/s), higher is better")
     ax.set_ylabel("latency p50 (ms per inference), lower is better")
     ax.set_title(f"{Path(report.model).name} on {report.device}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.margins(0.15)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # beside: data stays clear
     fig.tight_layout()
+    place_labels(ax, labels)
     png.parent.mkdir(parents=True, exist_ok=True)
     tmp = png.with_name(png.name + ".tmp.png")
     fig.savefig(tmp)
     plt.close(fig)
     os.replace(tmp, png)
     return png
-
-
-def recommend(measurements: list[Measurement], model: str) -> dict:
-    """The inference-only configuration with the lowest p50 latency and the one with the highest FPS."""
-    candidates = [m for m in measurements if m.kind == "inference"]
-    if not candidates:
-        return {}
-    fastest = min((m for m in candidates if m.batch == 1), key=lambda m: m.p50_ms)
-    busiest = max(candidates, key=lambda m: m.fps)
-    out = {}
-    for goal, m, figure in (("latency", fastest, f"p50 {fastest.p50_ms:.1f} ms"),
-                            ("throughput", busiest, f"{busiest.fps:.1f} images/s")):
-        args = ", ".join(f"{k}={v!r}" for k, v in m.settings.items())
-        cli = " ".join(f"{k}={v}" for k, v in m.settings.items())
-        extra = f" (batch {m.batch}: pass batch={m.batch} to predict)" if m.batch > 1 else ""
-        out[goal] = {"name": m.name, "figure": figure + extra, "settings": m.settings, "batch": m.batch,
-                     "python": f"YOLO({model!r}, {args})", "cli": f"yolo-ov predict model={model} {cli}"}
-    return out
 
 
 # -- the whole report -------------------------------------------------------------------------------------------------------
@@ -322,17 +527,39 @@ def report_images(source=None, data: str | None = None, count: int = 32) -> tupl
     return images, "8 generated 640x480 arrays (no decode)"
 
 
-REPORT_KEYS = ("source", "data", "seconds", "device", "sweep", "startup", "project", "name", "batches", "verbose")
+def report_plan(device: str | None, devices: list[str], cores: int, sweep: bool, dynamic: bool,
+                batches) -> tuple[list[Config], list[str]]:
+    """The configurations valid for this device, and notes on what was left out and why."""
+    plan = [Config("LATENCY sync", {"mode": "latency"}, sync=True, end_to_end=True, device=device),
+            Config("THROUGHPUT async", {"mode": "throughput"}, end_to_end=True, device=device)]
+    notes = []
+    target = (device or "CPU").upper()
+    if target.startswith(("AUTO", "MULTI")) and len(devices) > 1:
+        plan.append(Config("CUMULATIVE_THROUGHPUT async", {"mode": "cumulative_throughput"}, device=device))
+    else:
+        # CUMULATIVE_THROUGHPUT spreads requests over several devices; on one device it is THROUGHPUT.
+        notes.append(f"CUMULATIVE_THROUGHPUT left out: it needs device=AUTO with several devices "
+                     f"(available: {', '.join(devices)})")
+    if sweep:
+        plan += [Config(f"streams={s} requests={r}", {"mode": "throughput", "streams": s, "requests": r}, device=device)
+                 for s, r in sweep_grid(cores)]
+    if dynamic:
+        plan += [Config(f"THROUGHPUT batch={b}", {"mode": "throughput"}, batch=b, device=device)
+                 for b in batches if b > 1]
+    return plan, notes
 
 
-def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0,
+REPORT_KEYS = ("source", "data", "seconds", "repeats", "device", "sweep", "startup", "project", "name", "batches",
+               "verbose")
+
+
+def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0, repeats: int = 3,
                               device: str | None = None, sweep: bool = True, batches=(1, 2, 4, 8),
                               startup: bool = True, project: str | Path = "runs/detect", name: str = "modes",
                               verbose: bool = True) -> ModesReport:
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
-    from tqdm import tqdm
-
     import openvino as ov
+    from tqdm import tqdm
 
     from .backends import model_format
     from .backends.openvino_backend import find_ir, read_ir_metadata, resolve_device
@@ -343,34 +570,21 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
                          f"yolo-ov export model={model} format=openvino")
     xml = find_ir(model)  # fail now, with the fix, if the folder holds no IR
     images, images_text = report_images(source, data)
-    dynamic = read_ir_metadata(xml).dynamic
-    device_name = resolve_device(device or "cpu", ov.Core().available_devices)
-    cores = os.cpu_count() or 1
-    plan = [
-        ("LATENCY sync", "inference", {"mode": "latency"}, 1, True),
-        ("LATENCY sync", "end_to_end", {"mode": "latency"}, 1, True),
-        ("THROUGHPUT async", "inference", {"mode": "throughput"}, 1, False),
-        ("THROUGHPUT async", "end_to_end", {"mode": "throughput"}, 1, False),
-        ("CUMULATIVE_THROUGHPUT async", "inference", {"mode": "cumulative_throughput"}, 1, False),
-    ]
-    if sweep:
-        plan += [(f"streams={s} requests={r}", "inference", {"mode": "throughput", "streams": s, "requests": r}, 1, False)
-                 for s, r in sweep_grid(cores)]
-    if dynamic:
-        plan += [(f"THROUGHPUT batch={b}", "inference", {"mode": "throughput"}, b, False) for b in batches if b > 1]
-    measurements = []
-    with tqdm(plan, desc="modes", unit="config", disable=None if verbose else True) as bar:
-        for label, kind, settings, batch, sync in bar:
-            bar.set_postfix_str(f"{label} ({kind.replace('_', ' ')})")
-            # CUMULATIVE_THROUGHPUT spreads requests over devices: it runs on AUTO (all devices) unless told.
-            dev = device or ("AUTO" if settings["mode"] == "cumulative_throughput" else None)
-            if kind == "inference":
-                measurements.append(measure_inference(model, label, settings, seconds, batch, sync, dev))
-            else:
-                measurements.append(measure_end_to_end(model, label, settings, images, seconds, sync, dev))
+    devices = ov.Core().available_devices
+    device_name = resolve_device(device or "cpu", devices)
+    plan, notes = report_plan(device, devices, os.cpu_count() or 1, sweep, read_ir_metadata(xml).dynamic, batches)
+    runs = {config: _Runs() for config in plan}
+    with tqdm(total=repeats * len(plan), desc="modes", unit="run", disable=None if verbose else True) as bar:
+        for round_ in range(1, repeats + 1):  # interleaved: every configuration once per round
+            for config in plan:
+                bar.set_postfix_str(f"round {round_}/{repeats}: {config.name}")
+                measure_once(model, config, images, seconds, runs[config])
+                bar.update()
+    measurements = [row for config in plan for row in summarize(config, runs[config])]
     starts = measure_startup(model, device) if startup else []
-    report = ModesReport(str(model), device_name, images_text, measurements, starts, recommend(measurements, str(model)))
-    report.save(next_run_dir(project, name))
+    report = ModesReport(str(model), device_name, images_text, measurements, starts,
+                         recommend(measurements, str(model)), notes=notes)
+    report.save(next_run_dir(project, name).resolve())
     if verbose:
         print(report.table())
         print("saved " + ", ".join(report.files.values()))
