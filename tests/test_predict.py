@@ -120,6 +120,10 @@ def test_cli_predict_both_styles(image_folder, capsys, style):
         argv = ["predict", "--model", model, "--source", str(image_folder), "--conf", "0.25"]
     assert main(argv) == 0
     out = capsys.readouterr().out
+    lines = out.splitlines()
+    # the one-off load is said once, before the per-image lines, which never include it
+    assert lines[0].startswith(f"Loaded {Path(model).resolve()} (pytorch on cpu, f32) in ") and out.count("Loaded ") == 1
+    assert lines[1].startswith("image 1/3 ")
     assert f"image 2/3 {image_folder.resolve() / '000000000025.jpg'}: 426x640 1 teddy bear, " in out
     assert "Speed: " in out and "per image at shape (1, 3, 512, 512)" in out  # the checkpoint's training size
     assert "3 images processed" in out

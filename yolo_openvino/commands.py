@@ -26,6 +26,8 @@ def predict(model, source, **options) -> int:
     position = {str(e): (i, _frames(e)) for i, e in reversed(list(enumerate(entries, 1)))}
     count = 0
     for count, result in enumerate(yolo.predict(entries, stream=True, **_given(options)), 1):
+        if count == 1:
+            print(yolo.last_stats.loaded)
         index, frames = position.get(result.path, (count, None))
         where = f"image {index}/{len(entries)} {_shown_path(result.path)}"
         if result.frame is not None:

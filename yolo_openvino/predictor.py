@@ -68,6 +68,7 @@ class PredictStats:
     seconds: float = 0.0
     speed_sums: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("preprocess", "inference", "postprocess"), 0.0))
     input_shape: tuple[int, ...] | None = None  # (B, 3, H, W) of the last batch
+    loaded: str = ""  # the model's one-off load (and compile) time, said once (Backend.loaded_line)
 
     def speed_line(self) -> str:
         """``Speed: 1.2ms preprocess, 35.0ms inference, 0.8ms postprocess per image at shape (1, 3, 640, 640)``."""
@@ -215,3 +216,4 @@ class Predictor:
             for stage, ms in r.speed.items():
                 self.stats.speed_sums[stage] += ms
         yield from results
+

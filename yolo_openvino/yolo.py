@@ -7,6 +7,7 @@ backend, runtime options), never the facade, so imports point one way.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -36,9 +37,12 @@ class YOLO:
         self.runtime = check("runtime", runtime, where="YOLO")
         self.format = model_format(model)
         self.model = None  # the torch nn.Module for pytorch models
+        self.load_time_s = 0.0  # reading a checkpoint (exports are loaded, and timed, by their backend)
         if self.format == "pytorch":
+            started = time.perf_counter()
             self.model, self.ckpt_path = _load_torch_model(model)
             self.model_path = self.ckpt_path
+            self.load_time_s = time.perf_counter() - started
         else:
             self.model_path = Path(model)
             self.ckpt_path = None
@@ -88,6 +92,7 @@ class YOLO:
 
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
         predictor = Predictor(backend, settings)
+        predictor.stats.loaded = backend.loaded_line(str(Path(self.model_path).resolve()), self.load_time_s)
         self.last_stats = predictor.stats
         results = predictor.stream(entries, asynchronous=many)
         if save or save_txt or save_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from ..errors import MissingFileError, UsageError
@@ -39,6 +40,14 @@ _OPENVINO_OPTIONS = tuple(name for name in RUNTIME_NAMES if name != "device")
 
 def load_backend(model, fmt: str, device: str | None = None, **options) -> Backend:
     """Instantiate the backend for ``fmt``. ``model`` is a path, or an nn.Module for pytorch."""
+    started = time.perf_counter()
+    backend = _instantiate(model, fmt, device, **options)
+    if not backend.load_time_s:  # OpenVINO times its own compile; the others are timed here
+        backend.load_time_s = time.perf_counter() - started
+    return backend
+
+
+def _instantiate(model, fmt: str, device: str | None, **options) -> Backend:
     if fmt == "openvino":
         from .openvino_backend import OpenVINOBackend
 

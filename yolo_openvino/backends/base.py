@@ -24,6 +24,7 @@ class Backend:
 
     metadata: ModelMetadata
     input_kind: str = FLOAT_NCHW_RGB
+    load_time_s: float = 0.0  # loading (and compiling) the model, once: never part of a per-image time
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -53,7 +54,15 @@ class Backend:
 
     def info(self) -> dict:
         return {"format": self.metadata.format, "precision": self.metadata.precision,
-                "inference_precision": self.inference_precision}
+                "inference_precision": self.inference_precision, "load_time_s": round(self.load_time_s, 3)}
+
+    def loaded_line(self, name: str, before_s: float = 0.0) -> str:
+        """``Loaded yolov8n_openvino_model (openvino on CPU, bf16) in 0.31s``: the one-off cost, said once.
+
+        ``before_s``: loading done before the backend existed (a checkpoint's unpickling and fusing)."""
+        where = f" on {self.device}" if getattr(self, "device", None) else ""
+        return (f"Loaded {name} ({self.metadata.format}{where}, {self.inference_precision}) in "
+                f"{before_s + self.load_time_s:.2f}s (once; not in the per-image times)")
 
     def check_input(self, batch: np.ndarray, expected: tuple[int, ...] | None) -> None:
         """Reject a batch of the wrong shape for a static model, saying which shape it needs."""
