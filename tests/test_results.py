@@ -130,3 +130,17 @@ def test_show_without_a_display_is_one_clear_line(result, monkeypatch):
         pytest.skip("the display check is for Linux")
     with pytest.raises(UsageError, match="no display"):
         result.show()
+
+
+@pytest.mark.parametrize("scores", [(0.9, 0.4), (0.4, 0.9)])
+def test_the_surest_label_is_drawn_on_top(scores):
+    """Two boxes with the same top-left corner: the label that stays readable is the more confident one's."""
+    from yolo_openvino.results import _color
+
+    rows = np.array([[20, 40, 200, 200, scores[0], 0], [20, 40, 150, 180, scores[1], 16]], np.float32)
+    canvas = np.zeros((240, 320, 3), np.uint8)
+    plotted = Result("array", canvas.shape[:2], Detections.from_rows(rows, NAMES), image=canvas).plot(conf=False)
+    surest = int(rows[np.argmax(rows[:, 4]), 5])
+    label_band = plotted[25:38, 20:30].reshape(-1, 3)  # inside the label boxes, above the corner
+    colours = {tuple(int(v) for v in c) for c in label_band}
+    assert tuple(_color(surest)) in colours and tuple(_color(16 if surest == 0 else 0)) not in colours

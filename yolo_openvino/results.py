@@ -206,10 +206,10 @@ class Result:
 
         canvas = (image if image is not None else self.orig_img).copy()
         width = line_width or max(round(sum(canvas.shape[:2]) / 2 * 0.003), 2)
-        for (x1, y1, x2, y2), score, label, cid in zip(self.boxes.xyxy, self.boxes.confidence, self.boxes.labels,
-                                                       self.boxes.class_id):
-            if not boxes:
-                break
+        b = self.boxes
+        order = np.argsort(b.confidence, kind="stable") if boxes else []  # the surest box last: its label on top
+        for i in order:
+            (x1, y1, x2, y2), score, label, cid = b.xyxy[i], b.confidence[i], b.labels[i], b.class_id[i]
             color = _color(int(cid))
             p1, p2 = (int(x1), int(y1)), (int(x2), int(y2))
             cv2.rectangle(canvas, p1, p2, color, width, cv2.LINE_AA)
