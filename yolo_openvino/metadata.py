@@ -25,6 +25,8 @@ class ModelMetadata:
 
     imgsz: (h, w) input size the model was exported at (for dynamic models: the default size).
     nms: True when the model runs NMS itself and outputs (B, max_det, 6) rows x1, y1, x2, y2, score, class.
+    end2end: True when the model holds the NMS-free one-to-one head of an end-to-end detector (YOLO26): the
+    same rows, from a top-k instead of NMS.
     precision: fp32 | fp16 | int8 (weights). What the runtime computes in is the device's choice unless the
     user asks (``inference_precision=``), so nothing about it is read from here.
     """
@@ -35,6 +37,7 @@ class ModelMetadata:
     batch: int = 1
     dynamic: bool = False
     nms: bool = False
+    end2end: bool = False
     task: str = "detect"
     format: str = "pytorch"
     precision: str = "fp32"
@@ -61,10 +64,17 @@ class ModelMetadata:
         imgsz = (int(imgsz), int(imgsz)) if isinstance(imgsz, (int, float)) else (int(imgsz[0]), int(imgsz[1]))
         args = data.get("args") or {}
         values = {k: v for k, v in data.items() if k in known and k not in ("names", "imgsz", "format")}
-        # Ultralytics exports record in-model NMS as args.nms / end2end; honour them explicitly.
-        values.setdefault("nms", bool(data.get("end2end", False) or args.get("nms", False)))
+        # Ultralytics exports record in-model NMS as args.nms and the NMS-free head as end2end: both give rows.
+        values["end2end"] = bool(values.get("end2end") or False)
+        values.setdefault("nms", bool(args.get("nms") or False) and not values["end2end"])
         values.setdefault("dynamic", bool(args.get("dynamic", False)))
         stride = values.get("stride", 32)
         values["stride"] = int(max(stride) if isinstance(stride, (list, tuple)) else stride)
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(names=names, imgsz=imgsz, format=fmt, extra=extra, **values)
+
+    @property
+    def outputs_rows(self) -> bool:
+        """True when the output is final rows (B, max_det, 6) (in-graph NMS or the NMS-free head), False for the
+        raw (B, 4 + nc, A) output that NMS follows."""
+        return self.nms or self.end2end

@@ -190,6 +190,8 @@ PREDICT = (
     _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
     _opt("classes", "classes", None, "keep only these class ids, e.g. `0,2`"),
     _opt("agnostic_nms", "bool", False, "class-agnostic NMS", none=False),
+    _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` runs the NMS-free one-to-one head; "
+         "default (or `True`) the one-to-many head with NMS. An export runs the head it was exported with"),
     _opt("batch", "int", 1, "images per inference (dynamic models; static batch models always get full, padded "
          "batches)", low=1, high=1024, none=False),
     _opt("save", "bool", False, "save annotated images and videos", none=False),
@@ -209,8 +211,9 @@ EXPORT = (
     _opt("int8", "bool", False, "NNCF post-training INT8 (OpenVINO), calibrated on `data`; the head's decode stays "
          "float", none=False),
     _opt("dynamic", "bool", False, "dynamic batch and spatial dims; the runtime then letterboxes minimally", none=False),
-    _opt("nms", "bool", False, "OpenVINO NMS inside the IR: output (batch, max_det, 6) = x1,y1,x2,y2,score,class",
-         none=False),
+    _opt("nms", "bool", None, "`True`: OpenVINO NMS inside the IR, output (batch, max_det, 6) = x1,y1,x2,y2,score,class; "
+         "`False` on an end-to-end model (YOLO26): its NMS-free one-to-one head, top-k in the graph, the same output; "
+         "default: the one-to-many head, NMS at run time"),
     _opt("batch", "int", 1, "static batch (the batch of an `nms=True` model stays static)", low=1, high=1024,
          none=False),
     _opt("data", "str", None, "calibration dataset yaml (Ultralytics layout), required for INT8 (300+ images "
@@ -238,6 +241,8 @@ VAL = (
     _opt("conf", "float", 0.001, "confidence threshold", low=0, high=1, none=False),
     _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
     _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
+    _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` validates the NMS-free one-to-one "
+         "head; default (or `True`) the one-to-many head with NMS"),
     _opt("split", "choice", "val", "dataset split", choices=("train", "val", "test"), none=False),
     _opt("rect", "bool", None, "minimal per-image padding (default: on for dynamic models and `.pt`, off for static "
          "exports)"),

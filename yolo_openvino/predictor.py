@@ -177,7 +177,7 @@ class Predictor:
         started = time.perf_counter()
         s = self.settings
         output = output[: len(group)]  # drop the padding of a partial batch
-        if self.meta.nms:
+        if self.meta.outputs_rows:
             rows = filter_end2end(output, s.conf, s.max_det, s.classes)
         else:
             rows = non_max_suppression(output, s.conf, s.iou, s.max_det, s.classes, s.agnostic_nms, s.multi_label)

@@ -87,7 +87,7 @@ class YOLO:
         if self.format == "openvino" and "mode" not in runtime and "mode" not in self.runtime:
             runtime["mode"] = "throughput" if many else "latency"  # the sensible default per use
         save, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
-        backend = self.backend(**runtime)
+        backend = self._head(self.backend(**runtime), values.pop("nms", None))
         from .predictor import PredictSettings, Predictor  # OpenCV comes with it: only where images are read
 
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
@@ -110,6 +110,14 @@ class YOLO:
 
     __call__ = predict
 
+    def _head(self, backend, nms: bool | None):
+        """The backend running the head ``nms`` asks for: False selects an end-to-end model's NMS-free head."""
+        if self.format == "pytorch" and self.model.end2end:
+            return backend.with_head(one2one=nms is False)
+        if nms is False and not backend.metadata.outputs_rows:
+            LOGGER.info("nms=False: this %s model has no NMS-free head; NMS runs as usual", self.format)
+        return backend
+
     # -- delegated jobs -------------------------------------------------------------------------------------
     def export(self, **kwargs) -> str:
         """Export to ``format`` (openvino, onnx, torchscript). Returns the written path."""
@@ -125,7 +133,7 @@ class YOLO:
 
         runtime, values = split_runtime(check("val", kwargs, where="val"))
         runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
-        backend = self.backend(**runtime)
+        backend = self._head(self.backend(**runtime), values.pop("nms", None))
         return validate(backend, **{k: v for k, v in values.items() if v is not None})
 
     def benchmark(self, **kwargs):

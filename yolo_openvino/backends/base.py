@@ -18,7 +18,7 @@ class Backend:
     """A loaded model.
 
     ``infer`` takes one batch in the backend's ``input_kind`` convention, (B, 3, H, W) float32 or
-    (B, H, W, 3) uint8, and returns the raw output: (B, 4 + nc, A) or, for ``metadata.nms`` models,
+    (B, H, W, 3) uint8, and returns the raw output: (B, 4 + nc, A) or, where ``metadata.outputs_rows``,
     (B, max_det, 6).
     """
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -39,10 +41,13 @@ class _TorchBackend(Backend):
     def infer(self, batch: np.ndarray) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
-            out = self.module(torch.from_numpy(batch).to(self.device))
+            out = self._forward(torch.from_numpy(batch).to(self.device))
             if isinstance(out, (tuple, list)):
                 out = out[0]
             return out.float().cpu().numpy()
+
+    def _forward(self, x):
+        return self.module(x)
 
 
 class PyTorchBackend(_TorchBackend):
@@ -56,6 +61,18 @@ class PyTorchBackend(_TorchBackend):
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
                                  dynamic=True, format="pytorch", precision="fp32", args=getattr(model, "args", {}))
         super().__init__(model, metadata, device)
+        self.one2one = False
+
+    def with_head(self, one2one: bool) -> "PyTorchBackend":
+        """The same model running its one-to-one (NMS-free) or one-to-many head; ``self`` when unchanged."""
+        if one2one == self.one2one:
+            return self
+        twin = copy.copy(self)
+        twin.one2one, twin.metadata = one2one, dataclasses.replace(self.metadata, end2end=one2one)
+        return twin
+
+    def _forward(self, x):
+        return self.module(x, one2one=self.one2one)
 
 
 class TorchScriptBackend(_TorchBackend):

@@ -77,16 +77,22 @@ def build_metadata(model, args, ckpt_path: Path) -> dict:
         "args": export_args,
         "precision": args.precision,
         "dynamic": args.dynamic,
-        "nms": args.nms,
+        "nms": bool(args.nms),
+        "end2end": one2one_head(model, args),  # the NMS-free head: rows out, from a top-k
         "family": model_family(model),
     }
 
 
 def model_family(model) -> str:
-    """'yolo11' or 'yolov8': the same rule the model builder uses for its head (see nn.model.is_yolo11)."""
+    """'yolo26' (an end-to-end head), 'yolo11' or 'yolov8' (the rule the model builder uses for its head)."""
     from ..nn.model import is_yolo11
 
-    return "yolo11" if is_yolo11(model.yaml) else "yolov8"
+    return "yolo26" if model.end2end else "yolo11" if is_yolo11(model.yaml) else "yolov8"
+
+
+def one2one_head(model, args) -> bool:
+    """Whether the export holds the NMS-free head: ``nms=False`` on an end-to-end model (the reference's rule)."""
+    return args.nms is False and model.end2end
 
 
 def export(model, ckpt_path: str | Path, **kwargs) -> Path:
@@ -103,7 +109,8 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
     target = Path(args.output).expanduser() if args.output else default_output(ckpt_path, args)
     check_output(target, args.format, ckpt_path)
     metadata = build_metadata(model, args, ckpt_path)
-    module = ExportModule(copy.deepcopy(model).float().eval(), nms=args.nms, agnostic=args.agnostic_nms)
+    module = ExportModule(copy.deepcopy(model).float().eval(), nms=bool(args.nms), agnostic=args.agnostic_nms,
+                          one2one=one2one_head(model, args))
     example = torch.zeros(args.batch, 3, *args.imgsz)
     LOGGER.info("exporting %s to %s (%s, imgsz=%s, batch=%d%s%s)", ckpt_path.name, args.format, args.precision,
                 list(args.imgsz), args.batch, ", dynamic" if args.dynamic else "", ", nms" if args.nms else "")

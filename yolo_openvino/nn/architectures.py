@@ -1,4 +1,4 @@
-"""Architecture definitions of the detectors we build from a name (``yolov8n.yaml``, ``yolo11s.yaml``).
+"""Architecture definitions of the detectors we build from a name (``yolov8n.yaml``, ``yolo11s.yaml``, ``yolo26n.yaml``).
 
 Each definition uses the layout that checkpoints store in ``model.yaml``: a list of layers
 ``[from, repeats, module, args]`` plus per-scale ``[depth, width, max_channels]`` multipliers, so the
@@ -89,8 +89,51 @@ YOLO11 = {
     ],
 }
 
-FAMILIES = {"yolov8": YOLOV8, "yolo11": YOLO11}
-_NAME = re.compile(r"^(yolov8|yolo11)([nslmx])(\.yaml)?$")
+# YOLO26: YOLO11's backbone with a residual SPPF (k 5, 3 pools, shortcut), attention inside the last C3k2,
+# and an end-to-end head: no DFL (reg_max 1) and a second, one-to-one branch that needs no NMS.
+YOLO26 = {
+    "nc": 80,
+    "end2end": True,
+    "reg_max": 1,
+    "scales": {
+        "n": [0.50, 0.25, 1024],
+        "s": [0.50, 0.50, 1024],
+        "m": [0.50, 1.00, 512],
+        "l": [1.00, 1.00, 512],
+        "x": [1.00, 1.50, 512],
+    },
+    "backbone": [
+        [-1, 1, "Conv", [64, 3, 2]],
+        [-1, 1, "Conv", [128, 3, 2]],
+        [-1, 2, "C3k2", [256, False, 0.25]],
+        [-1, 1, "Conv", [256, 3, 2]],
+        [-1, 2, "C3k2", [512, False, 0.25]],
+        [-1, 1, "Conv", [512, 3, 2]],
+        [-1, 2, "C3k2", [512, True]],
+        [-1, 1, "Conv", [1024, 3, 2]],
+        [-1, 2, "C3k2", [1024, True]],
+        [-1, 1, "SPPF", [1024, 5, 3, True]],
+        [-1, 2, "C2PSA", [1024]],  # 10
+    ],
+    "head": [
+        _UPSAMPLE,
+        [[-1, 6], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [512, True]],  # 13
+        _UPSAMPLE,
+        [[-1, 4], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [256, True]],  # 16 P3 out
+        [-1, 1, "Conv", [256, 3, 2]],
+        [[-1, 13], 1, "Concat", [1]],
+        [-1, 2, "C3k2", [512, True]],  # 19 P4 out
+        [-1, 1, "Conv", [512, 3, 2]],
+        [[-1, 10], 1, "Concat", [1]],
+        [-1, 1, "C3k2", [1024, True, 0.5, True]],  # 22 P5 out (attention)
+        [[16, 19, 22], 1, "Detect", ["nc"]],
+    ],
+}
+
+FAMILIES = {"yolov8": YOLOV8, "yolo11": YOLO11, "yolo26": YOLO26}
+_NAME = re.compile(r"^(yolov8|yolo11|yolo26)([nslmx])(\.yaml)?$")
 
 
 def architecture_from_name(name: str) -> dict:

@@ -1,4 +1,4 @@
-"""DetectionModel: a YOLOv8 / YOLO11 detector built from an architecture dict.
+"""DetectionModel: a YOLOv8 / YOLO11 / YOLO26 detector built from an architecture dict.
 
 The module tree is ``model.{i}.<block attributes>`` as in official checkpoints, so their weights load with
 ``load_state_dict(strict=True)``. ``forward`` takes (B, 3, H, W) float RGB in [0, 1] and returns the head
@@ -185,7 +185,8 @@ def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[
             c_out = sum(channels[j] for j in source)
             block_cls = M.Concat
         elif name == "Detect":
-            args = [args[0], [channels[j] for j in source], legacy_head]
+            args = [args[0], [channels[j] for j in source], legacy_head, int(arch.get("reg_max", 16)),
+                    bool(arch.get("end2end", False))]
             c_out = None
             block_cls = M.Detect
         else:  # nn.Upsample
@@ -229,15 +230,17 @@ class DetectionModel(nn.Module):
         Checkpoint weights overwrite this; it only matters for models built from an architecture name.
         """
         head = self.model[-1]
-        for box_branch, cls_branch, stride in zip(head.cv2, head.cv3, head.stride_values):
-            box_branch[-1].bias.fill_(1.0)
-            cls_branch[-1].bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
+        for one2one in (False, True) if head.end2end else (False,):
+            for box_branch, cls_branch, stride in zip(*head.branches(one2one), head.stride_values):
+                box_branch[-1].bias.fill_(1.0)
+                cls_branch[-1].bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
 
-    def _run(self, x: torch.Tensor, stop_before_head: bool = False):
+    def _run(self, x: torch.Tensor, stop_before_head: bool = False, one2one: bool = False):
         outputs = []
         for layer in self.model:
-            if stop_before_head and layer is self.model[-1]:
-                return [outputs[j] if j != -1 else x for j in layer.f]
+            if layer is self.model[-1]:
+                features = [outputs[j] if j != -1 else x for j in layer.f]
+                return features if stop_before_head else layer(features, one2one=one2one)
             if layer.f != -1:
                 x = outputs[layer.f] if isinstance(layer.f, int) else [x if j == -1 else outputs[j] for j in layer.f]
             x = layer(x)
@@ -247,8 +250,15 @@ class DetectionModel(nn.Module):
     def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self._run(x, stop_before_head=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(x)
+    def forward(self, x: torch.Tensor, one2one: bool = False) -> torch.Tensor:
+        """(B, 3, H, W) RGB in [0, 1] -> (B, 4 + nc, A) one-to-many output, or with ``one2one`` (end-to-end
+        heads only) (B, max_det, 6) rows x1, y1, x2, y2, score, class."""
+        return self._run(x, one2one=one2one)
+
+    @property
+    def end2end(self) -> bool:
+        """True when the head also has the NMS-free one-to-one branch (YOLO26)."""
+        return bool(self.model[-1].end2end)
 
     def fuse(self) -> "DetectionModel":
         """Fold every BatchNorm into its convolution, in place. Returns self."""

@@ -1,4 +1,4 @@
-"""Building blocks of YOLOv8 / YOLO11 detectors.
+"""Building blocks of YOLOv8 / YOLO11 / YOLO26 detectors.
 
 Attribute names (``cv1``, ``cv2``, ``m``, ``bn`` ...) are those of the official checkpoints so that
 their state dicts load with ``strict=True``. Shapes are written (B, C, H, W).
@@ -6,6 +6,7 @@ their state dicts load with ``strict=True``. Shapes are written (B, C, H, W).
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -39,10 +40,11 @@ class Conv(nn.Module):
         conv, bn = self.conv, self.bn
         fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                           dilation=conv.dilation, groups=conv.groups, bias=True).to(conv.weight.device)
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
-        base = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-        fused.bias.copy_((base - bn.running_mean) * scale + bn.bias)
+        std = torch.sqrt(bn.running_var + bn.eps)
+        fused.weight.copy_(conv.weight * (bn.weight / std).view(-1, 1, 1, 1))
+        # bias - weight * mean / std, in this order: rounded as the reference rounds it.
+        shift = bn.bias - bn.weight * bn.running_mean / std
+        fused.bias.copy_(shift if conv.bias is None else shift + conv.bias * bn.weight / std)
         fused.requires_grad_(False)
         self.conv, self.bn = fused, None
 
@@ -112,30 +114,43 @@ class C3k(C3):
 
 
 class C3k2(C2f):
-    """YOLO11's C2f variant whose inner blocks are C3k (m/l/x scales) or plain bottlenecks."""
+    """YOLO11's C2f variant whose inner blocks are C3k (m/l/x scales) or plain bottlenecks; with ``attn``
+    (YOLO26's last stage) each inner block is a bottleneck followed by position-sensitive attention."""
 
-    def __init__(self, c1: int, c2: int, n: int = 1, c3k: bool = False, e: float = 0.5, g: int = 1, shortcut: bool = True):
+    def __init__(self, c1: int, c2: int, n: int = 1, c3k: bool = False, e: float = 0.5, attn: bool = False,
+                 g: int = 1, shortcut: bool = True):
         super().__init__(c1, c2, n, shortcut, g, e)
-        self.m = nn.ModuleList(
-            C3k(self.c, self.c, 2, shortcut, g) if c3k else Bottleneck(self.c, self.c, shortcut, g) for _ in range(n)
-        )
+        self.m = nn.ModuleList(self._inner(c3k, attn, g, shortcut) for _ in range(n))
+
+    def _inner(self, c3k: bool, attn: bool, g: int, shortcut: bool) -> nn.Module:
+        if attn:
+            return nn.Sequential(Bottleneck(self.c, self.c, shortcut, g),
+                                 PSABlock(self.c, attn_ratio=0.5, num_heads=max(self.c // 64, 1)))
+        return C3k(self.c, self.c, 2, shortcut, g) if c3k else Bottleneck(self.c, self.c, shortcut, g)
 
 
 class SPPF(nn.Module):
-    """Spatial pyramid pooling, fast: three chained max-pools concatenated."""
+    """Spatial pyramid pooling, fast: ``n`` chained max-pools concatenated.
 
-    def __init__(self, c1: int, c2: int, k: int = 5):
+    YOLO26 passes ``shortcut=True``: the input is added to the output (channels permitting) and the first
+    conv is linear, as its checkpoints store (``cv1.act`` is an Identity there, a SiLU in YOLOv8/YOLO11).
+    """
+
+    def __init__(self, c1: int, c2: int, k: int = 5, n: int = 3, shortcut: bool = False):
         super().__init__()
         hidden = c1 // 2
-        self.cv1 = Conv(c1, hidden, 1, 1)
-        self.cv2 = Conv(hidden * 4, c2, 1, 1)
+        self.cv1 = Conv(c1, hidden, 1, 1, act=not shortcut)
+        self.cv2 = Conv(hidden * (n + 1), c2, 1, 1)
         self.m = nn.MaxPool2d(kernel_size=k, stride=1, padding=k // 2)
+        self.n = n
+        self.add = shortcut and c1 == c2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = [self.cv1(x)]
-        for _ in range(3):
+        for _ in range(self.n):
             y.append(self.m(y[-1]))
-        return self.cv2(torch.cat(y, 1))
+        out = self.cv2(torch.cat(y, 1))
+        return x + out if self.add else out
 
 
 class Attention(nn.Module):
@@ -239,16 +254,24 @@ def make_anchors(features: list[torch.Tensor], strides: list[float], offset: flo
 class Detect(nn.Module):
     """Anchor-free decoupled head.
 
-    Eval output: (B, 4 + nc, A) with boxes (cx, cy, w, h) in input pixels, then class probabilities.
-    ``legacy`` selects YOLOv8's classification branch (plain 3x3 convs) over YOLO11's depth-wise one.
+    One-to-many output (every head): (B, 4 + nc, A) with boxes (cx, cy, w, h) in input pixels, then class
+    probabilities; NMS follows on the host or in the graph. ``legacy`` selects YOLOv8's classification branch
+    (plain 3x3 convs) over the depth-wise one of YOLO11/YOLO26. ``reg_max`` 16 regresses each box side as a
+    distribution (DFL); 1 (YOLO26) regresses the distance directly.
+
+    ``end2end`` (YOLO26) adds a one-to-one branch (``one2one_cv2``/``one2one_cv3``, same shapes), trained to give
+    one box per object: ``forward(features, one2one=True)`` returns (B, max_det, 6) rows x1, y1, x2, y2, score,
+    class after a top-k, with no NMS.
     """
 
-    def __init__(self, nc: int = 80, ch: tuple = (), legacy: bool = True, reg_max: int = 16):
+    def __init__(self, nc: int = 80, ch: tuple = (), legacy: bool = True, reg_max: int = 16, end2end: bool = False):
         super().__init__()
         self.nc = nc
         self.nl = len(ch)
         self.reg_max = reg_max
         self.no = nc + 4 * reg_max
+        self.max_det = 300
+        self.end2end = end2end
         self.stride = torch.zeros(self.nl)  # set by the model builder; a plain attribute, as in checkpoints
         self.stride_values: list[float] = []  # the same as floats
         box_channels = max(16, ch[0] // 4, 4 * reg_max)
@@ -272,17 +295,48 @@ class Detect(nn.Module):
                 for c in ch
             )
         self.dfl = DFL(reg_max) if reg_max > 1 else nn.Identity()
+        if end2end:
+            self.one2one_cv2 = copy.deepcopy(self.cv2)
+            self.one2one_cv3 = copy.deepcopy(self.cv3)
 
-    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
-        levels = [torch.cat((self.cv2[i](f), self.cv3[i](f)), 1) for i, f in enumerate(features)]
-        b = levels[0].shape[0]
-        flat = torch.cat([level.view(b, self.no, -1) for level in levels], 2)  # (B, no, A)
+    def branches(self, one2one: bool = False) -> tuple[nn.ModuleList, nn.ModuleList]:
+        """(box branches, class branches) of the one-to-many or the one-to-one head."""
+        if one2one:
+            if not self.end2end:
+                raise ValueError("this head has no one-to-one branch (only YOLO26-style end-to-end heads do)")
+            return self.one2one_cv2, self.one2one_cv3
+        return self.cv2, self.cv3
+
+    def forward(self, features: list[torch.Tensor], one2one: bool = False) -> torch.Tensor:
+        box_branches, cls_branches = self.branches(one2one)
+        b = features[0].shape[0]
+        box = torch.cat([branch(f).view(b, 4 * self.reg_max, -1) for branch, f in zip(box_branches, features)], 2)
+        cls = torch.cat([branch(f).view(b, self.nc, -1) for branch, f in zip(cls_branches, features)], 2)
         # Python floats, not the tensor: tracing then records constants instead of warning about them.
-        anchors, strides = make_anchors(levels, self.stride_values)
-        box_logits, cls_logits = flat.split((4 * self.reg_max, self.nc), 1)
-        distances = self.dfl(box_logits)  # (B, 4, A): left, top, right, bottom in stride units
+        anchors, strides = make_anchors(features, self.stride_values)
+        distances = self.dfl(box)  # (B, 4, A): left, top, right, bottom in stride units
         anchors, strides = anchors.transpose(0, 1).unsqueeze(0), strides.transpose(0, 1)
         top_left = anchors - distances[:, :2]
         bottom_right = anchors + distances[:, 2:]
+        scores = cls.sigmoid()
+        if one2one:
+            return top_k_rows(torch.cat((top_left, bottom_right), 1) * strides, scores, self.max_det)
         boxes = torch.cat(((top_left + bottom_right) / 2, bottom_right - top_left), 1) * strides
-        return torch.cat((boxes, cls_logits.sigmoid()), 1)
+        return torch.cat((boxes, scores), 1)
+
+
+def top_k_rows(boxes: torch.Tensor, scores: torch.Tensor, k: int) -> torch.Tensor:
+    """The k best (anchor, class) pairs per image, best first: (B, k, 6) rows x1, y1, x2, y2, score, class.
+
+    boxes (B, 4, A) xyxy, scores (B, nc, A). First the k anchors with the highest best-class score, then the
+    k highest scores among their k x nc (anchor, class) pairs, so one anchor may give rows for two classes.
+    """
+    b, nc, a = scores.shape
+    k = min(k, a)
+    per_anchor = scores.transpose(1, 2)  # (B, A, nc)
+    anchors = per_anchor.amax(-1).topk(k, dim=1).indices  # (B, k)
+    candidates = per_anchor.gather(1, anchors.unsqueeze(-1).expand(b, k, nc))  # (B, k, nc)
+    best, flat = candidates.flatten(1).topk(k, dim=1)  # (B, k)
+    anchor = anchors.gather(1, torch.div(flat, nc, rounding_mode="floor"))
+    box = boxes.transpose(1, 2).gather(1, anchor.unsqueeze(-1).expand(b, k, 4))  # (B, k, 4)
+    return torch.cat((box, best.unsqueeze(-1), (flat % nc).unsqueeze(-1).to(box.dtype)), -1)

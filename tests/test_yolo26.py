@@ -1,0 +1,165 @@
+"""YOLO26: the end-to-end family (reg_max 1, a one-to-many and an NMS-free one-to-one head).
+
+Parity against the reference's golden outputs, for PyTorch and OpenVINO, in both of its modes:
+``nms=None`` (one-to-many head + NMS) and ``nms=False`` (the one-to-one head, a top-k, no NMS).
+
+Tolerances: YOLO26n-coco128 amplifies any last-bit change (folding a single BatchNorm moves its boxes by
+0.02-0.04 px), so the raw output is compared unfused, as the reference computed it (0.003 px, 2e-5 measured),
+and predictions, which pass through letterboxing and the IR's own kernels, within 0.1 px and 1e-3.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from conftest import COCO8, COCO128, COCO128_IMAGES, GOLDEN, needs_shared, shared_model
+from yolo_openvino import YOLO
+from yolo_openvino.nn.architectures import architecture_from_name
+from yolo_openvino.nn.model import DetectionModel
+
+MODES = {None: ("default", "default_conf0.001"), False: ("nms_false", "nms_false_conf0.001")}
+
+
+@pytest.mark.parametrize("scale", "nsmlx")
+def test_every_scale_has_the_reference_parameter_counts(scale):
+    """Counts before fusing, and after: fused convolutions, without the head branch a run does not use."""
+    if not (GOLDEN / "architectures_yolo26.json").exists():
+        pytest.skip("golden architecture counts not found (shared fixtures absent)")
+    expected = json.loads((GOLDEN / "architectures_yolo26.json").read_text())[f"yolo26{scale}"]
+    with torch.device("meta"):
+        model = DetectionModel(architecture_from_name(f"yolo26{scale}.yaml"))
+        assert sum(p.numel() for p in model.parameters()) == expected["params"]
+    if scale == "n":  # fusing allocates real weights: once, on the smallest scale
+        fused = DetectionModel(architecture_from_name("yolo26n.yaml")).fuse()
+        unused = sum(p.numel() for branch in fused.model[-1].branches(one2one=False) for p in branch.parameters())
+        assert sum(p.numel() for p in fused.parameters()) - unused == expected["params_fused"]
+
+
+def test_one_to_one_top_k_takes_the_best_pairs_in_order():
+    """Two anchors, three classes: the best (anchor, class) pairs, one anchor may give two rows."""
+    from yolo_openvino.nn.modules import top_k_rows
+
+    boxes = torch.tensor([[[0.0, 10.0], [0.0, 10.0], [5.0, 15.0], [5.0, 15.0]]])  # (1, 4, 2) xyxy
+    scores = torch.tensor([[[0.9, 0.1], [0.8, 0.7], [0.05, 0.2]]])  # (1, 3 classes, 2 anchors)
+    rows = top_k_rows(boxes, scores, 300)[0]  # k is capped at the anchor count
+    torch.testing.assert_close(rows[:, 4], torch.tensor([0.9, 0.8]))
+    assert rows[:, 5].tolist() == [0, 1] and rows[:, :4].tolist() == [[0, 0, 5, 5]] * 2  # both from anchor 0
+
+
+@needs_shared
+def test_raw_outputs_match_the_reference():
+    from yolo_openvino.checkpoint import load_model
+
+    golden = np.load(GOLDEN / "yolo26n-coco128_raw.npz")
+    model = load_model(shared_model("yolo26n-coco128"))
+    assert not model.is_fused  # see the module docstring
+    x = torch.from_numpy(golden["input"])
+    with torch.no_grad():
+        one2many, one2one = model(x).numpy(), model(x, one2one=True).numpy()
+    np.testing.assert_allclose(one2many[:, :4], golden["one2many"][:, :4], atol=0.01, rtol=0)
+    np.testing.assert_allclose(one2many[:, 4:], golden["one2many"][:, 4:], atol=1e-4, rtol=0)
+    assert one2one.shape == golden["one2one"].shape == (2, 300, 6)
+    for ours, theirs in zip(one2one, golden["one2one"]):
+        assert (np.diff(ours[:, 4]) <= 0).all()  # best first
+        # the same rows, in the same order up to ties: each golden row has its twin among ours
+        unmatched = [i for i, row in enumerate(theirs) if not (
+            (ours[:, 5] == row[5]) & (np.abs(ours[:, 4] - row[4]) <= 1e-4)
+            & (np.abs(ours[:, :4] - row[:4]).max(1) <= 0.01)).any()]
+        assert not unmatched, theirs[unmatched][:3]
+        np.testing.assert_allclose(ours[:, 4], theirs[:, 4], atol=1e-4, rtol=0)
+
+
+def _unmatched(expected: dict, result, px: float, score: float) -> list[float]:
+    """Scores of the golden rows no detection of ours matches (same class, every coordinate within ``px``,
+    score within ``score``). Greedy, best golden row first, each detection used once."""
+    xyxy, conf, cls = result.boxes.xyxy, result.boxes.confidence, result.boxes.class_id
+    used = np.zeros(len(conf), bool)
+    missed = []
+    for i in np.argsort(-np.asarray(expected["conf"]), kind="stable"):
+        box, c, k = np.asarray(expected["xyxy"][i]), expected["conf"][i], expected["cls"][i]
+        distance = np.abs(xyxy - box).max(1) if len(conf) else np.zeros(0)
+        ok = np.flatnonzero((cls == k) & ~used & (distance <= px) & (np.abs(conf - c) <= score))
+        if len(ok):
+            used[ok[np.argmin(distance[ok])]] = True
+        else:
+            missed.append(c)
+    return missed
+
+
+@needs_shared
+@pytest.mark.parametrize("low_conf", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["conf0.25", "conf0.001"])
+@pytest.mark.parametrize("nms", [None, False], ids=["nms_none", "nms_false"])
+@pytest.mark.parametrize("fmt", ["pytorch", "openvino"])
+def test_predictions_match_the_reference(exported, fmt, nms, low_conf):
+    golden = json.loads((GOLDEN / "yolo26n-coco128_predict.json").read_text())
+    if fmt == "pytorch":
+        model = YOLO(shared_model("yolo26n-coco128"))
+    else:  # the export holds the head nms asks for; f32 as the reference computed
+        model = YOLO(exported("yolo26n-coco128", nms=nms), inference_precision="f32")
+    mode, low = MODES[nms]
+    images, conf = (golden["low_conf"][low], 0.001) if low_conf else (golden["images"][mode], golden["conf"])
+    # one set per test: conf 0.25 on 8 images, conf 0.001 (up to 300 boxes each) on 4
+    results = model([str(COCO128_IMAGES / f) for f in images], conf=conf, iou=golden["iou"], imgsz=640, nms=nms)
+    for result, (name, expected) in zip(results, images.items()):
+        assert list(result.orig_shape) == expected.get("orig_shape", list(result.orig_shape)), name
+        assert len(result) == len(expected["conf"]), name
+        missed = _unmatched(expected, result, px=0.1, score=1e-3)
+        # At conf 0.001 a box or two can tie at the IoU threshold of NMS: never more, never a confident one.
+        assert not missed if conf > 0.01 else (len(missed) <= 3 and max(missed, default=0) < 0.01), (name, missed)
+
+
+@needs_shared
+@pytest.mark.parametrize("nms,shape,end2end", [(None, (1, 84, 8400), False), (False, (1, 300, 6), True),
+                                               (True, (1, 300, 6), False)])
+def test_export_holds_the_head_nms_asks_for(exported, nms, shape, end2end):
+    import openvino as ov
+
+    ir = exported("yolo26n-coco128", nms=nms)
+    metadata = yaml.safe_load(next(ir.glob("metadata.yaml")).read_text())
+    assert metadata["end2end"] is end2end and metadata["nms"] is bool(nms) and metadata["family"] == "yolo26"
+    model = ov.Core().read_model(next(ir.glob("*.xml")))
+    assert tuple(model.output(0).get_partial_shape().to_shape()) == shape
+    if nms is not True:  # the top-k is in the graph of the NMS-free head only (in-graph NMS has its own)
+        assert end2end == any(op.get_type_name() == "TopK" for op in model.get_ops())
+
+
+@needs_shared
+def test_reference_ir_runs_with_its_own_head():
+    """The reference's own export (nms=None: end2end false in its metadata.yaml) gives the default predictions."""
+    golden = json.loads((GOLDEN / "yolo26n-coco128_predict.json").read_text())
+    ir = GOLDEN / "reference-ir" / "yolo26n-coco128_openvino_model"
+    model = YOLO(ir, inference_precision="f32")
+    assert not model.backend().metadata.outputs_rows
+    images = golden["images"]["default"]
+    for result, (name, expected) in zip(model([str(COCO128_IMAGES / f) for f in images], conf=golden["conf"]),
+                                        images.items()):
+        assert len(result) == len(expected["conf"]) and not _unmatched(expected, result, px=0.1, score=1e-3), name
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.parametrize("nms", [None, False], ids=["nms_none", "nms_false"])
+def test_val_runs_in_both_modes(nms):
+    metrics = YOLO(shared_model("yolo26n-coco128")).val(data=str(COCO8), nms=nms, imgsz=320)
+    assert 0 <= metrics.map50_95 <= 1 and metrics.speed["inference"] > 0
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap: NNCF INT8 of YOLO26 loses the one-to-one head's detections "
+                   "(calibrated on COCO128); open in issue #13")
+def test_int8_keeps_the_top_detections(exported):
+    """The fixture is too weak for a meaningful mAP (about 0): INT8 must keep FP32's confident detections."""
+    golden = json.loads((GOLDEN / "yolo26n-coco128_predict.json").read_text())
+    files = [str(COCO128_IMAGES / f) for f in golden["images"]["nms_false"]]
+    fp32 = YOLO(exported("yolo26n-coco128", nms=False))(files, conf=0.4)
+    int8 = YOLO(exported("yolo26n-coco128", nms=False, int8=True, data=str(COCO128)))(files, conf=0.25)
+    for a, b in zip(fp32, int8):
+        for box, cls in zip(a.boxes.xyxy, a.boxes.class_id):
+            same = b.boxes.class_id == cls
+            assert same.any() and np.abs(b.boxes.xyxy[same] - box).max(1).min() < 8, a.path
