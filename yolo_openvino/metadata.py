@@ -65,7 +65,7 @@ class ModelMetadata:
         args = data.get("args") or {}
         values = {k: v for k, v in data.items() if k in known and k not in ("names", "imgsz", "format")}
         # Ultralytics exports record in-model NMS as args.nms and the NMS-free head as end2end: both give rows.
-        values["end2end"] = bool(values.get("end2end") or False)
+        values["end2end"] = bool(values.get("end2end"))
         values.setdefault("nms", bool(args.get("nms") or False) and not values["end2end"])
         values.setdefault("dynamic", bool(args.get("dynamic", False)))
         stride = values.get("stride", 32)

@@ -341,12 +341,9 @@ def measure_startup(path, device: str | None = None) -> list[Startup]:
 
 
 # -- recommendation ---------------------------------------------------------------------------------------------------------
-GOAL_HINT = {"latency": "latency", "throughput": "throughput"}
-
-
 def simplicity(m: Measurement, goal: str) -> tuple:
     """Sort key, simplest first: batch 1, fewest arguments, the goal's own hint, fewest streams and requests."""
-    return (m.batch, len(m.settings), m.settings.get("mode") != GOAL_HINT[goal], m.settings.get("streams") or 0,
+    return (m.batch, len(m.settings), m.settings.get("mode") != goal, m.settings.get("streams") or 0,
             m.settings.get("requests") or 0)
 
 
