@@ -223,12 +223,16 @@ def test_openvino_model_api_interop(exported, int8):
     from yolo_openvino.processing import box_iou
 
     assert len(ours) >= 5 and len(theirs.bboxes) >= 5
-    iou = box_iou(theirs.bboxes.astype(np.float32), ours.boxes.xyxy)  # their boxes are rounded to ints
-    # Every box they report is one of ours (same class); every clearly-above-threshold box of ours is theirs.
-    assert (iou.max(1) >= 0.9).all()
-    np.testing.assert_array_equal(ours.boxes.class_id[iou.argmax(1)], theirs.labels)
+    iou = box_iou(theirs.bboxes.astype(np.float32), ours.boxes.xyxy)
+    # Every box they report is one of ours (same class, same corners); every clearly-above-threshold box of
+    # ours is theirs. Corners, not IoU: their boxes are rounded to whole pixels, which alone takes a 13 px
+    # wide person below IoU 0.9. Their own resize adds up to 0.1 px at FP32 and 0.6 px at INT8 (measured).
+    matched = iou.argmax(1)
+    assert (iou.max(1) >= 0.5).all()
+    np.testing.assert_array_equal(ours.boxes.class_id[matched], theirs.labels)
+    np.testing.assert_allclose(theirs.bboxes, ours.boxes.xyxy[matched], atol=1.5 if int8 else 0.75)
     clear = ours.boxes.confidence >= 0.35  # borderline boxes may flip with their own resize
-    assert (iou.max(0)[clear] >= 0.9).all()
+    assert (iou.max(0)[clear] >= 0.5).all()
     assert set(theirs.label_names) <= set(ours.boxes.labels)
 
 
