@@ -52,6 +52,8 @@ def decode_node_names(ov_model) -> list[str]:
         if _is_bias_add(node) or (kind == "Convolution" and not _reads_softmax(node)):
             continue  # a learned conv of a branch: the feature network starts here
         names.append(name)
+        if kind == "ShapeOf":
+            continue  # reads only a feature map's shape (anchors of a dynamic IR): its data is not the decode's
         stack.extend(node.input_value(i).get_node() for i in range(node.get_input_size()))
     return names
 
