@@ -183,3 +183,12 @@ def test_int8_keeps_the_top_detections(exported):
         for box, cls in zip(a.boxes.xyxy, a.boxes.class_id):
             same = b.boxes.class_id == cls
             assert same.any() and np.abs(b.boxes.xyxy[same] - box).max(1).min() < 8, a.path
+
+
+@needs_shared
+@pytest.mark.slow
+def test_benchmark_passes_every_format(tmp_path):
+    """Every format exports and validates (mAP is about 0 on this fixture: the status is the check)."""
+    result = YOLO(shared_model("yolo26n-coco128")).benchmark(data=str(COCO8), imgsz=320, project=str(tmp_path),
+                                                             verbose=False)
+    assert [r.status for r in result.rows] == ["passed"] * 6, result.table()
