@@ -65,6 +65,7 @@ class Prepared:
 class PredictStats:
     images: int = 0
     skipped: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # skipped name -> why (its one-line read error)
     seconds: float = 0.0
     speed_sums: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("preprocess", "inference", "postprocess"), 0.0))
     input_shape: tuple[int, ...] | None = None  # (B, 3, H, W) of the last batch
@@ -146,6 +147,7 @@ class Predictor:
         if isinstance(prepared, SourceItem):
             LOGGER.warning("skipping %s", prepared.error)
             self.stats.skipped.append(prepared.name)
+            self.stats.errors[prepared.name] = prepared.error
             return
         yield prepared
 

@@ -40,6 +40,14 @@ class SourceItem:
         return self.full_shape or self.image.shape[:2]
 
 
+@dataclass(frozen=True)
+class EncodedImage:
+    """An image file's bytes already in memory (read by Ray, received over HTTP), decoded with the rest."""
+
+    name: str
+    data: bytes
+
+
 def _is_url(s: str) -> bool:
     return s.startswith(("http://", "https://"))
 
@@ -88,6 +96,8 @@ def expand_sources(source) -> list:
 def is_video(entry) -> bool:
     if isinstance(entry, int):
         return True
+    if isinstance(entry, (EncodedImage, np.ndarray)):
+        return False  # bytes in memory are decoded as a still image
     text = str(entry)
     return text.startswith(STREAM_PREFIXES) or Path(text.split("?")[0]).suffix.lower() in VIDEO_SUFFIXES
 
@@ -127,8 +137,11 @@ def _read_entry(entry, fit: tuple[int, int] | None = None) -> SourceItem:
             return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected a non-empty "
                                              "(H, W, 3) uint8 BGR image")
         return SourceItem("array", image=entry)
-    name = str(entry)
+    name = str(entry.name if isinstance(entry, EncodedImage) else entry)
     try:
+        if isinstance(entry, EncodedImage):
+            image, full = decode_image(entry.data, name, fit)
+            return SourceItem(name, image=image, full_shape=full)
         image, full = decode_image(_fetch_url(name), name, fit) if _is_url(name) else read_image_to_fit(name, fit)
         return SourceItem(name, image=image, full_shape=full)
     except (ImageReadError, OSError) as e:

@@ -1,0 +1,176 @@
+"""Scale-out: the resource plan, the worker's rows, and real local Ray clusters (head + second node on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import ray_cluster  # noqa: F401  (before anything imports ray: it sets the driver's RAY_AUTH_MODE)
+
+from conftest import COCO128_IMAGES, needs_shared
+from yolo_openvino.errors import UsageError
+from yolo_openvino.scale.plan import READ_RESERVE_CPUS, plan_resources
+
+
+# -- the resource plan (pure) -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("nodes,workers,cpus,reserve,expected", [
+    ([2], None, None, READ_RESERVE_CPUS, (1, 1.5, 2)),  # one actor takes what reading leaves
+    ([1, 1], None, None, READ_RESERVE_CPUS, (2, 0.75, 1)),  # one per node; never spans nodes
+    ([2], 2, None, READ_RESERVE_CPUS, (2, 0.75, 1)),  # the issue's trap, made to fit
+    ([16, 16], None, None, READ_RESERVE_CPUS, (6, 4.0, 4)),  # 4-CPU actors, three per node
+    ([2], 2, 0.5, READ_RESERVE_CPUS, (2, 0.5, 1)),
+    ([2], 2, None, 0.0, (2, 1.0, 1)),  # Serve replicas: no read tasks to leave room for
+    ([4, 1], 2, None, 0.0, (2, 2.0, 2)),  # both on the big node beats one per node at 1 CPU
+])
+def test_plan_fits_workers_on_nodes(nodes, workers, cpus, reserve, expected):
+    plan = plan_resources(nodes, workers, cpus, reserve)
+    assert (plan.workers, plan.cpus_per_worker, plan.threads) == expected
+    free = [n - reserve / len(nodes) for n in nodes]
+    assert plan.workers * plan.cpus_per_worker <= sum(free) + 1e-9
+
+
+@pytest.mark.parametrize("nodes,workers,cpus,reserve,message", [
+    ([2], 2, 1.0, READ_RESERVE_CPUS, "read tasks"),  # the hang the issue tried: now a one-line error
+    ([1, 1], 1, 1.5, 0.0, "do not fit"),  # no node has 1.5 CPUs
+    ([0], None, None, 0.0, "no CPUs"),
+    ([2], 0, None, 0.0, "at least 1"),
+    ([2], None, -1, 0.0, "positive"),
+])
+def test_plans_that_cannot_run_are_user_errors(nodes, workers, cpus, reserve, message):
+    with pytest.raises(UsageError, match=message):
+        plan_resources(nodes, workers, cpus, reserve)
+
+
+# -- the worker, in this process ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ir(exported):
+    return exported("yolov8s-coco128", imgsz=320)
+
+
+@needs_shared
+def test_worker_gives_a_row_per_input_and_errors_in_place(ir):
+    from yolo_openvino.scale.workers import ROW_COLUMNS, Detector, model_files
+
+    detector = Detector(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.001})
+    names = ["a.jpg", "broken.jpg", "b.jpg", "empty.png"]
+    good = (COCO128_IMAGES / "000000000009.jpg").read_bytes()
+    rows = detector.rows(names, [good, b"\xff\xd8 not a jpeg", good, b""])
+    assert set(rows) == set(ROW_COLUMNS) and rows["path"] == names
+    assert [e is None for e in rows["error"]] == [True, False, True, False]
+    assert "broken.jpg" in rows["error"][1] and rows["boxes"][1] == [] and rows["width"][1] is None
+    assert rows["boxes"][0] == rows["boxes"][2] and len(rows["boxes"][0]) > 0 and (rows["height"][0], rows["width"][0]) == (480, 640)
+
+
+@needs_shared
+def test_a_checkpoint_must_be_exported_first(tmp_path):
+    from conftest import shared_model
+    from yolo_openvino.scale.workers import model_files
+
+    with pytest.raises(UsageError, match="export it first"):
+        model_files(shared_model("yolov8n-init"))
+
+
+def test_an_existing_output_that_is_not_ours_is_refused(tmp_path):
+    from yolo_openvino.scale.batch import _Output
+
+    (tmp_path / "preds.parquet").mkdir()
+    (tmp_path / "preds.parquet" / "mine.txt").write_text("keep me")
+    with pytest.raises(UsageError, match="never overwritten"):
+        _Output(tmp_path / "preds.parquet")
+    assert (tmp_path / "preds.parquet" / "mine.txt").read_text() == "keep me"
+
+
+# -- a real cluster -----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cluster():
+    pytest.importorskip("ray")
+    started = ray_cluster.LocalCluster(nodes=2, cpus_per_node=1)
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    """COCO128 plus two broken files and one that is not an image at all (ignored: not an image suffix)."""
+    folder = tmp_path_factory.mktemp("images")
+    for f in sorted(COCO128_IMAGES.glob("*.jpg")):
+        (folder / f.name).symlink_to(f)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def _processes_titled(title: str) -> list[int]:
+    """PIDs of Ray workers whose process title holds ``title`` (Ray titles an actor's process ray::<class>)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and title.encode() in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            pass
+    return sorted(pids)
+
+
+def _table(path: str):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pydict()
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_batch_gives_every_input_a_row_equal_to_single_process(cluster, ir, images, tmp_path):
+    from yolo_openvino import YOLO
+    from yolo_openvino.scale import predict_dataset
+
+    done = predict_dataset(ir, str(images), tmp_path / "preds.parquet", address=cluster.address,
+                           runtime={"inference_precision": "f32"}, conf=0.1)
+    rows = _table(done.output)
+    assert sorted(rows["path"]) == sorted(str(p.resolve()) for p in images.iterdir() if p.suffix != ".txt")
+    assert (done.rows, done.errors) == (130, 2) and done.plan.workers == 2
+    by_path = {p: i for i, p in enumerate(rows["path"])}
+    for name in ("broken.jpg", "empty.png"):
+        assert name in rows["error"][by_path[str((images / name).resolve())]]
+    single = YOLO(ir, inference_precision="f32")(sorted(str(p) for p in images.glob("*.jpg")), conf=0.1)
+    assert len(single) == 128
+    for result in single:
+        i = by_path[str(Path(result.path).resolve())]
+        assert rows["error"][i] is None and rows["classes"][i] == result.boxes.class_id.tolist()
+        np.testing.assert_allclose(np.array(rows["boxes"][i]).reshape(-1, 4), result.boxes.xyxy, atol=1e-2)
+        np.testing.assert_allclose(rows["scores"][i], result.boxes.confidence, atol=1e-4)
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_batch_survives_a_killed_actor(cluster, ir, images, tmp_path):
+    import os
+    import signal
+
+    from yolo_openvino.scale import predict_dataset
+
+    killed = []
+
+    def kill_one_actor_mid_job():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            workers = _processes_titled("MapWorker(MapBatches(_Actor))")
+            if len(workers) == 2:
+                time.sleep(3)  # let both take batches first
+                os.kill(workers[0], signal.SIGKILL)  # a crash, as the OOM killer or a lost node would do
+                killed.append(workers[0])
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_one_actor_mid_job, daemon=True)
+    killer.start()
+    done = predict_dataset(ir, str(images), tmp_path / "preds.parquet", address=cluster.address, batch_size=4)
+    killer.join(5)
+    rows = _table(done.output)
+    assert killed, "no actor was killed: the job ended before both actors ran"
+    assert len(rows["path"]) == len(set(rows["path"])) == 130 and done.errors == 2

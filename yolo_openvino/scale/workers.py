@@ -1,0 +1,103 @@
+"""What runs inside a Ray worker (a Ray Data actor or a Serve replica): the model, shipped as bytes, and
+the rows it gives for a batch of encoded images. No Ray import here: the same code runs, and is tested, in
+a plain process.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import UsageError
+
+SHIPPED_FORMATS = ("openvino", "onnx")  # torch-free formats: what a worker runs
+
+
+def model_files(model: str | Path) -> dict[str, bytes]:
+    """The files of an exported model by name: an OpenVINO IR folder's .xml, .bin and metadata.yaml, or one
+    .onnx file. Shipped to every worker, so a cluster needs no shared file system for the model."""
+    from ..backends import model_format
+
+    path = Path(model)
+    fmt = model_format(path)
+    if fmt not in SHIPPED_FORMATS:
+        raise UsageError(f"{path}: a {fmt} model; Ray workers run exported models ({', '.join(SHIPPED_FORMATS)}): "
+                         f"export it first, e.g. `yolo-ov export model={path} format=openvino`")
+    if path.is_dir():
+        files = [f for f in sorted(path.iterdir()) if f.suffix in (".xml", ".bin", ".yaml", ".json")]
+    else:
+        files = [path, *[f for f in (path.with_name("metadata.yaml"),) if f.exists()]]
+        if path.suffix == ".xml":
+            files.append(path.with_suffix(".bin"))
+    return {f.name: f.read_bytes() for f in files}
+
+
+def materialize(files: dict[str, bytes]) -> Path:
+    """Write shipped model files into a fresh private folder; returns the path to load (folder or .onnx)."""
+    folder = Path(tempfile.mkdtemp(prefix="yolo-ov-model-"))
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    onnx = [n for n in files if n.endswith(".onnx")]
+    return folder / onnx[0] if onnx else folder
+
+
+class Detector:
+    """One loaded model and the predict settings; ``rows(names, blobs)`` -> one row per input, in order."""
+
+    def __init__(self, files: dict[str, bytes], runtime: dict, settings: dict):
+        from ..backends import load_backend, model_format
+        from ..predictor import PredictSettings
+
+        path = materialize(files)
+        self.backend = load_backend(path, model_format(path), **runtime)
+        self.settings = PredictSettings(**settings)
+        self.pid = os.getpid()
+
+    def results(self, names: list[str], blobs: list[bytes], **overrides) -> list:
+        """A Result, or the read error (str), for each input in order; ``overrides``: conf, iou, max_det."""
+        from dataclasses import replace
+
+        from ..predictor import Predictor
+        from ..sources import EncodedImage
+
+        entries = [EncodedImage(str(n), bytes(b)) for n, b in zip(names, blobs)]
+        predictor = Predictor(self.backend, replace(self.settings, **overrides))
+        done = iter(list(predictor.stream(entries, asynchronous=len(entries) > 1)))  # all read: errors known
+        errors = predictor.stats.errors
+        # Results come in input order, without the unreadable ones: those get their error in their place.
+        return [errors[entry.name] if entry.name in errors else next(done) for entry in entries]
+
+    def rows(self, names: list[str], blobs: list[bytes]) -> dict[str, list]:
+        """Columns of ``ROW_SCHEMA`` for a batch: an unreadable input gets a row with its error, never dropped."""
+        columns: dict[str, list] = {name: [] for name in ROW_COLUMNS}
+        for name, result in zip(names, self.results(names, blobs)):
+            error = result if isinstance(result, str) else None
+            columns["path"].append(str(name))
+            columns["error"].append(error)
+            if error:
+                for key in ("width", "height"):
+                    columns[key].append(None)
+                for key in ("boxes", "scores", "classes", "names"):
+                    columns[key].append([])
+                continue
+            boxes = result.boxes
+            columns["height"].append(int(result.orig_shape[0]))
+            columns["width"].append(int(result.orig_shape[1]))
+            columns["boxes"].append(boxes.xyxy.astype("float32").tolist())
+            columns["scores"].append(boxes.confidence.astype("float32").tolist())
+            columns["classes"].append(boxes.class_id.astype("int32").tolist())
+            columns["names"].append(list(boxes.labels))
+        return columns
+
+
+ROW_COLUMNS = ("path", "width", "height", "boxes", "scores", "classes", "names", "error")
+
+
+def row_schema():
+    """The Parquet schema of the batch output: one row per input; boxes are x1, y1, x2, y2 in pixels."""
+    import pyarrow as pa
+
+    return pa.schema([("path", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
+                      ("boxes", pa.list_(pa.list_(pa.float32(), 4))), ("scores", pa.list_(pa.float32())),
+                      ("classes", pa.list_(pa.int32())), ("names", pa.list_(pa.string())), ("error", pa.string())])
