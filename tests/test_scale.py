@@ -174,3 +174,112 @@ def test_batch_survives_a_killed_actor(cluster, ir, images, tmp_path):
     rows = _table(done.output)
     assert killed, "no actor was killed: the job ended before both actors ran"
     assert len(rows["path"]) == len(set(rows["path"])) == 130 and done.errors == 2
+
+
+# -- the HTTP service ---------------------------------------------------------------------------------------------
+def _post(url: str, data: bytes, content_type: str = "application/octet-stream", timeout: float = 120):
+    """(status, parsed JSON body) of one POST on loopback."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def service(cluster, ir):
+    import socket
+
+    from yolo_openvino.scale import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    running = serve(ir, replicas=2, host="127.0.0.1", port=port, address=cluster.address, blocking=False,
+                    runtime={"inference_precision": "f32"}, max_body_mb=1)
+    yield running
+    running.shutdown()
+
+
+def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "yolo-ov-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("query,body,status,message", [
+    ("", b"not an image", 400, "not a decodable image"),
+    ("", b"", 400, "empty body"),
+    ("?conf=2", None, 400, "conf=2"),
+    ("?size=640", None, 400, "unknown query parameter"),
+    ("", b"\xff" * (1024 * 1024 + 1), 413, "limit"),
+])
+def test_service_answers_bad_requests_with_4xx(service, query, body, status, message):
+    image = (COCO128_IMAGES / "000000000049.jpg").read_bytes()
+    code, answer = _post(f"{service.url}/predict{query}", image if body is None else body)
+    assert code == status and message in answer["error"]
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_service_multipart_and_query_parameters(service, ir):
+    from yolo_openvino import YOLO
+
+    image = COCO128_IMAGES / "000000000049.jpg"
+    body, content_type = _multipart("horse.jpg", image.read_bytes())
+    code, answer = _post(f"{service.url}/predict?conf=0.5&max_det=2", body, content_type)
+    expected = YOLO(ir, inference_precision="f32")(str(image), conf=0.5, max_det=2)[0]
+    assert code == 200 and answer["path"] == "horse.jpg" and len(answer["detections"]) == len(expected) <= 2
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_service_burst_survives_a_killed_replica(service, ir, capsys):
+    """200 concurrent requests on loopback; one replica is killed during the burst; every request answered."""
+    import os
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    from yolo_openvino import YOLO
+
+    files = sorted(COCO128_IMAGES.glob("*.jpg"))[:8]
+    expected = {f.name: YOLO(ir, inference_precision="f32")(str(f), conf=0.25)[0] for f in files}
+    blobs = {f.name: f.read_bytes() for f in files}
+    latencies, killed = [], []
+
+    def one(i: int):
+        name = files[i % len(files)].name
+        started = time.perf_counter()
+        code, answer = _post(f"{service.url}/predict", blobs[name])
+        latencies.append(time.perf_counter() - started)
+        if i == 60:  # mid-burst: crash one replica's process
+            replicas = _processes_titled("ServeReplica:yolo-ov:detector")
+            os.kill(replicas[0], signal.SIGKILL)
+            killed.append(replicas[0])
+        return name, code, answer
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(one, range(200)))
+    seconds = time.perf_counter() - started
+    assert killed
+    failed = [(code, answer) for _, code, answer in answers if code != 200]
+    assert not failed, failed[:3]
+    for name, _, answer in answers:
+        boxes = np.array([d["box"] for d in answer["detections"]]).reshape(-1, 4)
+        np.testing.assert_allclose(boxes, expected[name].boxes.xyxy, atol=0.01)
+    p50, p99 = np.percentile(np.array(latencies) * 1000, [50, 99])
+    with capsys.disabled():
+        print(f"\nserve burst: 200 requests, 32 clients, 2 replicas (one killed): {200 / seconds:.1f} req/s, "
+              f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..sources import IMAGE_SUFFIXES
+from .cluster import connect, node_cpus
 from .plan import READ_RESERVE_CPUS, READ_TASK_CPUS, ResourcePlan, plan_resources
 from .workers import Detector, model_files, row_schema
 
@@ -71,8 +72,6 @@ def predict_dataset(model: str | Path, source, output: str | Path, *, address: s
     """
     import time
 
-    import ray
-
     from ..options import check, split_runtime
 
     checked = check("predict", predict, where="predict_dataset")
@@ -81,8 +80,8 @@ def predict_dataset(model: str | Path, source, output: str | Path, *, address: s
     files = model_files(model)  # a wrong model is a one-line error before any cluster work
     paths = _input_paths(source)
     target = _Output(output)
-    _connect(ray, address)
-    plan = plan_resources(_node_cpus(ray), actors, cpus_per_actor, reserve=READ_RESERVE_CPUS)
+    ray = connect(address)
+    plan = plan_resources(node_cpus(ray), actors, cpus_per_actor, reserve=READ_RESERVE_CPUS)
     LOGGER.info("Ray Data: %s", plan.describe())
     # One process per actor shares its node with others: threads sized to its share, no core pinning.
     runtime = {"mode": "throughput", "threads": plan.threads, "pinning": False, **runtime}
@@ -101,15 +100,6 @@ def predict_dataset(model: str | Path, source, output: str | Path, *, address: s
     seconds = time.perf_counter() - started
     count, errors = _count(written)
     return DatasetPrediction(written, count, errors, seconds, plan)
-
-
-def _connect(ray, address: str | None) -> None:
-    if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False)
-
-
-def _node_cpus(ray) -> list[float]:
-    return [node["Resources"].get("CPU", 0.0) for node in ray.nodes() if node.get("Alive")]
 
 
 def _input_paths(source) -> list[str] | str:

@@ -30,10 +30,10 @@ class ResourcePlan:
 
     def describe(self, noun: str = "actor") -> str:
         cpus = f"{self.cpus_per_worker:g}"
+        reading = f", {self.reserved_cpus:g} CPU left for reading" if self.reserved_cpus else ""
         return (f"{self.workers} {noun}{'s' if self.workers != 1 else ''} x {cpus} CPU ({self.threads} OpenVINO "
-                f"thread{'s' if self.threads != 1 else ''} each), {self.reserved_cpus:g} CPU left for reading, "
-                f"on {len(self.node_cpus)} node{'s' if len(self.node_cpus) != 1 else ''} "
-                f"({sum(self.node_cpus):g} CPUs)")
+                f"thread{'s' if self.threads != 1 else ''} each){reading}, on {len(self.node_cpus)} "
+                f"node{'s' if len(self.node_cpus) != 1 else ''} ({sum(self.node_cpus):g} CPUs)")
 
 
 def _fits(free: list[float], cpus: float) -> int:

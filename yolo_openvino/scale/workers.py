@@ -61,12 +61,20 @@ class Detector:
         from ..predictor import Predictor
         from ..sources import EncodedImage
 
-        entries = [EncodedImage(str(n), bytes(b)) for n, b in zip(names, blobs)]
+        keys = [f"{i}:{n}" for i, n in enumerate(names)]  # unique even where names repeat (HTTP uploads)
+        entries = [EncodedImage(k, bytes(b)) for k, b in zip(keys, blobs)]
         predictor = Predictor(self.backend, replace(self.settings, **overrides))
         done = iter(list(predictor.stream(entries, asynchronous=len(entries) > 1)))  # all read: errors known
         errors = predictor.stats.errors
-        # Results come in input order, without the unreadable ones: those get their error in their place.
-        return [errors[entry.name] if entry.name in errors else next(done) for entry in entries]
+        out = []
+        for key, name in zip(keys, names):  # in input order; an unreadable input gets its error in its place
+            if key in errors:
+                out.append(errors[key].replace(key, str(name)))
+                continue
+            result = next(done)
+            result.path = str(name)
+            out.append(result)
+        return out
 
     def rows(self, names: list[str], blobs: list[bytes]) -> dict[str, list]:
         """Columns of ``ROW_SCHEMA`` for a batch: an unreadable input gets a row with its error, never dropped."""

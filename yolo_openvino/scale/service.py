@@ -1,0 +1,216 @@
+"""An HTTP detection service on Ray Serve: ``POST /predict`` and ``GET /healthz``, replicated and autoscaled.
+
+    curl --data-binary @bus.jpg 'http://127.0.0.1:8000/predict?conf=0.4'
+    curl -F file=@bus.jpg http://127.0.0.1:8000/predict
+
+The answer is ``Result.to_json()``: path, frame, orig_shape, detections (name, class, confidence, box),
+speed. Requests arriving together are batched (``@serve.batch``) and run as one asynchronous pipeline, so
+the model's infer requests stay busy. A bad request gets a 4xx and a one-line message: 400 (not an
+image, a bad query parameter), 404 (unknown path), 413 (over ``max_body_mb``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from .cluster import connect, node_cpus
+from .plan import ResourcePlan, plan_resources
+from .workers import Detector, model_files
+
+LOGGER = logging.getLogger("yolo_openvino")
+QUERY_PARAMETERS = ("conf", "iou", "max_det")
+APP_NAME = "yolo-ov"
+_SETTINGS = ("imgsz", "conf", "iou", "max_det", "classes", "agnostic_nms")
+
+
+@dataclass
+class Service:
+    """A running service: its URL and how its replicas were placed."""
+
+    url: str
+    plan: ResourcePlan
+    autoscaling: dict | None
+
+    def shutdown(self) -> None:
+        from ray import serve
+
+        serve.delete(APP_NAME)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Replica:
+    """One model replica: batches of decoded-here images through one compiled model. Wrapped by
+    ``serve.deployment`` in :func:`build_app`; the ingress calls :meth:`predict` through a handle."""
+
+    def __init__(self, shipped: list, runtime: dict, settings: dict, max_batch_size: int, batch_wait_s: float):
+        import ray
+
+        self.detector = Detector(ray.get(shipped[0]), runtime, settings)
+        self.lock = threading.Lock()  # one batch at a time through the model's infer-request pipeline
+        self.predict.set_max_batch_size(max_batch_size)
+        self.predict.set_batch_wait_timeout_s(batch_wait_s)
+
+    def health(self) -> dict:
+        return {"pid": self.detector.pid, "precision": self.detector.backend.inference_precision}
+
+    async def predict(self, requests: list[tuple]) -> list[tuple[int, str]]:
+        """(status, JSON body) per (name, bytes, overrides) request that arrived together (``@serve.batch``)."""
+        return await asyncio.to_thread(self._run, requests)
+
+    def _run(self, requests: list[tuple]) -> list[tuple[int, str]]:
+        import json
+
+        out: list = [None] * len(requests)
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for i, (_, _, overrides) in enumerate(requests):
+            groups[overrides].append(i)
+        with self.lock:
+            for overrides, indices in groups.items():  # one pipeline per distinct conf/iou/max_det
+                results = self.detector.results([requests[i][0] for i in indices], [requests[i][1] for i in indices],
+                                                **dict(overrides))
+                for i, result in zip(indices, results):
+                    unreadable = isinstance(result, str)
+                    out[i] = (400, json.dumps({"error": result})) if unreadable else (200, result.to_json())
+        return out
+
+
+class Ingress:
+    """The HTTP side: parses and checks requests, hands images to a model replica, answers. Inference is
+    idempotent, so a request whose replica dies (a crash, a lost node) is sent again to another."""
+
+    RETRIES = 3
+
+    def __init__(self, replicas, max_body_mb: float):
+        self.replicas = replicas  # a DeploymentHandle to the model replicas
+        self.max_body = int(max_body_mb * 1024 * 1024)
+
+    async def __call__(self, request):
+        from starlette.responses import JSONResponse, Response
+
+        path = request.url.path.rstrip("/") or "/"
+        if path.endswith("/healthz") and request.method == "GET":
+            return JSONResponse({"status": "ok", **await self._call("health")})
+        if not (path.endswith("/predict") and request.method == "POST"):
+            return JSONResponse({"error": f"{request.method} {path}: use POST /predict or GET /healthz"}, 404)
+        try:
+            name, data, overrides = await self._parse(request)
+            status, body = await self._call("predict", (name, data, tuple(sorted(overrides.items()))))
+        except BadRequest as e:
+            return JSONResponse({"error": str(e)}, e.status)
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def _call(self, method: str, *args):
+        """``replicas.<method>(*args)``, sent again (up to RETRIES times) when the replica dies meanwhile."""
+        from ray.exceptions import RayActorError
+
+        for attempt in range(self.RETRIES + 1):
+            try:
+                return await getattr(self.replicas, method).remote(*args)
+            except RayActorError as e:
+                LOGGER.warning("a replica died during a request (%s); attempt %d of %d", type(e).__name__,
+                               attempt + 1, self.RETRIES + 1)
+                await asyncio.sleep(0.1 * (attempt + 1))
+        raise BadRequest(503, "no model replica could answer (they keep dying): retry later")
+
+    async def _parse(self, request) -> tuple[str, bytes, dict]:
+        """(name, image bytes, conf/iou/max_det overrides) of a raw-bytes or multipart request."""
+        from ..options import check
+
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise BadRequest(413, f"body of {int(declared)} bytes is over the {self.max_body} byte limit "
+                                  "(max_body_mb): send a smaller image")
+        unknown = sorted(set(request.query_params) - set(QUERY_PARAMETERS))
+        if unknown:
+            raise BadRequest(400, f"unknown query parameter(s) {unknown}: use {', '.join(QUERY_PARAMETERS)}")
+        try:
+            overrides = check("predict", dict(request.query_params), where="query")
+        except UsageError as e:
+            raise BadRequest(400, str(e)) from None
+        name, data = "upload", b""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file") or next((v for v in form.values() if hasattr(v, "read")), None)
+            if upload is None or not hasattr(upload, "read"):
+                raise BadRequest(400, "multipart request without a file: send the image as the field 'file'")
+            name, data = upload.filename or name, await upload.read()
+        else:
+            data = await request.body()
+        if len(data) > self.max_body:
+            raise BadRequest(413, f"body of {len(data)} bytes is over the {self.max_body} byte limit (max_body_mb)")
+        if not data:
+            raise BadRequest(400, "empty body: POST the image bytes, or multipart with the field 'file'")
+        return name, data, overrides
+
+
+def build_app(model, *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
+              batch_wait_ms: float = 5.0, max_body_mb: float = 20.0, autoscaling: dict | None = None,
+              node_cpus_available: list[float] | None = None, runtime: dict | None = None, **predict):
+    """The Ray Serve application (and its resource plan) for ``model``; ``autoscaling`` is passed to Serve."""
+    from ray import serve
+
+    from ..options import check, split_runtime
+
+    checked = check("predict", predict, where="serve")
+    runtime = {**(runtime or {}), **split_runtime(checked)[0]}
+    settings = {k: v for k, v in split_runtime(checked)[1].items() if v is not None and k in _SETTINGS}
+    files = model_files(model)
+    workers = (autoscaling or {}).get("max_replicas", replicas) if autoscaling else replicas
+    plan = plan_resources(node_cpus_available or [], workers, cpus_per_replica, noun="replica")
+    runtime = {"mode": "throughput", "threads": plan.threads, "pinning": False, **runtime}
+    import ray
+
+    predict_batched = serve.batch(max_batch_size=max_batch_size, batch_wait_timeout_s=batch_wait_ms / 1000)(
+        Replica.predict)
+    replica_class = type("YoloReplica", (Replica,), {"predict": predict_batched})
+    options = {"ray_actor_options": {"num_cpus": plan.cpus_per_worker},
+               "max_ongoing_requests": max(2 * max_batch_size, 8)}
+    options.update({"autoscaling_config": autoscaling} if autoscaling else {"num_replicas": plan.workers})
+    replicas = serve.deployment(name="detector", **options)(replica_class).bind(
+        [ray.put(files)], runtime, settings, max_batch_size, batch_wait_ms / 1000)
+    # The ingress only parses and forwards (I/O): it declares no CPU, so the planned replicas always fit.
+    ingress = serve.deployment(name="ingress", ray_actor_options={"num_cpus": 0},
+                               max_ongoing_requests=1000)(Ingress)
+    app = ingress.bind(replicas, max_body_mb)
+    return app, plan
+
+
+def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | None = None, blocking: bool = True,
+          **options) -> Service:
+    """Start (or update) the service on the cluster at ``address`` and return it; ``blocking`` waits for Ctrl-C.
+
+    Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, autoscaling (Serve's
+    ``autoscaling_config``), runtime (OpenVINO options), and predict's conf, iou, max_det, imgsz, classes.
+    """
+    ray = connect(address)
+    from ray import serve as ray_serve
+
+    app, plan = build_app(model, node_cpus_available=node_cpus(ray), **options)
+    ray_serve.start(http_options={"host": host, "port": port})
+    ray_serve.run(app, name=APP_NAME, route_prefix="/", blocking=False)
+    service = Service(f"http://{host}:{port}", plan, options.get("autoscaling"))
+    LOGGER.info("serving %s at %s/predict with %s", model, service.url, plan.describe("replica"))
+    if blocking:
+        _wait_for_interrupt(service)
+    return service
+
+
+def _wait_for_interrupt(service: Service) -> None:
+    import time
+
+    print(f"POST images to {service.url}/predict (GET {service.url}/healthz); Ctrl-C stops", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        service.shutdown()
