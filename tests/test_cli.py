@@ -64,6 +64,11 @@ def test_every_option_default_passes_its_own_check():
     (["predict", "source=x.jpg", "classes=abc"], "classes=abc is not valid: expected class ids"),
     (["export", "imgsz=-32"], "imgsz=-32 is not valid: expected a positive size"),
     (["predict", "source=x.jpg", "save=maybe"], "save=maybe is not valid: expected True or False"),
+    (["predict", "source=x.jpg", "engine=ray"], "engine=ray writes Parquet: give output="),
+    (["predict", "source=x.jpg", "engine=spark"], "engine=spark is not valid: expected one of local, ray"),
+    (["serve", "replicas=0"], "replicas=0 is not valid: expected an integer in [1, 100000]"),
+    (["serve", "port=70000"], "port=70000 is not valid"),
+    (["serve", "autoscaling=[1]"], "autoscaling=[1] is not valid: expected a dict"),
 ])
 def test_cli_user_errors_are_one_line_with_exit_code_2(argv, message, capsys):
     assert main(argv) == 2
@@ -99,10 +104,10 @@ def test_python_api_and_cli_share_the_runtime_options():
     assert set(RUNTIME_NAMES) <= set(inspect.signature(OpenVINOBackend).parameters)
 
 
-@pytest.mark.parametrize("group", ["export", "predict", "runtime", "val", "benchmark"])
+@pytest.mark.parametrize("group", ["export", "predict", "runtime", "val", "benchmark", "serve"])
 def test_readme_argument_tables_are_the_declarations(group):
     """The README's tables are generated (python -m yolo_openvino.options); edit options.py, then regenerate."""
-    skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "val") else ())
+    skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "val", "serve") else ())
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert markdown_table(group, skip=skip) in readme, f"README table of '{group}' differs from options.py"
 
@@ -140,7 +145,8 @@ def test_imports_point_one_way():
 
     cycles = sorted(m for m in edges if reaches(m, m))
     assert not cycles, f"modules on import cycles: {cycles}"
-    assert "yolo_openvino.yolo" not in {m for e in ("benchmark", "report", "validation", "exporters")
+    assert "yolo_openvino.yolo" not in {m for e in ("benchmark", "report", "validation", "exporters", "scale.batch",
+                                                    "scale.service")
                                         for m in edges[f"yolo_openvino.{e}"]}, "a job imports the facade"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -245,3 +248,20 @@ def test_coco128_map_openvino_fp32_and_int8(exported):
     int8 = YOLO(exported("yolov8s-coco128", format="openvino", int8=True, data=data)).val(data=data).map50_95
     assert abs(fp32 - pytorch) <= 0.002
     assert abs(int8 - fp32) <= 0.01
+
+
+@pytest.mark.parametrize("consent,expected", [(None, "DECLINED"), ("1", "ACCEPTED"), ("0", "DECLINED")])
+def test_export_sends_no_telemetry_the_user_did_not_agree_to(consent, expected, tmp_path, monkeypatch):
+    """OVC and NNCF treat "never asked" as yes; within our export it is no. An explicit answer stands."""
+    checker = pytest.importorskip("openvino_telemetry.utils.opt_in_checker")
+    from yolo_openvino.exporters.telemetry import unasked_telemetry_off
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    opt_in = checker.OptInChecker()
+    if consent is not None:
+        Path(opt_in.consent_file()).parent.mkdir(parents=True, exist_ok=True)
+        Path(opt_in.consent_file()).write_text(consent)
+    with unasked_telemetry_off():
+        result = opt_in.check(enable_opt_in_dialog=False, disable_in_ci=True)  # how OVC and NNCF ask
+    assert result.name == expected and "CI" not in os.environ

@@ -283,3 +283,16 @@ def test_service_burst_survives_a_killed_replica(service, ir, capsys):
     with capsys.disabled():
         print(f"\nserve burst: 200 requests, 32 clients, 2 replicas (one killed): {200 / seconds:.1f} req/s, "
               f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+
+
+@needs_shared
+@pytest.mark.parametrize("command", ["serve", "predict"])
+def test_a_checkpoint_is_refused_before_any_cluster_starts(command, capsys, tmp_path):
+    from conftest import shared_model
+    from yolo_openvino.cli import main
+
+    argv = [command, f"model={shared_model('yolov8n-init')}"]
+    argv += [f"source={COCO128_IMAGES}", "engine=ray", f"output={tmp_path / 'p.parquet'}"] if command == "predict" else []
+    assert main(argv) == 2
+    assert "export it first" in capsys.readouterr().err
+    assert "ray" not in __import__("sys").modules or not __import__("ray").is_initialized()

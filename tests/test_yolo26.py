@@ -150,7 +150,7 @@ def test_val_runs_in_both_modes(nms):
 
 
 @needs_shared
-@pytest.mark.parametrize("nms", [None, False], ids=["nms_none", "nms_false"])
+@pytest.mark.parametrize("nms", [pytest.param(None, marks=pytest.mark.slow), False], ids=["nms_none", "nms_false"])
 def test_int8_keeps_the_decode_and_top_k_in_float(exported, nms):
     """NNCF quantizes the network but nothing between the head's last learned convs and the outputs."""
     import openvino as ov

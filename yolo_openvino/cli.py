@@ -25,7 +25,8 @@ from .interrupts import Interrupted
 
 # Optional packages and the extra that installs each (pyproject.toml's optional-dependencies).
 _EXTRAS = {"torch": "export", "onnx": "export", "onnxruntime": "export", "nncf": "export", "matplotlib": "report",
-           "pandas": "pandas", "supervision": "supervision"}
+           "pandas": "pandas", "supervision": "supervision", "ray": "ray", "pyarrow": "ray", "starlette": "ray",
+           "multipart": "ray", "python_multipart": "ray"}
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

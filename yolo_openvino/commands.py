@@ -21,6 +21,12 @@ def predict(model, source, **options) -> int:
     from .yolo import YOLO
 
     runtime, options = split_runtime(options)
+    if options.get("engine") == "ray":
+        from .scale.batch import check_output_given
+
+        check_output_given(options.get("output"))
+        print(YOLO(model, **runtime).predict(source, **_given(options)).summary())
+        return 0
     yolo = YOLO(model, **runtime)
     entries = expand_sources(source)  # a missing source is its one-line error
     position = {str(e): (i, _frames(e)) for i, e in reversed(list(enumerate(entries, 1)))}
@@ -83,6 +89,15 @@ def benchmark(model, **options) -> int:
     from .yolo import YOLO
 
     YOLO(model).benchmark(**_given(options))
+    return 0
+
+
+def serve(model, **options) -> int:
+    """Run the Ray Serve service until Ctrl-C."""
+    from .scale.service import serve as run
+
+    runtime, options = split_runtime(options)
+    run(model, runtime=runtime, blocking=True, **_given(options))
     return 0
 
 

@@ -64,7 +64,7 @@ class Option:
             return f"{word} >= {_fmt(self.low)}" if self.low is not None else word
         return {"bool": "True or False", "imgsz": "a positive size: 640 or h,w such as 480,640",
                 "classes": "class ids: 0 or 0,2", "streams": "a stream count >= 1 or AUTO",
-                "json": "a dict of OpenVINO properties (JSON on the command line)"}.get(self.kind, "a value")
+                "json": "a dict (JSON on the command line)"}.get(self.kind, "a value")
 
     def _error(self, value, where: str) -> UsageError:
         prefix = f"{where}: " if where else ""
@@ -202,6 +202,34 @@ PREDICT = (
     _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
     _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
 )
+ADDRESS = _opt("address", "str", None, "Ray cluster: `auto`, `host:6379` or `ray://host:10001` (default: start a "
+             "local one); a token-authenticated cluster needs `RAY_AUTH_MODE=token` and its token in the environment")
+SCALE = (
+    _opt("engine", "choice", "local", "`ray`: a Ray Data job over the source (folder, glob, list, `s3://`, `gs://`), one "
+         "Parquet row per input in `output`", choices=("local", "ray"), none=False),
+    ADDRESS,
+    _opt("output", "str", None, "engine=ray: the Parquet folder to write (`preds.parquet`); never replaces anything but "
+         "an earlier output"),
+    _opt("actors", "int", None, "engine=ray: model actors (default: as many as fit, leaving CPUs for reading)", low=1,
+         high=100_000),
+    _opt("cpus_per_actor", "float", None, "engine=ray: CPUs each actor declares, fractions allowed (default: what fits, "
+         "at most 4)", low=0.01, high=1024),
+)
+SERVE = (
+    _opt("host", "str", "127.0.0.1", "interface to listen on (`0.0.0.0`: every interface)", none=False),
+    _opt("port", "int", 8000, "HTTP port", low=1, high=65535, none=False),
+    ADDRESS,
+    _opt("replicas", "int", 1, "model replicas", low=1, high=100_000, none=False),
+    _opt("cpus_per_replica", "float", None, "CPUs each replica declares, fractions allowed (default: what fits, at most "
+         "4)", low=0.01, high=1024),
+    _opt("max_batch_size", "int", 8, "requests batched together by a replica (`@serve.batch`)", low=1, high=1024,
+         none=False),
+    _opt("batch_wait_ms", "float", 5.0, "how long a replica waits to fill a batch", low=0, high=60_000, none=False),
+    _opt("max_body_mb", "float", 20.0, "request size limit (413 above it)", low=0.001, high=10_000, none=False),
+    _opt("autoscaling", "json", None, "Ray Serve `autoscaling_config`, e.g. `{\"min_replicas\": 1, \"max_replicas\": 4}` "
+         "(instead of `replicas`)"),
+    *(o for o in PREDICT if o.name in ("imgsz", "conf", "iou", "max_det", "classes", "agnostic_nms")),
+)
 EXPORT = (
     _opt("format", "choice", "openvino", "export format", choices=("openvino", "onnx", "torchscript"), none=False),
     _opt("imgsz", "imgsz", None, "int or h,w; rounded up to a multiple of the stride (32), with a warning (default: "
@@ -229,6 +257,8 @@ EXPORT = (
     _opt("max_drop", "float", None, "INT8 with accuracy control (`nncf.quantize_with_accuracy_control`): maximal "
          "absolute mAP drop", low=0, high=1),
     _opt("subset_size", "int", 300, "calibration images, at most", low=1, high=100_000, none=False),
+    _opt("ovms", "bool", False, "OpenVINO: also write an OpenVINO Model Server repository beside the IR (`<stem>_ovms/`: "
+         "`<stem>/1/model.xml`, `.bin`, and `config.json` with a THROUGHPUT hint)", none=False),
     _opt("output", "str", None, "output path (default beside the model: `<stem>_openvino_model/`, "
          "`<stem>_int8_openvino_model/`, `<stem>.onnx`, `<stem>.torchscript`); never an existing path that is "
          "not an earlier export of the same kind"),
@@ -274,10 +304,11 @@ DEMO = (
 )
 
 COMMANDS: dict[str, tuple[Option, ...]] = {
-    "predict": (MODEL, *PREDICT, *RUNTIME),
+    "predict": (MODEL, *PREDICT, *SCALE, *RUNTIME),
     "export": (MODEL, *EXPORT),
     "val": (MODEL, *VAL, *RUNTIME),
     "benchmark": (MODEL, *BENCHMARK),
+    "serve": (MODEL, *SERVE, *RUNTIME),
     "demo": DEMO,
 }
 HELP = {
@@ -285,6 +316,7 @@ HELP = {
     "export": "export a .pt to OpenVINO IR (FP32/FP16/INT8), ONNX or TorchScript",
     "val": "COCO mAP on a YOLO-format dataset",
     "benchmark": "per-format table (size, mAP, speed) from a .pt, or the latency/throughput report of an OpenVINO model",
+    "serve": "an HTTP detection service on Ray Serve: POST /predict, GET /healthz",
     "demo": "offline end-to-end demo: build, export, run on generated images",
 }
 RUNTIME_NAMES = tuple(o.name for o in RUNTIME)
@@ -332,5 +364,5 @@ def markdown_table(group: str, skip: tuple[str, ...] = ("model",)) -> str:
 
 
 if __name__ == "__main__":  # python -m yolo_openvino.options: the README's tables
-    for command in ("export", "predict", "runtime", "val", "benchmark"):
-        print(f"### {command}\n\n{markdown_table(command, skip=('model',) + (RUNTIME_NAMES if command in ('predict', 'val') else ()))}\n")
+    for command in ("export", "predict", "runtime", "val", "benchmark", "serve"):
+        print(f"### {command}\n\n{markdown_table(command, skip=('model',) + (RUNTIME_NAMES if command in ('predict', 'val', 'serve') else ()))}\n")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger("yolo_openvino")
 _OUTPUT_KEYS = ("save", "save_txt", "save_json", "project", "name")
+_SCALE_KEYS = ("engine", "address", "output", "actors", "cpus_per_actor")
 
 
 class YOLO:
@@ -75,6 +76,11 @@ class YOLO:
 
         values = check("predict", {"source": source, **kwargs}, where="predict")
         runtime, values = split_runtime(values)
+        scale = {k: values.pop(k) for k in _SCALE_KEYS if k in values}
+        if scale.get("engine") == "ray":
+            return self._predict_on_ray(values, runtime, scale)
+        if any(v is not None for k, v in scale.items() if k != "engine"):
+            LOGGER.warning("ignored without engine=ray: %s", sorted(k for k, v in scale.items() if v is not None))
         outputs = {k: v for k, v in defaults("predict").items() if k in _OUTPUT_KEYS}
         outputs.update({k: values.pop(k) for k in _OUTPUT_KEYS if values.get(k) is not None})
         show = values.pop("show", False)
@@ -109,6 +115,22 @@ class YOLO:
         return out
 
     __call__ = predict
+
+    def _predict_on_ray(self, values: dict, runtime: dict, scale: dict):
+        """engine=ray: a Ray Data job writing one Parquet row per input; returns its DatasetPrediction."""
+        from .scale.batch import check_output_given, predict_dataset
+
+        check_output_given(scale.get("output"))
+        source = values.pop("source")
+        if source is None:
+            raise UsageError("engine=ray needs a source: a folder, glob, list of paths or URIs (s3://, gs://)")
+        ignored = sorted(k for k in values if k in _OUTPUT_KEYS + ("show", "workers", "nms") and values[k])
+        if ignored:
+            LOGGER.warning("ignored with engine=ray: %s", ignored)
+        predict = {k: v for k, v in values.items() if k not in _OUTPUT_KEYS + ("show", "workers", "nms")}
+        return predict_dataset(self.model_path, source, scale["output"], address=scale.get("address"),
+                               actors=scale.get("actors"), cpus_per_actor=scale.get("cpus_per_actor"),
+                               runtime={**self.runtime, **runtime}, **predict)
 
     def _head(self, backend, nms: bool | None):
         """The backend running the head ``nms`` asks for: False selects an end-to-end model's NMS-free head."""

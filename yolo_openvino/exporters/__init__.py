@@ -45,6 +45,8 @@ def parse_export_args(stride: int, **kwargs) -> SimpleNamespace:
                          "validation set (300+ images recommended)")
     if args.nms and args.format != "openvino":
         raise UsageError(f"nms=True is supported for format=openvino only (OpenVINO's NMS op), not {args.format}")
+    if args.ovms and args.format != "openvino":
+        raise UsageError(f"ovms=True writes an OpenVINO Model Server repository: it needs format=openvino, not {args.format}")
     args.precision = "int8" if args.int8 else "fp16" if args.half else "fp32"
     return args
 
@@ -118,6 +120,12 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
     with remembered_interrupts() as check_interrupted, atomic_output(target) as tmp:
         EXPORTERS[args.format](module, example, tmp, metadata, args)
         check_interrupted()  # a Ctrl-C that a library swallowed still stops us before the commit
+    if args.ovms:
+        from .ovms import write_ovms_repository
+
+        repository = write_ovms_repository(target, name=ckpt_path.stem)
+        LOGGER.info("OpenVINO Model Server repository: %s (docker command: see exporters/ovms.py or the README)",
+                    repository.resolve())
     seconds = time.perf_counter() - started
     LOGGER.info("%s", closing_lines(target, args, seconds))
     return target

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .telemetry import unasked_telemetry_off
+
 LOGGER = logging.getLogger("yolo_openvino")
 
 
@@ -22,11 +24,12 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
         shape = ov.PartialShape([batch if args.nms else -1, 3, -1, -1])
     else:
         shape = ov.PartialShape([batch, 3, height, width])
-    ov_model = ov.convert_model(module, example_input=example, input=[shape])
-    if args.int8:
-        from .quantize import quantize_int8
+    with unasked_telemetry_off():  # NNCF decides at import, OVC per conversion: both inside
+        ov_model = ov.convert_model(module, example_input=example, input=[shape])
+        if args.int8:
+            from .quantize import quantize_int8
 
-        ov_model = quantize_int8(ov_model, args)
+            ov_model = quantize_int8(ov_model, args)
     if args.nms:
         ov_model = append_nms(ov_model, batch, args)
     ov_model.outputs[0].get_tensor().set_names({"output0"})

@@ -153,10 +153,11 @@ class Ingress:
         return name, data, overrides
 
 
-def build_app(model, *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
+def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
               batch_wait_ms: float = 5.0, max_body_mb: float = 20.0, autoscaling: dict | None = None,
               node_cpus_available: list[float] | None = None, runtime: dict | None = None, **predict):
-    """The Ray Serve application (and its resource plan) for ``model``; ``autoscaling`` is passed to Serve."""
+    """The Ray Serve application (and its resource plan) for a model's files (``workers.model_files``);
+    ``autoscaling`` is passed to Serve."""
     from ray import serve
 
     from ..options import check, split_runtime
@@ -164,7 +165,6 @@ def build_app(model, *, replicas: int | None = 1, cpus_per_replica: float | None
     checked = check("predict", predict, where="serve")
     runtime = {**(runtime or {}), **split_runtime(checked)[0]}
     settings = {k: v for k, v in split_runtime(checked)[1].items() if v is not None and k in _SETTINGS}
-    files = model_files(model)
     workers = (autoscaling or {}).get("max_replicas", replicas) if autoscaling else replicas
     plan = plan_resources(node_cpus_available or [], workers, cpus_per_replica, noun="replica")
     runtime = {"mode": "throughput", "threads": plan.threads, "pinning": False, **runtime}
@@ -192,17 +192,33 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
     Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, autoscaling (Serve's
     ``autoscaling_config``), runtime (OpenVINO options), and predict's conf, iou, max_det, imgsz, classes.
     """
+    files = model_files(model)  # a wrong model is a one-line error before any cluster work
     ray = connect(address)
     from ray import serve as ray_serve
 
-    app, plan = build_app(model, node_cpus_available=node_cpus(ray), **options)
+    app, plan = build_app(files, node_cpus_available=node_cpus(ray), **options)
     ray_serve.start(http_options={"host": host, "port": port})
+    host, port = _listening(host, port)
     ray_serve.run(app, name=APP_NAME, route_prefix="/", blocking=False)
     service = Service(f"http://{host}:{port}", plan, options.get("autoscaling"))
     LOGGER.info("serving %s at %s/predict with %s", model, service.url, plan.describe("replica"))
     if blocking:
         _wait_for_interrupt(service)
     return service
+
+
+def _listening(host: str, port: int) -> tuple[str, int]:
+    """Where Serve really listens: a Serve instance already running on the cluster keeps its own address."""
+    try:
+        from ray.serve.context import _get_global_client  # no public getter of the running HTTP options
+
+        config = _get_global_client().http_config
+    except Exception:  # noqa: BLE001 (a private API: if it moves, trust what was asked for)
+        return host, port
+    if (config.host, config.port) != (host, port):
+        LOGGER.warning("Ray Serve already runs on this cluster at %s:%d; the service is there (host=%s port=%d "
+                       "ignored: `serve shutdown` first to move it)", config.host, config.port, host, port)
+    return config.host, config.port
 
 
 def _wait_for_interrupt(service: Service) -> None:
