@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -66,10 +65,7 @@ def serve_burst(model: str, image: bytes, address: str, replicas: int, requests:
 
     from yolo_openvino.scale import serve
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    service = serve(model, replicas=replicas, port=port, address=address, blocking=False)
+    service = serve(model, replicas=replicas, port=ray_cluster.free_port(), address=address, blocking=False)
     url = f"{service.url}/predict"
 
     def one(_):

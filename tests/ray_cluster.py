@@ -25,7 +25,7 @@ if "ray" in sys.modules and os.environ.get("RAY_AUTH_MODE") != "token":
 os.environ["RAY_AUTH_MODE"] = "token"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -35,7 +35,7 @@ class LocalCluster:
     def __init__(self, nodes: int = 2, cpus_per_node: int = 1):
         self.env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
                     "RAY_USAGE_STATS_ENABLED": "0"}
-        self.port = _free_port()
+        self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.temp_dir = tempfile.mkdtemp(prefix="yov-ray-", dir="/tmp")  # short: Ray's sockets live under it
         self.cpus_per_node = cpus_per_node
@@ -58,7 +58,7 @@ class LocalCluster:
         args = [RAY, "start", "--block", "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus_per_node}"]
         if head:
             args += ["--head", f"--port={self.port}", "--include-dashboard=false", "--disable-usage-stats",
-                     f"--temp-dir={self.temp_dir}", f"--ray-client-server-port={_free_port()}"]
+                     f"--temp-dir={self.temp_dir}", f"--ray-client-server-port={free_port()}"]
         else:
             args += [f"--address={self.address}"]
         process = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -118,13 +118,22 @@ def _stop_group(process: subprocess.Popen, grace: float = 10.0) -> None:
             pass
 
 
+def processes_with(text: str) -> list[int]:
+    """PIDs whose command line holds ``text`` (Ray titles an actor's process ``ray::<class>``)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            pass
+    return sorted(pids)
+
+
 def _kill_leftovers(temp_dir: str) -> None:
     """Kill any process whose command line names this cluster's temp dir (workers that left the group)."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for pid in processes_with(temp_dir):
         try:
-            if temp_dir.encode() in (proc / "cmdline").read_bytes():
-                os.kill(int(proc.name), signal.SIGKILL)
-        except (OSError, ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
             pass

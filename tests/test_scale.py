@@ -104,18 +104,6 @@ def images(tmp_path_factory) -> Path:
     return folder
 
 
-def _processes_titled(title: str) -> list[int]:
-    """PIDs of Ray workers whose process title holds ``title`` (Ray titles an actor's process ray::<class>)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and title.encode() in (proc / "cmdline").read_bytes():
-                pids.append(int(proc.name))
-        except OSError:
-            pass
-    return sorted(pids)
-
-
 def _table(path: str):
     import pyarrow.parquet as pq
 
@@ -160,7 +148,7 @@ def test_batch_survives_a_killed_actor(cluster, ir, images, tmp_path):
     def kill_one_actor_mid_job():
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            workers = _processes_titled("MapWorker(MapBatches(_Actor))")
+            workers = ray_cluster.processes_with("MapWorker(MapBatches(_Actor))")
             if len(workers) == 2:
                 time.sleep(3)  # let both take batches first
                 os.kill(workers[0], signal.SIGKILL)  # a crash, as the OOM killer or a lost node would do
@@ -193,14 +181,9 @@ def _post(url: str, data: bytes, content_type: str = "application/octet-stream",
 
 @pytest.fixture(scope="module")
 def service(cluster, ir):
-    import socket
-
     from yolo_openvino.scale import serve
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    running = serve(ir, replicas=2, host="127.0.0.1", port=port, address=cluster.address, blocking=False,
+    running = serve(ir, replicas=2, host="127.0.0.1", port=ray_cluster.free_port(), address=cluster.address, blocking=False,
                     runtime={"inference_precision": "f32"}, max_body_mb=1)
     yield running
     running.shutdown()
@@ -264,7 +247,7 @@ def test_service_burst_survives_a_killed_replica(service, ir, capsys):
         code, answer = _post(f"{service.url}/predict", blobs[name])
         latencies.append(time.perf_counter() - started)
         if i == 60:  # mid-burst: crash one replica's process
-            replicas = _processes_titled("ServeReplica:yolo-ov:detector")
+            replicas = ray_cluster.processes_with("ServeReplica:yolo-ov:detector")
             os.kill(replicas[0], signal.SIGKILL)
             killed.append(replicas[0])
         return name, code, answer
@@ -293,6 +276,12 @@ def test_a_checkpoint_is_refused_before_any_cluster_starts(command, capsys, tmp_
 
     argv = [command, f"model={shared_model('yolov8n-init')}"]
     argv += [f"source={COCO128_IMAGES}", "engine=ray", f"output={tmp_path / 'p.parquet'}"] if command == "predict" else []
+    import sys
+
+    def connected() -> bool:
+        return "ray" in sys.modules and sys.modules["ray"].is_initialized()
+
+    before = connected()  # a cluster fixture of this module may already be connected
     assert main(argv) == 2
     assert "export it first" in capsys.readouterr().err
-    assert "ray" not in __import__("sys").modules or not __import__("ray").is_initialized()
+    assert connected() == before  # no local cluster was started for a model that cannot run

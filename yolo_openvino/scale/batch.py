@@ -18,11 +18,10 @@ from ..io_utils import atomic_output
 from ..sources import IMAGE_SUFFIXES
 from .cluster import connect, node_cpus
 from .plan import READ_RESERVE_CPUS, READ_TASK_CPUS, ResourcePlan, plan_resources
-from .workers import Detector, model_files, row_schema
+from .workers import Detector, model_files, row_schema, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
 MARKER = "_yolo_openvino.json"  # marks an output folder as ours: only such a folder may be replaced
-_SETTINGS = ("imgsz", "conf", "iou", "max_det", "classes", "agnostic_nms", "batch")  # what a worker applies
 ACTOR_START_TIMEOUT_S = 600  # an actor pool that cannot start fails after this, never waits forever
 
 
@@ -73,11 +72,7 @@ def predict_dataset(model: str | Path, source, output: str | Path, *, address: s
     """
     import time
 
-    from ..options import check, split_runtime
-
-    checked = check("predict", predict, where="predict_dataset")
-    runtime = {**(runtime or {}), **split_runtime(checked)[0]}
-    settings = {k: v for k, v in split_runtime(checked)[1].items() if v is not None and k in _SETTINGS}
+    runtime, settings = worker_options(predict, runtime, where="predict_dataset")
     files = model_files(model)  # a wrong model is a one-line error before any cluster work
     paths = _input_paths(source)
     target = _Output(output)

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from .cluster import connect, node_cpus
 from .plan import ResourcePlan, plan_resources
-from .workers import Detector, model_files
+from .workers import Detector, model_files, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
 QUERY_PARAMETERS = ("conf", "iou", "max_det")
 APP_NAME = "yolo-ov"
-_SETTINGS = ("imgsz", "conf", "iou", "max_det", "classes", "agnostic_nms")
 
 
 @dataclass
@@ -160,11 +159,7 @@ def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_rep
     ``autoscaling`` is passed to Serve."""
     from ray import serve
 
-    from ..options import check, split_runtime
-
-    checked = check("predict", predict, where="serve")
-    runtime = {**(runtime or {}), **split_runtime(checked)[0]}
-    settings = {k: v for k, v in split_runtime(checked)[1].items() if v is not None and k in _SETTINGS}
+    runtime, settings = worker_options(predict, runtime, where="serve")
     workers = (autoscaling or {}).get("max_replicas", replicas) if autoscaling else replicas
     plan = plan_resources(node_cpus_available or [], workers, cpus_per_replica, noun="replica")
     runtime = {"mode": "throughput", "threads": plan.threads, "pinning": False, **runtime}
