@@ -150,7 +150,7 @@ def test_batch_survives_a_killed_actor(cluster, ir, images, tmp_path):
         while time.monotonic() < deadline and not killed:
             workers = ray_cluster.processes_with("MapWorker(MapBatches(_Actor))")
             if len(workers) == 2:
-                time.sleep(3)  # let both take batches first
+                time.sleep(1)  # both running (a kill before their first batch is a restart too)
                 os.kill(workers[0], signal.SIGKILL)  # a crash, as the OOM killer or a lost node would do
                 killed.append(workers[0])
             time.sleep(0.2)
