@@ -137,12 +137,13 @@ def _read_entry(entry, fit: tuple[int, int] | None = None) -> SourceItem:
             return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected a non-empty "
                                              "(H, W, 3) uint8 BGR image")
         return SourceItem("array", image=entry)
-    name = str(entry.name if isinstance(entry, EncodedImage) else entry)
+    encoded = isinstance(entry, EncodedImage)
+    name = str(entry.name if encoded else entry)
     try:
-        if isinstance(entry, EncodedImage):
-            image, full = decode_image(entry.data, name, fit)
-            return SourceItem(name, image=image, full_shape=full)
-        image, full = decode_image(_fetch_url(name), name, fit) if _is_url(name) else read_image_to_fit(name, fit)
+        if encoded or _is_url(name):
+            image, full = decode_image(entry.data if encoded else _fetch_url(name), name, fit)
+        else:
+            image, full = read_image_to_fit(name, fit)
         return SourceItem(name, image=image, full_shape=full)
     except (ImageReadError, OSError) as e:
         return SourceItem(name, error=str(e))
