@@ -116,11 +116,11 @@ def _yolo(ir: Path):
 def our_throughput(ir: Path, source: Path, repeats: int = 2) -> float:
     """Images (or frames) per second of ``YOLO(ir)(source)``, defaults only: decode -> list of Results."""
     model = _yolo(ir)
-    model(str(source), stream=True)  # the compile of the throughput configuration, not counted
+    model(str(source), stream=True, verbose=False)  # the compile of the throughput configuration, not counted
     best = 0.0
     for _ in range(repeats):
         started = time.perf_counter()
-        count = sum(1 for _ in model(str(source), stream=True))
+        count = sum(1 for _ in model(str(source), stream=True, verbose=False))
         best = max(best, count / (time.perf_counter() - started))
     return best
 
@@ -129,11 +129,11 @@ def our_latency_ms(ir: Path, image: Path, calls: int = 60) -> float:
     """p50 of ``YOLO(ir)(image)``, one image end to end (read, letterbox, infer, NMS, Result)."""
     model = _yolo(ir)
     for _ in range(5):
-        model(str(image))
+        model(str(image), verbose=False)
     times = []
     for _ in range(calls):
         started = time.perf_counter()
-        model(str(image))
+        model(str(image), verbose=False)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 

@@ -45,7 +45,7 @@ def single_process(model: str, files: list[str]) -> float:
     from yolo_openvino import YOLO
 
     started = time.perf_counter()
-    count = sum(1 for _ in YOLO(model).predict(files, stream=True))
+    count = sum(1 for _ in YOLO(model).predict(files, stream=True, verbose=False))
     assert count == len(files)
     return time.perf_counter() - started
 

@@ -34,6 +34,24 @@ def _quiet_logs(caplog):
 
 
 @pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> Path:
+    """An untrained checkpoint in the official layout, small enough to export in a second (no ../shared)."""
+    import ultralytics_fakes
+
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    ultralytics_fakes.save_checkpoint(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_ir(checkpoint) -> str:
+    """``checkpoint`` exported to OpenVINO at 64 px."""
+    from yolo_openvino import YOLO
+
+    return YOLO(checkpoint).export(format="openvino", imgsz=64, output=str(checkpoint.parent / "tiny_openvino_model"))
+
+
+@pytest.fixture(scope="session")
 def export_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("exports")
 

@@ -17,23 +17,10 @@ import numpy as np
 import pytest
 import yaml
 
-import ultralytics_fakes
 from conftest import ROOT
 from yolo_openvino import YOLO
 from yolo_openvino.cli import main
 from yolo_openvino.errors import OfflineError, UsageError
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
-    ultralytics_fakes.save_checkpoint(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_ir(checkpoint):
-    return YOLO(checkpoint).export(format="openvino", imgsz=64, output=str(checkpoint.parent / "tiny_openvino_model"))
 
 
 def _image(path, h=48, w=64):

@@ -35,14 +35,14 @@ def image_folder(tmp_path):
     return folder
 
 
-def test_folder_with_corrupt_image_reports_and_skips(trained, image_folder, caplog):
+def test_folder_with_corrupt_image_reports_and_skips(trained, image_folder, caplog, capsys):
     (image_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff this is not a jpeg")
     (image_folder / "notes.txt").write_text("not an image")
     results = trained(str(image_folder))
     assert sorted(Path(r.path).name for r in results) == sorted(FIRST)
     assert trained.last_stats.skipped == [str(image_folder / "broken.jpg")]
     assert "broken.jpg: not a decodable image" in caplog.text
-    assert "1 skipped" in caplog.text
+    assert "3 images processed" in (out := capsys.readouterr().out) and "; 1 skipped (unreadable)" in out
 
 
 def test_results_are_in_input_order(trained, image_folder):

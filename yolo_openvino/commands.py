@@ -17,7 +17,6 @@ def _given(options: dict) -> dict:
 
 def predict(model, source, **options) -> int:
     """One line per image (``image k/N``) or frame (``video k/N (frame i/F)``), then the speed summary."""
-    from .sources import expand_sources
     from .yolo import YOLO
 
     runtime, options = split_runtime(options)
@@ -28,45 +27,11 @@ def predict(model, source, **options) -> int:
         print(YOLO(model, **runtime).predict(source, **_given(options)).summary())
         return 0
     yolo = YOLO(model, **runtime)
-    entries = expand_sources(source)  # a missing source is its one-line error
-    position = {str(e): (i, _frames(e)) for i, e in reversed(list(enumerate(entries, 1)))}
-    count = 0
-    for count, result in enumerate(yolo.predict(entries, stream=True, **_given(options)), 1):
-        if count == 1:
-            print(yolo.last_stats.loaded)
-        index, frames = position.get(result.path, (count, None))
-        where = f"image {index}/{len(entries)} {_shown_path(result.path)}"
-        if result.frame is not None:
-            where = (f"video {index}/{len(entries)} (frame {result.frame + 1}/{frames or '?'}) "
-                     f"{_shown_path(result.path)}")
-        print(f"{where}: {result.orig_shape[0]}x{result.orig_shape[1]} {result.verbose()}"
-              f"{result.speed.get('inference', 0):.1f}ms")
+    count = sum(1 for _ in yolo.predict(source, stream=True, verbose=True, **_given(options)))
     stats = yolo.last_stats
     if not count and stats.skipped:
         raise UsageError(f"no readable image in {source}: {len(stats.skipped)} skipped ({', '.join(stats.skipped[:3])})")
-    print(stats.speed_line())
-    print(f"{count} {'image' if count == 1 else 'images'} processed in {stats.seconds:.1f}s"
-          + (f"; {len(stats.skipped)} skipped (unreadable)" if stats.skipped else ""))
     return 0
-
-
-def _shown_path(path: str) -> str:
-    return str(Path(path).resolve()) if path != "array" and "://" not in path else path
-
-
-def _frames(entry) -> int | None:
-    """Frame count of a video file (None for images and live streams)."""
-    from .sources import is_video
-
-    if not is_video(entry) or isinstance(entry, int) or "://" in str(entry):
-        return None
-    import cv2
-
-    capture = cv2.VideoCapture(str(entry))
-    try:
-        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    finally:
-        capture.release()
 
 
 def export(model, **options) -> int:

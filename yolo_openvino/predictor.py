@@ -69,22 +69,12 @@ class PredictStats:
     seconds: float = 0.0
     speed_sums: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("preprocess", "inference", "postprocess"), 0.0))
     input_shape: tuple[int, ...] | None = None  # (B, 3, H, W) of the last batch
-    loaded: str = ""  # the model's one-off load (and compile) time, said once (Backend.loaded_line)
 
     def speed_line(self) -> str:
         """``Speed: 1.2ms preprocess, 35.0ms inference, 0.8ms postprocess per image at shape (1, 3, 640, 640)``."""
         n = max(self.images, 1)
         parts = ", ".join(f"{total / n:.1f}ms {stage}" for stage, total in self.speed_sums.items())
         return f"Speed: {parts} per image at shape {self.input_shape}"
-
-    def summary(self) -> str:
-        text = f"{self.images} image(s) in {self.seconds:.2f}s"
-        if self.images and self.seconds:
-            text += f" ({self.images / self.seconds:.1f} img/s)"
-        if self.skipped:
-            text += f"; {len(self.skipped)} skipped (unreadable): " + ", ".join(self.skipped[:5])
-            text += " ..." if len(self.skipped) > 5 else ""
-        return text
 
 
 class Predictor:
@@ -199,12 +189,8 @@ class Predictor:
         started = time.perf_counter()
         batches = self._batches(self._prepared_stream(entries))
         if asynchronous:
-            last = time.perf_counter()
-            for output, group in self.backend.infer_many(batches):
-                now = time.perf_counter()
-                # In the async pipeline the inference of one batch overlaps others: report the amortised time.
-                yield from self._emit(self._postprocess(output, group, (now - last) * 1000))
-                last = time.perf_counter()
+            for output, group, infer_ms in self.backend.infer_many(batches):
+                yield from self._emit(self._postprocess(output, group, infer_ms))
         else:
             for batch, group in batches:
                 t0 = time.perf_counter()

@@ -70,8 +70,12 @@ class YOLO:
         """Effective runtime settings (for OpenVINO: streams, optimal requests, devices, precision)."""
         return self.backend(**runtime).info()
 
-    def predict(self, source=None, stream: bool = False, verbose: bool = False, **kwargs) -> list[Result] | Iterator[Result]:
-        """Detect objects in ``source``; see ``yolo-ov predict --help`` (or options.PREDICT) for every argument."""
+    def predict(self, source=None, stream: bool = False, verbose: bool = True, **kwargs) -> list[Result] | Iterator[Result]:
+        """Detect objects in ``source``; see ``yolo-ov predict --help`` (or options.PREDICT) for every argument.
+
+        ``verbose`` (default True, as in Ultralytics): a line per image or video frame and a speed summary
+        on stdout (see console.py); the model's load time is said once, on its first prediction.
+        """
         from .sources import expand_sources, is_video
 
         values = check("predict", {"source": source, **kwargs}, where="predict")
@@ -98,7 +102,6 @@ class YOLO:
 
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
         predictor = Predictor(backend, settings)
-        predictor.stats.loaded = backend.loaded_line(str(Path(self.model_path).resolve()), self.load_time_s)
         self.last_stats = predictor.stats
         results = predictor.stream(entries, asynchronous=many)
         if save or save_txt or save_json:
@@ -107,12 +110,18 @@ class YOLO:
             results = save_results(results, outputs["project"], outputs["name"], save, save_txt, save_json)
         if show:
             results = _shown(results, wait_ms=1 if many else 0)
-        if stream:
-            return results
-        out = list(results)
-        if verbose or predictor.stats.skipped:
-            LOGGER.info("%s", predictor.stats.summary())
-        return out
+        if verbose:
+            from .console import printed
+
+            results = printed(results, entries, predictor.stats, self._first_load_line(backend))
+        return results if stream else list(results)
+
+    def _first_load_line(self, backend) -> str | None:
+        """``Loaded …`` the first time a backend predicts, None after: its load is a one-off cost."""
+        if getattr(backend, "load_said", False):
+            return None
+        backend.load_said = True
+        return backend.loaded_line(str(Path(self.model_path).resolve()), self.load_time_s)
 
     __call__ = predict
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -29,14 +30,18 @@ class Backend:
     def infer(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any]]:
-        """Run a stream of (batch, context) pairs and yield (output, context) in input order.
+    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any, float]]:
+        """Run a stream of (batch, context) pairs and yield (output, context, infer_ms) in input order.
 
-        The default runs them one by one; asynchronous runtimes override this to keep a device busy. An
-        output may be valid only until the next item is requested: use it in the loop body or copy it.
+        ``infer_ms`` is that batch's own inference time, not the gap between outputs: in a pipeline the
+        gaps mix queueing and overlap, which made per-image times swing from 1 to 300 ms. The default runs
+        batches one by one; asynchronous runtimes override this to keep a device busy. An output may be
+        valid only until the next item is requested: use it in the loop body or copy it.
         """
         for batch, context in batches:
-            yield self.infer(batch), context
+            started = time.perf_counter()
+            output = self.infer(batch)
+            yield output, context, (time.perf_counter() - started) * 1000
 
     def warmup(self) -> None:
         h, w = self.metadata.imgsz
