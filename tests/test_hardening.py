@@ -250,6 +250,14 @@ def test_val_counts_every_corrupt_label_line_and_evaluates_the_rest(tiny_ir, tmp
     assert "label issues in" in caplog.text
 
 
+def test_val_says_its_summary_once(tiny_ir, tmp_path, capsys):
+    data = str(_dataset(tmp_path, {"x": "0 0.5 0.5 0.2 0.2\n"}))
+    assert main(["val", f"model={tiny_ir}", f"data={data}", "imgsz=64"]) == 0
+    assert capsys.readouterr().out.count("1 image, 1 instance: mAP50-95 ") == 1
+    YOLO(tiny_ir).val(data=data, imgsz=64, verbose=False)
+    assert capsys.readouterr().out == ""
+
+
 def test_val_with_only_out_of_range_classes_says_why(tiny_ir, tmp_path):
     data = _dataset(tmp_path, {"x": "7 0.5 0.5 0.2 0.2\n", "y": "9 0.5 0.5 0.2 0.2\n"})
     with pytest.raises(UsageError, match="no usable labelled boxes.*2 out of range.*class 7 outside the dataset's 2"):

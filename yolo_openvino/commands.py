@@ -45,7 +45,7 @@ def val(model, **options) -> int:
     from .yolo import YOLO
 
     runtime, options = split_runtime(options)
-    print(YOLO(model, **runtime).val(**_given(options)).summary())
+    YOLO(model, **runtime).val(**_given(options))  # prints its summary
     return 0
 
 

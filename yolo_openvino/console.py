@@ -14,6 +14,7 @@ from typing import Iterator
 
 from .results import Result
 from .sources import is_video
+from .tables import counted
 
 
 def shown_path(path: str) -> str:
@@ -72,4 +73,4 @@ def printed(results: Iterator[Result], entries: list, stats, loaded: str | None)
         print(stats.speed_line())
     rate = f" ({count / stats.seconds:.1f} images/s)" if count and stats.seconds else ""
     skipped = f"; {len(stats.skipped)} skipped (unreadable)" if stats.skipped else ""
-    print(f"{count} {'image' if count == 1 else 'images'} processed in {stats.seconds:.2f}s{rate}{skipped}")
+    print(f"{counted(count, 'image')} processed in {stats.seconds:.2f}s{rate}{skipped}")

@@ -1,4 +1,4 @@
-"""Plain-text tables and CSV text, shared by the per-format benchmark table and the modes report."""
+"""Plain-text tables and CSV text (the per-format benchmark table, the modes report) and counted nouns."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import csv
 import io
 
 _DOUBLE_WIDTH = ("✅", "❎", "❌")  # the status emoji take two terminal columns
+
+
+def counted(count: int, noun: str) -> str:
+    """``'1 image'``, ``'4 images'``: console lines say what Ultralytics users read, not ``image(s)``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def display_width(text: str) -> int:

@@ -15,6 +15,7 @@ from .datasets import LabelIssues, load_dataset, read_labels
 from .errors import UsageError
 from .options import defaults
 from .predictor import PredictSettings, Predictor
+from .tables import counted
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -41,10 +42,10 @@ class ValidationResult:
 
     def summary(self) -> str:
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
-        text = (f"{self.images} images, {self.instances} instances: mAP50-95 {self.map50_95:.4f}, mAP50 {self.map50:.4f}, "
+        text = (f"{counted(self.images, 'image')}, {counted(self.instances, 'instance')}: mAP50-95 {self.map50_95:.4f}, mAP50 {self.map50:.4f}, "
                 f"mAP75 {self.map75:.4f}; speed ms/image: {speed}; inference precision {self.inference_precision or '?'}; "
                 f"labels: {self.issues.summary()}")
-        return text + (f"; {len(self.skipped)} unreadable image(s) skipped" if self.skipped else "")
+        return text + (f"; {counted(len(self.skipped), 'unreadable image')} skipped" if self.skipped else "")
 
     def to_dict(self) -> dict:
         return {"map50_95": self.map50_95, "map50": self.map50, "map75": self.map75, "per_class": self.per_class,
@@ -149,7 +150,6 @@ def validate(backend, **options) -> ValidationResult:
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
                                batch=o["batch"], pad="val" if use_rect else "square")
     result = evaluate_backend(backend, files, names, settings, where=dataset.yaml_path)
-    LOGGER.info("%s", result.summary())
     if o["save_json"]:
         from .io_utils import write_text_atomic
         from .outputs import next_run_dir

@@ -158,14 +158,17 @@ class YOLO:
             raise UsageError(f"export needs a PyTorch model (.pt or architecture name), not a {self.format} model")
         return str(export(self.model, self.ckpt_path, **check("export", kwargs, where="export")))
 
-    def val(self, **kwargs):
-        """COCO mAP on a YOLO-format dataset yaml; returns a ValidationResult."""
+    def val(self, verbose: bool = True, **kwargs):
+        """COCO mAP on a YOLO-format dataset yaml; returns a ValidationResult (its summary printed if ``verbose``)."""
         from .validation import validate
 
         runtime, values = split_runtime(check("val", kwargs, where="val"))
         runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
         backend = self._head(self.backend(**runtime), values.pop("nms", None))
-        return validate(backend, **{k: v for k, v in values.items() if v is not None})
+        result = validate(backend, **{k: v for k, v in values.items() if v is not None})
+        if verbose:
+            print(result.summary())
+        return result
 
     def benchmark(self, **kwargs):
         """The per-format table (from a .pt: export, validate, time every format) or, for an OpenVINO model

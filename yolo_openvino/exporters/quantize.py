@@ -15,6 +15,7 @@ import logging
 import numpy as np
 
 from ..errors import UsageError
+from ..tables import counted
 
 LOGGER = logging.getLogger("yolo_openvino")
 RECOMMENDED_CALIBRATION_IMAGES = 300  # fewer rarely cover the activation ranges of real scenes
@@ -68,7 +69,7 @@ def calibration_images(data: str, imgsz: tuple[int, int], fraction: float, subse
     files = dataset.images("val")
     files = files[: max(1, int(round(len(files) * fraction)))][:subset_size]
     if len(files) < batch:
-        raise UsageError(f"{dataset.yaml_path}: {len(files)} calibration image(s) but batch={batch}; "
+        raise UsageError(f"{dataset.yaml_path}: {counted(len(files), 'calibration image')} but batch={batch}; "
                          "use a larger dataset or fraction, or a smaller batch")
     inputs = []
     for f in files:
@@ -87,11 +88,11 @@ def quantize_int8(ov_model, args):
     batches, dataset = calibration_images(args.data, args.imgsz, args.fraction, args.subset_size, args.batch)
     ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), validate=False)
     count = len(batches) * args.batch
-    LOGGER.info("INT8: calibrating on %d image(s) of %s; %d decode nodes kept in float",
-                count, dataset.yaml_path, len(ignored.names))
+    LOGGER.info("INT8: calibrating on %s of %s; %d decode nodes kept in float",
+                counted(count, "image"), dataset.yaml_path, len(ignored.names))
     if count < RECOMMENDED_CALIBRATION_IMAGES:
-        LOGGER.warning("INT8: %d calibration image(s) is few; %d or more (e.g. your own validation set) give "
-                       "activation ranges that hold on real scenes", count, RECOMMENDED_CALIBRATION_IMAGES)
+        LOGGER.warning("INT8: %s is few; %d or more (e.g. your own validation set) give "
+                       "activation ranges that hold on real scenes", counted(count, "calibration image"), RECOMMENDED_CALIBRATION_IMAGES)
     calibration = nncf.Dataset(batches)
     common = dict(preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored, subset_size=len(batches))
     with _nncf_quiet():
