@@ -144,3 +144,18 @@ def test_the_surest_label_is_drawn_on_top(scores):
     label_band = plotted[25:38, 20:30].reshape(-1, 3)  # inside the label boxes, above the corner
     colours = {tuple(int(v) for v in c) for c in label_band}
     assert tuple(_color(surest)) in colours and tuple(_color(16 if surest == 0 else 0)) not in colours
+
+
+def test_labels_stay_in_the_image_and_apart():
+    """A box at the right edge keeps its whole label; two boxes with one top edge get labels that do not overlap."""
+    from yolo_openvino.results import _label_spot
+
+    h, w = 240, 320
+    right = _label_spot((h, w, 3), (90, 14), (300, 100, 319, 200), [])
+    assert right[2] <= w and right[0] >= 0
+    first = _label_spot((h, w, 3), (90, 14), (20, 40, 200, 200), [])
+    second = _label_spot((h, w, 3), (90, 14), (60, 40, 150, 180), [first])
+    assert first[3] == 40 and second[1] >= first[3]  # the surest above its corner, the next one inside its box
+    top = _label_spot((h, w, 3), (90, 14), (20, 0, 200, 200), [])
+    assert top[1] == 0  # no room above: inside the box
+

@@ -207,15 +207,18 @@ class Result:
         canvas = (image if image is not None else self.orig_img).copy()
         width = line_width or max(round(sum(canvas.shape[:2]) / 2 * 0.003), 2)
         b = self.boxes
-        order = np.argsort(b.confidence, kind="stable") if boxes else []  # the surest box last: its label on top
-        for i in order:
-            (x1, y1, x2, y2), score, label, cid = b.xyxy[i], b.confidence[i], b.labels[i], b.class_id[i]
-            color = _color(int(cid))
-            p1, p2 = (int(x1), int(y1)), (int(x2), int(y2))
-            cv2.rectangle(canvas, p1, p2, color, width, cv2.LINE_AA)
-            text = " ".join(([label] if labels else []) + ([f"{score:.2f}"] if conf else []))
+        surest_first = np.argsort(-b.confidence, kind="stable") if boxes else []
+        labels_at: list[tuple[int, str, tuple[int, int, int, int]]] = []  # (box, text, label rectangle)
+        for i in surest_first:  # the surest box gets the best free spot for its label
+            color = _color(int(b.class_id[i]))
+            x1, y1, x2, y2 = (int(v) for v in b.xyxy[i])
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), color, width, cv2.LINE_AA)
+            text = " ".join(([b.labels[i]] if labels else []) + ([f"{b.confidence[i]:.2f}"] if conf else []))
             if text:
-                _label(canvas, text, p1, color, width)
+                size = _text_size(text, width)
+                labels_at.append((i, text, _label_spot(canvas.shape, size, (x1, y1, x2, y2), [r for *_, r in labels_at])))
+        for i, text, rect in reversed(labels_at):  # where labels still overlap, the surest is drawn last, on top
+            _label(canvas, text, rect, _color(int(b.class_id[i])), width)
         return canvas
 
     def show(self, wait_ms: int = 0) -> None:
@@ -283,16 +286,32 @@ class Result:
         return json.dumps(self.to_dict())
 
 
-def _label(canvas: np.ndarray, text: str, corner: tuple[int, int], color, width: int) -> None:
+def _text_size(text: str, width: int) -> tuple[int, int]:
     import cv2
 
-    font_scale, thickness = width / 3, max(width - 1, 1)
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
-    inside = corner[1] - th - 3 < 0  # no room above the box: label inside it
-    top = corner[1] + th + 3 if inside else corner[1] - th - 3
-    cv2.rectangle(canvas, (corner[0], min(top, corner[1])), (corner[0] + tw, max(top, corner[1])), color, -1, cv2.LINE_AA)
-    cv2.putText(canvas, text, (corner[0], top - 2 if inside else corner[1] - 2), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                (255, 255, 255), thickness, cv2.LINE_AA)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, width / 3, max(width - 1, 1))
+    return tw, th + 3
+
+
+def _label_spot(shape: tuple, size: tuple[int, int], box: tuple[int, int, int, int],
+                taken: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of a box's label: above its top-left corner, else just inside the top, else below it;
+    the first of those inside the image that overlaps no label already placed. Shifted left to stay in the image."""
+    (tw, th), (h, w) = size, shape[:2]
+    x1, y1, _, y2 = box
+    x = max(min(x1, w - tw), 0)
+    spots = [(x, top, x + tw, top + th) for top in (y1 - th, y1, y2) if 0 <= top and top + th <= h] or [(x, 0, x + tw, th)]
+    free = [s for s in spots if not any(s[0] < t[2] and t[0] < s[2] and s[1] < t[3] and t[1] < s[3] for t in taken)]
+    return (free or spots)[0]
+
+
+def _label(canvas: np.ndarray, text: str, rect: tuple[int, int, int, int], color, width: int) -> None:
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    cv2.rectangle(canvas, (x0, y0), (x1, y1), color, -1, cv2.LINE_AA)
+    cv2.putText(canvas, text, (x0, y1 - 2), cv2.FONT_HERSHEY_SIMPLEX, width / 3, (255, 255, 255), max(width - 1, 1),
+                cv2.LINE_AA)
 
 
 def _reread(path: str, frame: int | None) -> np.ndarray:
