@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
-import yaml
 
 from ..errors import MissingFileError, UsageError
-from ..metadata import ModelMetadata
+from ..metadata import ModelMetadata, parse_metadata_text
 from .base import FLOAT_NCHW_RGB, UINT8_NHWC_BGR, Backend
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -64,9 +63,8 @@ def read_ir_metadata(xml: Path) -> ModelMetadata:
     if not meta_file.exists():
         raise MissingFileError(f"{meta_file}: missing. The IR folder must hold the metadata.yaml written at export.")
     try:
-        with open(meta_file, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        data = parse_metadata_text(meta_file.read_text(encoding="utf-8")) or {}
+    except ValueError as e:  # UnicodeDecodeError is one too
         raise UsageError(f"{meta_file}: not plain YAML metadata ({' '.join(str(e).split())[:160]})") from None
     return ModelMetadata.from_dict(data, "openvino", where=str(meta_file))
 

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from ..metadata import metadata_text
 from .telemetry import unasked_telemetry_off
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -37,8 +37,7 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
     _set_model_info(ov_model, metadata)
     target.mkdir(parents=True)
     ov.save_model(ov_model, target / f"{stem}.xml", compress_to_fp16=bool(args.half))
-    with open(target / "metadata.yaml", "w", encoding="utf-8") as f:
-        yaml.safe_dump(metadata, f, sort_keys=False, allow_unicode=True)
+    (target / "metadata.yaml").write_text(metadata_text(metadata), encoding="utf-8")
     return target
 
 
