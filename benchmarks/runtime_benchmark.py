@@ -125,13 +125,15 @@ def our_throughput(ir: Path, source: Path, repeats: int = 2) -> float:
     return best
 
 
-def our_latency_ms(ir: Path, image: Path, calls: int = 60) -> float:
-    """p50 of ``YOLO(ir)(image)``, one image end to end (read, letterbox, infer, NMS, Result)."""
+def our_latency_ms(ir: Path, image: Path, seconds: float) -> float:
+    """p50 of ``YOLO(ir)(image)``, one image end to end (read, letterbox, infer, NMS, Result), called for as
+    long as benchmark_app runs (a shorter run's median swings more with this VM's noise)."""
     model = _yolo(ir)
     for _ in range(5):
         model(str(image), verbose=False)
     times = []
-    for _ in range(calls):
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
         started = time.perf_counter()
         model(str(image), verbose=False)
         times.append((time.perf_counter() - started) * 1000)
@@ -196,7 +198,7 @@ def measure(irs: dict[str, Path], sets: dict[str, Path], rounds: int, seconds: f
             if name.endswith("fp32"):
                 keep(f"latency {name}", "reference", benchmark_app(xml, "latency", seconds, ["-api", "sync"])["median_ms"],
                      False)
-                keep(f"latency {name}", "ours", our_latency_ms(ir, one), False)
+                keep(f"latency {name}", "ours", our_latency_ms(ir, one, seconds), False)
             if name in big_models:
                 for kind, source in sets.items():
                     keep(f"{kind} {name}", "reference", best[f"throughput {name}"]["reference"])
@@ -213,6 +215,11 @@ def measure_startup(ir: Path, work: Path, runs: int) -> dict:
     """Fresh processes, ours and plain OpenVINO interleaved ``runs`` times; medians (start-up varies by tens of
     ms from run to run here, so the median is steadier than the best). Also whether a default model cache
     would pay: ours with a cold cache (writes the blob) and a warm one, against ours without."""
+    import compileall
+
+    # pip compiles a package's bytecode at install; an editable checkout run with PYTHONDONTWRITEBYTECODE=1 (as
+    # here) would otherwise compile our sources in every fresh process (about 20 ms), unlike openvino's.
+    compileall.compile_dir(str(ROOT / "yolo_openvino"), quiet=1)
     one = sorted((COCO128 / "images" / "train2017").glob("*.jpg"))[0]
     model = ir.name.split("_openvino")[0].replace("_", " ")
     times: dict = {}

@@ -377,3 +377,19 @@ def test_the_precision_that_ran_is_reported(tiny_ir):
     device_default = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
     assert YOLO(tiny_ir).info()["inference_precision"] == device_default  # bf16 on AVX512_BF16/AMX, else f32
     assert YOLO(tiny_ir, inference_precision="f32").info()["inference_precision"] == "f32"
+
+
+def test_a_stream_stopped_early_leaves_the_requests_reusable(tiny_ir, tmp_path):
+    """The ring's requests go back to the backend's pool idle, even when the consumer stops mid-stream."""
+    for i in range(6):
+        _image(tmp_path / "imgs" / f"{i}.jpg")
+    model = YOLO(tiny_ir, mode="throughput")
+    stream = model(str(tmp_path / "imgs"), stream=True, verbose=False)
+    next(stream)
+    stream.close()  # requests may still be running here: they are waited for, not handed back busy
+    backend = model.backend()
+    pooled = backend._requests.qsize()
+    assert pooled == max(backend.optimal_requests, 1)
+    assert len(model(str(tmp_path / "imgs"), verbose=False)) == 6 and backend._requests.qsize() == pooled
+    backend.infer(np.full((1, 3, 64, 64), 0.5, np.float32) if backend.preprocess == "host"
+                  else np.full((1, 64, 64, 3), 114, np.uint8))

@@ -213,7 +213,8 @@ def run_async(compiled, data: np.ndarray, requests: int, seconds: float, min_ite
     """
     from .backends.openvino_backend import in_flight
 
-    for _ in in_flight(compiled, requests, ((data, None) for _ in range(requests))):
+    ring = [compiled.create_infer_request() for _ in range(requests)]
+    for _ in in_flight(ring, ((data, None) for _ in range(requests))):
         pass  # warm-up, not counted (benchmark_app does the same)
     latencies: list[float] = []
     started = time.perf_counter()
@@ -224,7 +225,7 @@ def run_async(compiled, data: np.ndarray, requests: int, seconds: float, min_ite
             count += 1
             yield data, None
 
-    for request, _ in in_flight(compiled, requests, feed()):
+    for request, _ in in_flight(ring, feed()):
         latencies.append(request.latency)
     return len(latencies) * len(data) / (time.perf_counter() - started), latencies
 

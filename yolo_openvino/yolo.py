@@ -103,7 +103,7 @@ class YOLO:
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
         predictor = Predictor(backend, settings)
         self.last_stats = predictor.stats
-        results = predictor.stream(entries, asynchronous=many)
+        results = predictor.stream(entries)  # one image: one request of the pool, its output read in place
         if save or save_txt or save_json:
             from .outputs import save_results
 

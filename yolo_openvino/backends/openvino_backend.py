@@ -239,10 +239,7 @@ class OpenVINOBackend(Backend):
     # -- synchronous ---------------------------------------------------------------------------------------
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.check_input(batch, self.static_shape)
-        try:
-            request = self._requests.get_nowait()
-        except queue.Empty:
-            request = self.compiled.create_infer_request()
+        request = self._idle_request()
         try:
             started = time.perf_counter()
             request.infer({0: batch}, share_inputs=True)  # read in place: the caller holds ``batch`` meanwhile
@@ -251,6 +248,13 @@ class OpenVINOBackend(Backend):
             return request.get_output_tensor(0).data.copy()
         finally:
             self._requests.put(request)
+
+    def _idle_request(self):
+        """An idle infer request of the pool (one per concurrent caller or ring slot), made when none is free."""
+        try:
+            return self._requests.get_nowait()
+        except queue.Empty:
+            return self.compiled.create_infer_request()
 
     # -- asynchronous, in order ---------------------------------------------------------------------------------
     @property
@@ -269,9 +273,16 @@ class OpenVINOBackend(Backend):
                 self.check_input(batch, self.static_shape)
                 yield batch, context
 
-        jobs = self.requested_jobs or self.optimal_requests
-        for request, context in in_flight(self.compiled, jobs, checked()):
-            yield request.get_output_tensor(0).data, context, request.latency
+        jobs = max(int(self.requested_jobs or self.optimal_requests), 1)
+        requests = [self._idle_request() for _ in range(jobs)]  # reused across calls, as the sync ones are
+        ring = in_flight(requests, checked())
+        try:
+            for request, context in ring:
+                yield request.get_output_tensor(0).data, context, request.latency
+        finally:
+            ring.close()  # waits for any still running, so the pool gets idle requests only
+            for request in requests:
+                self._requests.put(request)
 
     # -- introspection -----------------------------------------------------------------------------------------
     @property
@@ -318,26 +329,32 @@ def compiled_precision(compiled) -> str | None:
         return None
 
 
-def in_flight(compiled, jobs: int, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[Any, Any]]:
-    """The one ring of infer requests: ``jobs`` kept busy, each finished request yielded in input order.
+def in_flight(requests: list, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[Any, Any]]:
+    """The one ring of infer requests: all of ``requests`` kept busy, each finished one yielded in input order.
 
     ``batches`` yields (input, context). The yielded request is valid until the next iteration, when it is reused: read its output
     tensor or ``latency`` before. When all requests are busy we wait (GIL released) for the oldest, so order
-    holds by construction and memory is bounded by ``jobs``. No Python callback runs on OpenVINO's threads.
+    holds by construction and memory is bounded by ``len(requests)``. No Python callback runs on OpenVINO's threads.
     Inputs are shared with the request, not copied: each stays referenced here until its request is done.
+    A consumer that stops early still leaves every request idle (waited for), so they can be reused.
     """
-    idle = deque(compiled.create_infer_request() for _ in range(max(int(jobs), 1)))
+    idle = deque(requests)
     busy: deque = deque()  # (request, context, input kept alive while the request reads it)
-    for batch, context in batches:
-        if not idle:
-            request, done, _ = busy.popleft()
+    try:
+        for batch, context in batches:
+            if not idle:
+                request, done, _ = busy.popleft()
+                request.wait()
+                yield request, done
+                idle.append(request)
+            request = idle.popleft()
+            request.start_async({0: batch}, share_inputs=True)
+            busy.append((request, context, batch))
+        while busy:
+            request, done, _ = busy[0]
             request.wait()
+            busy.popleft()
             yield request, done
-            idle.append(request)
-        request = idle.popleft()
-        request.start_async({0: batch}, share_inputs=True)
-        busy.append((request, context, batch))
-    while busy:
-        request, done, _ = busy.popleft()
-        request.wait()
-        yield request, done
+    finally:
+        for request, _, _ in busy:
+            request.wait()
