@@ -6,7 +6,8 @@ Exports yolov8n-init and yolov8s-coco128 (``--models``; from ../shared/models) t
 calibrated on COCO128), generates the big-image sets once (COCO128 upscaled to 1920x1080 and 3840x2160
 JPEGs at quality 90 and a 300-frame 1080p mp4, deterministic, outside the repo), then measures in
 ``--rounds`` interleaved rounds, keeping the best of each side (a shared 2-core VM drifts by tens of percent
-between minutes; interleaving and best-of keep the ratios about the software):
+between minutes; interleaving and best-of keep the ratios about the software). Each of our measurements
+runs in a fresh process, as each benchmark_app run does (one compiled model per process):
 
 - throughput: our end-to-end predict with default settings (decode -> Results) over the COCO128 folder,
   the 1080p and 4K folders and the video, against ``benchmark_app -hint throughput`` (inference only);
@@ -101,21 +102,20 @@ def benchmark_app(xml: Path, hint: str, seconds: float, extra: list[str] = ()) -
     return {"fps": fps, "median_ms": median}
 
 
-_MODELS: dict = {}
+def in_fresh_process(function, *args) -> float:
+    """``function(*args)`` (one of ours below) in a new Python process, as benchmark_app runs in its own: one
+    compiled model per process, never the thread pools of the other IRs measured in this run."""
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from pathlib import Path; "
+            f"import runtime_benchmark as b; print(b.{function.__name__}(*{[str(a) if isinstance(a, Path) else a for a in args]!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
 
 
-def _yolo(ir: Path):
-    """One YOLO per IR for the whole run, as a user's long-running program holds one."""
+def our_throughput(ir: str, source: str, repeats: int = 2) -> float:
+    """Images (or frames) per second of ``YOLO(ir)(source)``, defaults only: decode -> list of Results."""
     from yolo_openvino import YOLO
 
-    if ir not in _MODELS:
-        _MODELS[ir] = YOLO(ir)
-    return _MODELS[ir]
-
-
-def our_throughput(ir: Path, source: Path, repeats: int = 2) -> float:
-    """Images (or frames) per second of ``YOLO(ir)(source)``, defaults only: decode -> list of Results."""
-    model = _yolo(ir)
+    model = YOLO(ir)
     model(str(source), stream=True, verbose=False)  # the compile of the throughput configuration, not counted
     best = 0.0
     for _ in range(repeats):
@@ -125,10 +125,12 @@ def our_throughput(ir: Path, source: Path, repeats: int = 2) -> float:
     return best
 
 
-def our_latency_ms(ir: Path, image: Path, seconds: float) -> float:
+def our_latency_ms(ir: str, image: str, seconds: float) -> float:
     """p50 of ``YOLO(ir)(image)``, one image end to end (read, letterbox, infer, NMS, Result), called for as
     long as benchmark_app runs (a shorter run's median swings more with this VM's noise)."""
-    model = _yolo(ir)
+    from yolo_openvino import YOLO
+
+    model = YOLO(ir)
     for _ in range(5):
         model(str(image), verbose=False)
     times = []
@@ -194,15 +196,15 @@ def measure(irs: dict[str, Path], sets: dict[str, Path], rounds: int, seconds: f
         for name, ir in irs.items():
             xml = next(ir.glob("*.xml"))
             keep(f"throughput {name}", "reference", benchmark_app(xml, "throughput", seconds)["fps"])
-            keep(f"throughput {name}", "ours", our_throughput(ir, images))
+            keep(f"throughput {name}", "ours", in_fresh_process(our_throughput, ir, images))
             if name.endswith("fp32"):
                 keep(f"latency {name}", "reference", benchmark_app(xml, "latency", seconds, ["-api", "sync"])["median_ms"],
                      False)
-                keep(f"latency {name}", "ours", our_latency_ms(ir, one, seconds), False)
+                keep(f"latency {name}", "ours", in_fresh_process(our_latency_ms, ir, one, seconds), False)
             if name in big_models:
                 for kind, source in sets.items():
                     keep(f"{kind} {name}", "reference", best[f"throughput {name}"]["reference"])
-                    keep(f"{kind} {name}", "ours", our_throughput(ir, source, repeats=1))
+                    keep(f"{kind} {name}", "ours", in_fresh_process(our_throughput, ir, source, 1))
         print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     for model in sorted({n.split()[0] for n in irs}):
         fp32, int8 = best[f"throughput {model} fp32"], best[f"throughput {model} int8"]
