@@ -250,13 +250,14 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     assert low <= again.fps <= high, (again, rec)
 
 
-@pytest.mark.parametrize("mode,expected", [("throughput", "device"), ("cumulative_throughput", "device"),
-                                           ("latency", "host"), (None, "host")])
-def test_preprocessing_default_follows_the_hint(dynamic_ir, mode, expected):
+@pytest.mark.parametrize("mode,cache,expected", [
+    ("throughput", False, "device"), ("cumulative_throughput", False, "device"), ("latency", False, "device"),
+    (None, False, "device"), ("throughput", True, "device"), ("latency", True, "host")])
+def test_preprocessing_default_follows_the_hint(dynamic_ir, tmp_path, mode, cache, expected):
     from yolo_openvino.backends import FLOAT_NCHW_RGB, UINT8_NHWC_BGR
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
 
-    backend = OpenVINOBackend(dynamic_ir, mode=mode)
+    backend = OpenVINOBackend(dynamic_ir, mode=mode, cache_dir=str(tmp_path / "cache") if cache else None)
     assert backend.preprocess == expected
     assert backend.input_kind == (UINT8_NHWC_BGR if expected == "device" else FLOAT_NCHW_RGB)
 

@@ -178,8 +178,8 @@ RUNTIME = (
     _opt("cache_dir", "str", None, "OpenVINO model cache folder (faster start after the first)"),
     _opt("mmap", "bool", None, "memory-map the weights (default: OpenVINO's, on)"),
     _opt("preprocess", "choice", None, "`device`: a PrePostProcessor makes the device take uint8 BGR HWC and convert "
-         "it in the graph; `host`: float NCHW made in the prefetch threads (default: `device` for the throughput "
-         "hints, `host` otherwise)", choices=("host", "device")),
+         "it in the graph; `host`: float NCHW made in the prefetch threads (default: `device`, but `host` for "
+         "latency with a `cache_dir`, where compiling from the path starts faster)", choices=("host", "device")),
 )
 PREDICT = (
     _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index"),

@@ -9,7 +9,7 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
   compiled model was freed (GIL held, joining its threads) while such a callback waited for the GIL.
 - At compile time a PrePostProcessor can make the device accept uint8 NHWC BGR and do layout, colour, dtype
   and /255 itself, so the host only decodes and letterboxes (``preprocess="device"``). By default it does so
-  for the throughput hints, where it measured faster, and not for latency (see ``default_preprocess``).
+  except where a model cache is used for latency (see ``default_preprocess``).
 - ``cache_dir`` enables OpenVINO's model cache and ``mmap`` controls memory-mapped weight reading, the two
   levers on first-inference latency.
 - Inference precision is the device's own choice (bf16 on CPUs with AVX512_BF16 or AMX, about twice as fast
@@ -146,16 +146,20 @@ def compile_config(device: str, mode: str | None, streams=None, threads=None, pi
     return props
 
 
-def default_preprocess(mode: str | None) -> str:
-    """In the graph for throughput hints (streams of images), on the host otherwise (one image at a time).
+def default_preprocess(mode: str | None, cache_dir: str | None = None) -> str:
+    """In the graph, except for one image at a time with a model cache: there, on the host.
 
-    Measured on a 2-core AVX512_BF16 CPU: in the graph, end-to-end throughput over COCO128 rose from 0.92x to
-    0.99x of benchmark_app for yolov8n INT8 (the host's float conversion competes with inference for the
-    cores); for one image at a time it saves nothing measurable, while building the PrePostProcessor and
-    compiling it adds 20 to 40 ms to start-up, and compiling from the path lets a model cache skip reading
-    the IR.
+    Measured on a 2-core AVX512_BF16 CPU, best of 3 interleaved runs against benchmark_app: for streams of
+    images in the graph raised end-to-end throughput over COCO128 from 0.92x to 0.99x of benchmark_app for
+    yolov8n INT8 (the host's float conversion competes with inference for the cores); for one image at a
+    time it cut the p50 by 0.3 ms (yolov8n 28.0 -> 27.7 ms, YOLO26n 21.8 -> 21.5 ms) for 3.5 ms more at
+    start-up (348 -> 352 ms). With a warm model cache it cost 10 ms of a 303 ms start (the cache key then
+    hashes the built model; compiled from its path, a cache hit skips reading the IR), and a cache is asked
+    for to start fast, so latency with a cache keeps the conversion on the host.
     """
-    return "device" if mode in ("throughput", "cumulative_throughput") else "host"
+    if mode in ("throughput", "cumulative_throughput") or not cache_dir:
+        return "device"
+    return "host"
 
 
 def _attach_preprocessing(model):
@@ -202,7 +206,7 @@ class OpenVINOBackend(Backend):
             self.core.set_property({"CACHE_DIR": str(cache_dir)})
         if mmap is not None:
             self.core.set_property({"ENABLE_MMAP": bool(mmap)})
-        preprocess = preprocess or default_preprocess(mode)
+        preprocess = preprocess or default_preprocess(mode, cache_dir)
         if preprocess not in ("device", "host"):
             raise UsageError(f"preprocess='{preprocess}': expected 'device' or 'host'")
         self.preprocess = preprocess
