@@ -48,6 +48,7 @@ class YOLO:
             self.model_path = Path(model)
             self.ckpt_path = None
         self._backends: dict = {}
+        self._load_said: set[int] = set()
         self.last_stats = None
 
     # -- runtime --------------------------------------------------------------------------------------------
@@ -97,7 +98,8 @@ class YOLO:
         if self.format == "openvino" and "mode" not in runtime and "mode" not in self.runtime:
             runtime["mode"] = "throughput" if many else "latency"  # the sensible default per use
         save, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
-        backend = self._head(self.backend(**runtime), values.pop("nms", None))
+        loaded = self.backend(**runtime)
+        backend = self._head(loaded, values.pop("nms", None))
         from .predictor import PredictSettings, Predictor  # OpenCV comes with it: only where images are read
 
         settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
@@ -113,14 +115,14 @@ class YOLO:
         if verbose:
             from .console import printed
 
-            results = printed(results, entries, predictor.stats, self._first_load_line(backend))
+            results = printed(results, entries, predictor.stats, self._first_load_line(loaded))
         return results if stream else list(results)
 
     def _first_load_line(self, backend) -> str | None:
-        """``Loaded …`` the first time a backend predicts, None after: its load is a one-off cost."""
-        if getattr(backend, "load_said", False):
+        """``Loaded …`` the first time a loaded backend predicts, None after: its load is a one-off cost."""
+        if id(backend) in self._load_said:
             return None
-        backend.load_said = True
+        self._load_said.add(id(backend))  # backends live as long as this YOLO (self._backends): ids stay theirs
         return backend.loaded_line(str(Path(self.model_path).resolve()), self.load_time_s)
 
     __call__ = predict

@@ -149,8 +149,8 @@ def compile_config(device: str, mode: str | None, streams=None, threads=None, pi
 def default_preprocess(mode: str | None, cache_dir: str | None = None) -> str:
     """In the graph, except for one image at a time with a model cache: there, on the host.
 
-    Measured on a 2-core AVX512_BF16 CPU, best of 3 interleaved runs against benchmark_app: for streams of
-    images in the graph raised end-to-end throughput over COCO128 from 0.92x to 0.99x of benchmark_app for
+    Measured on a 2-core AVX512_BF16 CPU, best of 3 interleaved runs against benchmark_app: for a stream of
+    images, converting in the graph raised end-to-end throughput over COCO128 from 0.92x to 0.99x of benchmark_app for
     yolov8n INT8 (the host's float conversion competes with inference for the cores); for one image at a
     time it cut the p50 by 0.3 ms (yolov8n 28.0 -> 27.7 ms, YOLO26n 21.8 -> 21.5 ms) for 3.5 ms more at
     start-up (348 -> 352 ms). With a warm model cache it cost 10 ms of a 303 ms start (the cache key then
@@ -268,9 +268,9 @@ class OpenVINOBackend(Backend):
     def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any, float]]:
         """Keep ``requests`` (default: the device's optimal number) inferences in flight; yield in input order.
 
-        The time yielded is OpenVINO's own latency of that request (``InferRequest.latency``, ms). Each output is a view of its request's tensor, valid until the next item is requested (then the
-        request is reused): post-process it in the loop body or copy it. Not copying saves a (B, 84, 8400)
-        float copy per batch.
+        The time yielded is OpenVINO's own latency of that request (``InferRequest.latency``, ms). Each output
+        is a view of its request's tensor, valid until the next item is requested (then the request is reused):
+        post-process it in the loop body or copy it. Not copying saves a (B, 84, 8400) float copy per batch.
         """
         def checked():
             for batch, context in batches:
