@@ -12,7 +12,8 @@ runs in a fresh process, as each benchmark_app run does (one compiled model per 
 - throughput: our end-to-end predict with default settings (decode -> Results) over the COCO128 folder,
   the 1080p and 4K folders and the video, against ``benchmark_app -hint throughput`` (inference only);
 - INT8: our INT8/FP32 end-to-end speed-up against benchmark_app's own INT8/FP32 ratio;
-- latency: one image end to end, p50 of repeated calls, against ``benchmark_app -hint latency -api sync``;
+- latency: one image end to end, p50 of repeated calls, against ``benchmark_app -hint latency -api sync``,
+  in two alternating pairs of half-length runs per round;
 - start-up: a fresh process's import + load + compile + first result against the same steps in plain
   OpenVINO calls, without a cache and with a warm cache;
 - accuracy of reduced JPEG decoding: mAP50-95 on the 1080p set, reduced against full-size decoding.
@@ -197,10 +198,11 @@ def measure(irs: dict[str, Path], sets: dict[str, Path], rounds: int, seconds: f
             xml = next(ir.glob("*.xml"))
             keep(f"throughput {name}", "reference", benchmark_app(xml, "throughput", seconds)["fps"])
             keep(f"throughput {name}", "ours", in_fresh_process(our_throughput, ir, images))
-            if name.endswith("fp32"):
-                keep(f"latency {name}", "reference", benchmark_app(xml, "latency", seconds, ["-api", "sync"])["median_ms"],
-                     False)
-                keep(f"latency {name}", "ours", in_fresh_process(our_latency_ms, ir, one, seconds), False)
+            for _ in range(2 if name.endswith("fp32") else 0):  # two half-length pairs: a slow spell of the VM
+                # rarely covers both of one side's runs, so best-of keeps the ratio about the software
+                keep(f"latency {name}", "reference",
+                     benchmark_app(xml, "latency", seconds / 2, ["-api", "sync"])["median_ms"], False)
+                keep(f"latency {name}", "ours", in_fresh_process(our_latency_ms, ir, one, seconds / 2), False)
             if name in big_models:
                 for kind, source in sets.items():
                     keep(f"{kind} {name}", "reference", best[f"throughput {name}"]["reference"])
