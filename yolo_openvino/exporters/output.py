@@ -11,9 +11,8 @@ import json
 import zipfile
 from pathlib import Path
 
-import yaml
-
 from ..errors import UsageError
+from ..metadata import parse_metadata_text
 
 _IR_FILES = {".xml", ".bin"}
 
@@ -31,8 +30,8 @@ def _is_ir_folder(path: Path) -> bool:
     if any(not p.is_file() for p in entries) or suffixes != [".bin", ".xml"]:
         return False
     try:
-        return _has_names(yaml.safe_load((path / "metadata.yaml").read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return _has_names(parse_metadata_text((path / "metadata.yaml").read_text(encoding="utf-8")))
+    except (OSError, ValueError):  # ValueError: neither JSON nor YAML, or not UTF-8
         return False
 
 

@@ -91,8 +91,8 @@ def quantize_int8(ov_model, args):
     LOGGER.info("INT8: calibrating on %s of %s; %d decode nodes kept in float",
                 counted(count, "image"), dataset.yaml_path, len(ignored.names))
     if count < RECOMMENDED_CALIBRATION_IMAGES:
-        LOGGER.warning("INT8: %s is few; %d or more (e.g. your own validation set) give "
-                       "activation ranges that hold on real scenes", counted(count, "calibration image"), RECOMMENDED_CALIBRATION_IMAGES)
+        LOGGER.warning("INT8: %s is few; %d or more (e.g. your own validation set) give activation ranges "
+                       "that hold on real scenes", counted(count, "calibration image"), RECOMMENDED_CALIBRATION_IMAGES)
     calibration = nncf.Dataset(batches)
     common = dict(preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored, subset_size=len(batches))
     with _nncf_quiet():
