@@ -24,6 +24,7 @@ from yolo_openvino.report import (
     measure,
     place_labels,
     recommend,
+    report_images,
     run_async,
     run_sync,
     sweep_grid,
@@ -231,7 +232,10 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
         assert m.fps > 0 and 0 < m.p50_ms <= m.p90_ms <= m.p99_ms and m.iterations > 0
     # on one device, CUMULATIVE_THROUGHPUT is THROUGHPUT under another name: left out, and said so
     assert ("CUMULATIVE_THROUGHPUT async", "inference") not in rows and "CUMULATIVE_THROUGHPUT left out" in report.table()
-    # end to end runs on the same compiled model, as long: it never beats inference alone
+    # inference only runs at the pipeline's shape: a dynamic model pads 640x480 to the stride, batches square
+    assert {m.input_hw for m in report.measurements if m.kind == "inference" and m.batch == 1} == {(192, 256)}
+    assert rows["THROUGHPUT batch=2", "inference"].input_hw == (256, 256)
+    # end to end runs on the same compiled model, at the same shape, as long: it never beats inference alone
     for hint in ("LATENCY sync", "THROUGHPUT async"):
         assert rows[hint, "end_to_end"].fps <= rows[hint, "inference"].fps_max * (1 + NOISE_FLOOR)
     latency_sync = rows["LATENCY sync", "inference"]
@@ -245,7 +249,7 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
 
     # The advice holds: the recommended throughput setting, measured again on its own, lands in its stated range.
     rec = report.recommendation["throughput"]
-    again = measure(dynamic_ir, Config("again", rec["settings"], batch=rec["batch"]), seconds=0.2)[0]
+    again = measure(dynamic_ir, Config("again", rec["settings"], batch=rec["batch"]), report_images()[0], seconds=0.2)[0]
     low, high = rec["range"]
     assert low <= again.fps <= high, (again, rec)
 

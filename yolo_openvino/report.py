@@ -68,6 +68,7 @@ class Measurement:
     requests: int | None = None
     peak_rss_mb: float | None = None
     precision: str | None = None  # read back from the compiled model (bf16 / f32 / int8)
+    input_hw: tuple[int, int] | None = None  # inference only: the pipeline's input for the first image
 
     @classmethod
     def from_samples(cls, name: str, kind: str, settings: dict, batch: int, samples: list[Sample],
@@ -130,9 +131,10 @@ class ModesReport:
     notes: list[str] = field(default_factory=list)  # what was left out and why
 
     def table(self) -> str:
-        head = ["Configuration", "Kind", "Batch", "Streams", "Requests", "Precision", "FPS median (min-max)",
+        head = ["Configuration", "Kind", "Batch", "Input", "Streams", "Requests", "Precision", "FPS median (min-max)",
                 "p50 ms median (min-max)", "p90 ms", "p99 ms", "Peak RSS MB"]
-        body = [[m.name, m.kind.replace("_", " "), str(m.batch), _text(m.streams), _text(m.requests), _text(m.precision),
+        body = [[m.name, m.kind.replace("_", " "), str(m.batch), "x".join(map(str, m.input_hw or ())) or "per image",
+                 _text(m.streams), _text(m.requests), _text(m.precision),
                  f"{m.fps:.2f} ({m.fps_min:.2f}-{m.fps_max:.2f})", f"{m.p50_ms:.1f} ({m.p50_min:.1f}-{m.p50_max:.1f})",
                  f"{m.p90_ms:.1f}", f"{m.p99_ms:.1f}", _text(m.peak_rss_mb)]
                 for m in self.measurements]
@@ -281,26 +283,44 @@ def _streams(info: dict) -> int | None:
     return streams if isinstance(streams, int) else None
 
 
+def pipeline_input_hw(predictor, images: list) -> tuple[int, int]:
+    """(h, w) of the input the pipeline gives the model for the first image; the model's own without images.
+
+    Inference only is measured at this shape, so it compares like for like with end to end: a dynamic
+    model gets each image padded only to the stride (a 640x480 image becomes 480x640 at imgsz=640, not
+    640x640), which is less compute than the square a fixed random input would have.
+    """
+    if images:
+        stream = predictor.stream(images[:1], asynchronous=False)
+        try:
+            next(stream, None)  # the first image only (a video source would otherwise run to its end)
+        finally:
+            stream.close()
+        if predictor.stats.input_shape:
+            return tuple(predictor.stats.input_shape[2:])
+    return tuple(predictor.meta.imgsz)
+
+
 def measure_once(path, config: Config, images: list, seconds: float, runs: _Runs) -> None:
     """Compile ``config`` and add one inference-only sample (and one end-to-end sample) to ``runs``."""
     from .backends.openvino_backend import OpenVINOBackend
 
+    from .predictor import Predictor, PredictSettings
+
     with PeakMemory() as memory:
         backend = OpenVINOBackend(path, device=config.device or "cpu", **config.settings)
-        compiled = backend.compiled
-        data = random_input(compiled, config.batch, tuple(backend.metadata.imgsz))
+        predictor = Predictor(backend, PredictSettings(batch=config.batch))
+        hw = pipeline_input_hw(predictor, images)
+        data = random_input(backend.compiled, config.batch, hw)
         requests = 1 if config.sync else int(config.settings.get("requests") or backend.optimal_requests)
-        fps, latencies = (run_sync(compiled, data, seconds) if config.sync
-                          else run_async(compiled, data, requests, seconds))
+        fps, latencies = (run_sync(backend.compiled, data, seconds) if config.sync
+                          else run_async(backend.compiled, data, requests, seconds))
         runs.inference.append(Sample(fps, latencies))
         if config.end_to_end:
-            from .predictor import Predictor, PredictSettings
-
-            runs.end_to_end.append(Sample(*run_end_to_end(Predictor(backend, PredictSettings()), images, seconds,
-                                                          config.sync)))
+            runs.end_to_end.append(Sample(*run_end_to_end(predictor, images, seconds, config.sync)))
     peak = max(filter(None, (runs.compiled.get("peak_rss_mb"), memory.peak_mb)), default=None)
     runs.compiled = {"streams": _streams(backend.info()), "requests": requests, "peak_rss_mb": peak,
-                     "precision": backend.inference_precision}
+                     "precision": backend.inference_precision, "input_hw": hw}
 
 
 def summarize(config: Config, runs: _Runs) -> list[Measurement]:
@@ -309,7 +329,7 @@ def summarize(config: Config, runs: _Runs) -> list[Measurement]:
                                      **runs.compiled)]
     if runs.end_to_end:
         rows.append(Measurement.from_samples(config.name, "end_to_end", config.settings, 1, runs.end_to_end,
-                                             **runs.compiled))
+                                             **{**runs.compiled, "input_hw": None}))  # each image its own
     return rows
 
 
