@@ -379,6 +379,19 @@ def test_the_precision_that_ran_is_reported(tiny_ir):
     assert YOLO(tiny_ir, inference_precision="f32").info()["inference_precision"] == "f32"
 
 
+@pytest.mark.parametrize("settings,ring", [
+    ({"mode": "throughput", "streams": 2}, 2 + 2),  # the optimal number (one per stream) plus one queued per stream
+    ({"mode": "latency"}, 1 + 1),
+    ({"mode": "throughput", "streams": 2, "requests": 3}, 3),  # asked for: exactly that
+])
+def test_cpu_ring_keeps_one_request_queued_per_stream(tiny_ir, settings, ring):
+    backend = YOLO(tiny_ir, **settings).backend()
+    assert backend.ring_size == ring and backend.info()["requests_in_flight"] == ring
+    dtype = np.float32 if backend.preprocess == "host" else np.uint8
+    list(backend.infer_many((np.zeros(backend.static_shape, dtype), i) for i in range(5)))
+    assert backend._requests.qsize() == ring  # every ring slot made once, handed back idle
+
+
 def test_a_stream_stopped_early_leaves_the_requests_reusable(tiny_ir, tmp_path):
     """The ring's requests go back to the backend's pool idle, even when the consumer stops mid-stream."""
     for i in range(6):
@@ -389,7 +402,7 @@ def test_a_stream_stopped_early_leaves_the_requests_reusable(tiny_ir, tmp_path):
     stream.close()  # requests may still be running here: they are waited for, not handed back busy
     backend = model.backend()
     pooled = backend._requests.qsize()
-    assert pooled == max(backend.optimal_requests, 1)
+    assert pooled == backend.ring_size
     assert len(model(str(tmp_path / "imgs"), verbose=False)) == 6 and backend._requests.qsize() == pooled
     backend.infer(np.full((1, 3, 64, 64), 0.5, np.float32) if backend.preprocess == "host"
                   else np.full((1, 64, 64, 3), 114, np.uint8))

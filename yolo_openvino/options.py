@@ -168,7 +168,7 @@ RUNTIME = (
     _opt("mode", "choice", None, "OpenVINO performance hint (default: latency for one image, throughput for many)",
          choices=("latency", "throughput", "cumulative_throughput")),
     _opt("streams", "streams", None, "NUM_STREAMS, an int or AUTO (default: the hint's choice)"),
-    _opt("requests", "int", None, "infer requests kept in flight (default: the device's optimal number)", low=1, high=1024),
+    _opt("requests", "int", None, "infer requests kept in flight (default: the device's optimal number, plus one per CPU stream)", low=1, high=1024),
     _opt("threads", "int", None, "INFERENCE_NUM_THREADS (default: the device's choice)", low=1, high=4096),
     _opt("pinning", "bool", None, "ENABLE_CPU_PINNING (default: the device's choice)"),
     _opt("inference_precision", "choice", None, "INFERENCE_PRECISION_HINT: `f32` for bit-level parity with PyTorch "

@@ -312,7 +312,7 @@ def measure_once(path, config: Config, images: list, seconds: float, runs: _Runs
         predictor = Predictor(backend, PredictSettings(batch=config.batch))
         hw = pipeline_input_hw(predictor, images)
         data = random_input(backend.compiled, config.batch, hw)
-        requests = 1 if config.sync else int(config.settings.get("requests") or backend.optimal_requests)
+        requests = 1 if config.sync else backend.ring_size  # as the pipeline's ring: both kinds of row alike
         fps, latencies = (run_sync(backend.compiled, data, seconds) if config.sync
                           else run_async(backend.compiled, data, requests, seconds))
         runs.inference.append(Sample(fps, latencies))

@@ -19,6 +19,8 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import queue
 import time
@@ -265,8 +267,28 @@ class OpenVINOBackend(Backend):
     def optimal_requests(self) -> int:
         return int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
 
+    @property
+    def ring_size(self) -> int:
+        """Requests ``infer_many`` keeps in flight: ``requests`` if given, else the device's optimal number plus,
+        on the CPU, one more per stream.
+
+        With one request per stream, a stream idles from the end of its inference until Python has read the
+        result and started the next one; a second request waiting in each stream's queue starts at once.
+        Measured on a 2-core AVX512_BF16 CPU (2 streams: 2 -> 4 requests, COCO128 end to end, fresh processes,
+        interleaved pairs): yolov8n INT8 +1.4, +3.2 and +6.1%, FP32 +0.9 and +2.9%, its 1080p set +0.8 and
+        +1.0%, YOLO26n INT8 +0 and +2.9%, yolov8s INT8 -0.1 and +0.6%. Other devices size their optimal
+        number for queueing already.
+        """
+        if self.requested_jobs:
+            return max(int(self.requested_jobs), 1)
+        extra = 0
+        if self.device == "CPU":
+            with contextlib.suppress(RuntimeError, TypeError, ValueError):
+                extra = int(self.compiled.get_property("NUM_STREAMS"))
+        return max(self.optimal_requests + extra, 1)
+
     def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any, float]]:
-        """Keep ``requests`` (default: the device's optimal number) inferences in flight; yield in input order.
+        """Keep ``ring_size`` inferences in flight; yield in input order.
 
         The time yielded is OpenVINO's own latency of that request (``InferRequest.latency``, ms). Each output
         is a view of its request's tensor, valid until the next item is requested (then the request is reused):
@@ -277,8 +299,7 @@ class OpenVINOBackend(Backend):
                 self.check_input(batch, self.static_shape)
                 yield batch, context
 
-        jobs = max(int(self.requested_jobs or self.optimal_requests), 1)
-        requests = [self._idle_request() for _ in range(jobs)]  # reused across calls, as the sync ones are
+        requests = [self._idle_request() for _ in range(self.ring_size)]  # reused across calls, as the sync ones are
         ring = in_flight(requests, checked())
         try:
             for request, context in ring:
@@ -300,7 +321,8 @@ class OpenVINOBackend(Backend):
     def info(self) -> dict:
         report = {"format": "openvino", "xml": str(self.xml), "device": self.device, "precision": self.metadata.precision,
                   "inference_precision": self.inference_precision, "preprocess": self.preprocess,
-                  "load_time_s": round(self.load_time_s, 3), "first_inference_ms": self.first_inference_ms}
+                  "load_time_s": round(self.load_time_s, 3), "first_inference_ms": self.first_inference_ms,
+                  "requests_in_flight": self.ring_size}
         for key in REPORTED_PROPERTIES:
             try:
                 value = self.compiled.get_property(key)
