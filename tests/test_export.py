@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -250,11 +252,31 @@ def test_coco128_map_openvino_fp32_and_int8(exported):
     assert abs(int8 - fp32) <= 0.01
 
 
+@pytest.mark.parametrize("consent,sent", [(None, 0), ("1", 1)])
+def test_loading_a_model_sends_no_telemetry_the_user_did_not_agree_to(consent, sent, tiny_ir, tmp_path):
+    """``import openvino`` sends a usage event (a process forked from a thread) unless declined; we import it
+    declined for a user never asked. In a fresh process: OpenVINO is not imported yet there."""
+    checker = pytest.importorskip("openvino_telemetry.utils.opt_in_checker")
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"HOME": str(tmp_path)}
+    if consent is not None:
+        consent_file = Path(subprocess.run([sys.executable, "-c", f"import {checker.__name__} as c; "
+                                            "print(c.OptInChecker().consent_file())"], env=env, text=True,
+                                           capture_output=True, check=True).stdout.strip())
+        consent_file.parent.mkdir(parents=True, exist_ok=True)
+        consent_file.write_text(consent)
+    code = ("import os, numpy as np, openvino_telemetry.utils.sender as s; sent = []; "
+            "s.TelemetrySender.send = lambda self, backend, message: sent.append(message); "
+            f"from yolo_openvino import YOLO; YOLO({tiny_ir!r})(np.zeros((64, 64, 3), np.uint8), verbose=False); "
+            "print(len(sent), 'CI' in os.environ)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, text=True, capture_output=True, check=True).stdout
+    assert out.split() == [str(sent), "False"]
+
+
 @pytest.mark.parametrize("consent,expected", [(None, "DECLINED"), ("1", "ACCEPTED"), ("0", "DECLINED")])
 def test_export_sends_no_telemetry_the_user_did_not_agree_to(consent, expected, tmp_path, monkeypatch):
     """OVC and NNCF treat "never asked" as yes; within our export it is no. An explicit answer stands."""
     checker = pytest.importorskip("openvino_telemetry.utils.opt_in_checker")
-    from yolo_openvino.exporters.telemetry import unasked_telemetry_off
+    from yolo_openvino.telemetry import unasked_telemetry_off
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("CI", raising=False)

@@ -576,8 +576,9 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
                               startup: bool = True, project: str | Path = "runs/detect", name: str = "modes",
                               verbose: bool = True) -> ModesReport:
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
-    import openvino as ov
     from tqdm import tqdm
+
+    from .telemetry import import_openvino
 
     from .backends import model_format
     from .backends.openvino_backend import find_ir, read_ir_metadata, resolve_device
@@ -588,7 +589,7 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
                          f"yolo-ov export model={model} format=openvino")
     xml = find_ir(model)  # fail now, with the fix, if the folder holds no IR
     images, images_text = report_images(source, data)
-    devices = ov.Core().available_devices
+    devices = import_openvino().Core().available_devices
     device_name = resolve_device(device or "cpu", devices)
     plan, notes = report_plan(device, devices, os.cpu_count() or 1, sweep, read_ir_metadata(xml).dynamic, batches)
     runs = {config: _Runs() for config in plan}

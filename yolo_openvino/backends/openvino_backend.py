@@ -193,8 +193,9 @@ class OpenVINOBackend(Backend):
                  streams=None, requests: int | None = None, threads: int | None = None, pinning: bool | None = None,
                  inference_precision: str | None = None, config: dict | None = None, cache_dir: str | None = None,
                  mmap: bool | None = None, preprocess: str | None = None):
-        import openvino as ov
+        from ..telemetry import import_openvino
 
+        ov = import_openvino()
         started = time.perf_counter()
         self.xml = find_ir(path)
         self.metadata = read_ir_metadata(self.xml)

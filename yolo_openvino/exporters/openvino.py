@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metadata import metadata_text
-from .telemetry import unasked_telemetry_off
+from ..telemetry import unasked_telemetry_off
 
 LOGGER = logging.getLogger("yolo_openvino")
 
