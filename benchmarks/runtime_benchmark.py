@@ -308,8 +308,9 @@ def main() -> None:
     if args.accuracy_model in irs:
         accuracy = reduced_decode_map(irs[args.accuracy_model], sets["1080p"].parents[1] / "data.yaml")
         drop = round(accuracy["full"]["map50_95"] - accuracy["reduced"]["map50_95"], 4)
+        change = f"drop {drop}" if drop > 0 else f"no drop: {-drop:+}"
         summary += (f"\nreduced JPEG decoding on the 1080p set, {args.accuracy_model}: mAP50-95 "
-                    f"{accuracy['reduced']['map50_95']} reduced vs {accuracy['full']['map50_95']} full (drop {drop}, "
+                    f"{accuracy['reduced']['map50_95']} reduced vs {accuracy['full']['map50_95']} full ({change}, "
                     "target <= 0.003)")
     summary += f"\nmeasured in {time.perf_counter() - started:.0f} s, {args.rounds} rounds of {args.seconds:.0f} s"
     Path(args.out).write_text(json.dumps({"cpu": cpu_kind(), "rows": rows, "reduced_decode_map": accuracy,
