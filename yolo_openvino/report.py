@@ -287,8 +287,8 @@ def pipeline_input_hw(predictor, images: list) -> tuple[int, int]:
     """(h, w) of the input the pipeline gives the model for the first image; the model's own without images.
 
     Inference only is measured at this shape, so it compares like for like with end to end: a dynamic
-    model gets each image padded only to the stride (a 640x480 image becomes 480x640 at imgsz=640, not
-    640x640), which is less compute than the square a fixed random input would have.
+    model gets each image padded only to the stride (a 480-high, 640-wide photo is fed as (480, 640) at
+    imgsz=640, not (640, 640)), which is less compute than the square a fixed random input would have.
     """
     if images:
         stream = predictor.stream(images[:1], asynchronous=False)
@@ -304,7 +304,6 @@ def pipeline_input_hw(predictor, images: list) -> tuple[int, int]:
 def measure_once(path, config: Config, images: list, seconds: float, runs: _Runs) -> None:
     """Compile ``config`` and add one inference-only sample (and one end-to-end sample) to ``runs``."""
     from .backends.openvino_backend import OpenVINOBackend
-
     from .predictor import Predictor, PredictSettings
 
     with PeakMemory() as memory:
@@ -578,11 +577,10 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
     from tqdm import tqdm
 
-    from .telemetry import import_openvino
-
     from .backends import model_format
     from .backends.openvino_backend import find_ir, read_ir_metadata, resolve_device
     from .outputs import next_run_dir
+    from .telemetry import import_openvino
 
     if model_format(model) != "openvino":
         raise UsageError(f"{model}: the latency/throughput report needs an OpenVINO IR. Export one first: "

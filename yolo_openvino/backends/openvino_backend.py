@@ -20,7 +20,6 @@ The strategies of OpenVINO's latency/throughput guide, done for the user:
 from __future__ import annotations
 
 import contextlib
-
 import logging
 import queue
 import time
