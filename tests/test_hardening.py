@@ -381,7 +381,7 @@ def test_the_precision_that_ran_is_reported(tiny_ir):
 
 @pytest.mark.parametrize("settings,ring", [
     ({"mode": "throughput", "streams": 2}, 2 + 2),  # the optimal number (one per stream) plus one queued per stream
-    ({"mode": "latency"}, 1 + 1),
+    ({"mode": "latency", "streams": 1}, 1 + 1),  # streams pinned: a latency hint may use one per socket
     ({"mode": "throughput", "streams": 2, "requests": 3}, 3),  # asked for: exactly that
 ])
 def test_cpu_ring_keeps_one_request_queued_per_stream(tiny_ir, settings, ring):
