@@ -46,9 +46,22 @@ def test_one_to_one_top_k_takes_the_best_pairs_in_order():
 
     boxes = torch.tensor([[[0.0, 10.0], [0.0, 10.0], [5.0, 15.0], [5.0, 15.0]]])  # (1, 4, 2) xyxy
     scores = torch.tensor([[[0.9, 0.1], [0.8, 0.7], [0.05, 0.2]]])  # (1, 3 classes, 2 anchors)
-    rows = top_k_rows(boxes, scores, 300)[0]  # k is capped at the anchor count
+    rows = top_k_rows(boxes, scores, 300)[0]
+    assert rows.shape == (300, 6) and (rows[2:, 4] == -1).all()  # as many real rows as anchors, then placeholders
+    rows = rows[:2]
     torch.testing.assert_close(rows[:, 4], torch.tensor([0.9, 0.8]))
     assert rows[:, 5].tolist() == [0, 1] and rows[:, :4].tolist() == [[0, 0, 5, 5]] * 2  # both from anchor 0
+
+
+def test_dynamic_nms_free_export_runs_below_max_det_anchors(tmp_path):
+    """Traced at 128 px (336 anchors), run at 64 px (84 anchors, fewer than max_det=300): one row per real
+    (anchor, class) pair the top-k can give, as in PyTorch; the placeholders never reach the results."""
+    model = YOLO("yolo26n.yaml")
+    ir = model.export(format="openvino", imgsz=128, nms=False, dynamic=True, output=str(tmp_path / "d_openvino_model"))
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    pt = model(image, imgsz=64, nms=False, conf=0.0, verbose=False)[0]
+    ov = YOLO(ir, inference_precision="f32")(image, imgsz=64, conf=0.0, verbose=False)[0]
+    assert len(pt) == len(ov) == 84 and ov.boxes.conf.min() > 0
 
 
 @needs_shared

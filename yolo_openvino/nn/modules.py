@@ -330,13 +330,22 @@ def top_k_rows(boxes: torch.Tensor, scores: torch.Tensor, k: int) -> torch.Tenso
 
     boxes (B, 4, A) xyxy, scores (B, nc, A). First the k anchors with the highest best-class score, then the
     k highest scores among their k x nc (anchor, class) pairs, so one anchor may give rows for two classes.
+
+    With fewer anchors than k (inputs below 128 px for k = 300) only the first A rows are real, as in the
+    reference; the rest are placeholders scoring -1, which every confidence threshold drops. The shape stays
+    (B, k, 6) and nothing reads the anchor count in Python, so a dynamic export traced at 640 runs on such
+    inputs too (a k taken from the trace made the runtime fail there).
     """
-    b, nc, a = scores.shape
-    k = min(k, a)
-    per_anchor = scores.transpose(1, 2)  # (B, A, nc)
+    a = scores.shape[2]
+    # Placeholder anchors scoring -1, below every real (sigmoid) score: topk always has k to choose from.
+    scores = torch.cat((scores, torch.full_like(scores[..., :1], -1.0).expand(-1, -1, k)), 2)
+    boxes = torch.cat((boxes, torch.zeros_like(boxes[..., :1]).expand(-1, -1, k)), 2)
+    b, nc, _ = scores.shape
+    per_anchor = scores.transpose(1, 2)  # (B, A + k, nc)
     anchors = per_anchor.amax(-1).topk(k, dim=1).indices  # (B, k)
     candidates = per_anchor.gather(1, anchors.unsqueeze(-1).expand(b, k, nc))  # (B, k, nc)
     best, flat = candidates.flatten(1).topk(k, dim=1)  # (B, k)
+    best = best.masked_fill(torch.arange(k, device=best.device) >= a, -1.0)  # at most A real rows
     anchor = anchors.gather(1, torch.div(flat, nc, rounding_mode="floor"))
     box = boxes.transpose(1, 2).gather(1, anchor.unsqueeze(-1).expand(b, k, 4))  # (B, k, 4)
     return torch.cat((box, best.unsqueeze(-1), (flat % nc).unsqueeze(-1).to(box.dtype)), -1)
