@@ -23,6 +23,9 @@ RAY = str(Path(sys.executable).with_name("ray"))
 if "ray" in sys.modules and os.environ.get("RAY_AUTH_MODE") != "token":
     raise RuntimeError("import ray_cluster before ray: the driver's RAY_AUTH_MODE is fixed when ray is imported")
 os.environ["RAY_AUTH_MODE"] = "token"
+# No usage stats from this driver either, as from the nodes: otherwise Ray Data's usage poller keeps querying a
+# Prometheus that does not exist here, and its thread printed a traceback after the session had ended.
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 
 
 def free_port() -> int:
