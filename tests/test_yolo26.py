@@ -170,7 +170,7 @@ def test_int8_keeps_the_decode_and_top_k_in_float(exported, nms):
 
     from yolo_openvino.exporters.quantize import decode_node_names
 
-    ir = exported("yolo26n-coco128", nms=nms, int8=True, data=str(COCO8))
+    ir = exported("yolo26n-coco128", nms=nms, int8=True, data=str(COCO8), imgsz=320)  # its training size: quicker
     model = ov.Core().read_model(next(ir.glob("*.xml")))
     kinds = {op.get_friendly_name(): op.get_type_name() for op in model.get_ops()}
     decode = [kinds[name] for name in decode_node_names(model)]
