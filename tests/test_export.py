@@ -156,7 +156,15 @@ def test_imgsz_is_rounded_to_stride_with_warning(tmp_path, caplog):
     (dict(format="openvino", int8=True, data=str(COCO8), batch=8), ValueError, "4 calibration image.*batch=8"),
     (dict(format="openvino", imgz=320), TypeError, "did you mean 'imgsz'"),
 ])
-def test_export_argument_errors(tmp_path, kwargs, error, match):
+def test_export_argument_errors(tmp_path, monkeypatch, kwargs, error, match):
+    """Each is said before any conversion starts (a dataset too small for INT8 once came after it, 7 s later)."""
+    from yolo_openvino import exporters
+
+    def too_late(*args):
+        raise AssertionError("the conversion started before the arguments were checked")
+
+    for fmt in exporters.EXPORTERS:
+        monkeypatch.setitem(exporters.EXPORTERS, fmt, too_late)
     with pytest.raises(error, match=match):
         YOLO(shared_model("yolo11n-init")).export(output=str(tmp_path / "out"), **kwargs)
     assert not (tmp_path / "out").exists()

@@ -23,6 +23,7 @@ from ..processing import round_to_stride
 from .onnx import export_onnx
 from .openvino import export_openvino
 from .output import check_output
+from .quantize import calibration_files
 from .torchscript import export_torchscript
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -43,6 +44,9 @@ def parse_export_args(stride: int, **kwargs) -> SimpleNamespace:
     if args.int8 and not args.data:
         raise UsageError("int8=True needs data=<dataset yaml> to calibrate on, e.g. data=coco128.yaml or your own "
                          "validation set (300+ images recommended)")
+    if args.half and args.format == "torchscript" and args.device == "cpu":
+        raise UsageError("half=True for TorchScript needs a CUDA device (CPU kernels lack fp16 convolutions); "
+                         "use format=openvino half=True for FP16 on CPU")
     if args.nms and args.format != "openvino":
         raise UsageError(f"nms=True is supported for format=openvino only (OpenVINO's NMS op), not {args.format}")
     if args.ovms and args.format != "openvino":
@@ -110,6 +114,8 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
     args = parse_export_args(int(max(model.stride)), **kwargs)
     target = Path(args.output).expanduser() if args.output else default_output(ckpt_path, args)
     check_output(target, args.format, ckpt_path)
+    if args.int8:
+        calibration_files(args)  # a missing or too small dataset fails now, not after the conversion
     metadata = build_metadata(model, args, ckpt_path)
     module = ExportModule(copy.deepcopy(model).float().eval(), nms=bool(args.nms), agnostic=args.agnostic_nms,
                           one2one=one2one_head(model, args))

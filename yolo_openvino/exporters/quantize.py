@@ -59,18 +59,28 @@ def decode_node_names(ov_model) -> list[str]:
     return names
 
 
-def calibration_images(data: str, imgsz: tuple[int, int], fraction: float, subset_size: int, batch: int):
-    """Letterboxed (B, 3, H, W) float32 batches from the dataset's val split (our own letterbox)."""
+def calibration_files(args):
+    """(image files, dataset): the val split cut by ``fraction`` and ``subset_size``, at least one ``batch`` of them.
+
+    ``export`` calls this before converting the model too, so a missing dataset or one too small for the batch
+    is said in a second, not after the conversion.
+    """
     from ..datasets import load_dataset
+
+    dataset = load_dataset(args.data)
+    files = dataset.images("val")
+    files = files[: max(1, int(round(len(files) * args.fraction)))][: args.subset_size]
+    if len(files) < args.batch:
+        raise UsageError(f"{dataset.yaml_path}: {counted(len(files), 'calibration image')} but batch={args.batch}; "
+                         "use a larger dataset or fraction, or a smaller batch")
+    return files, dataset
+
+
+def calibration_images(files: list, imgsz: tuple[int, int], batch: int) -> list[np.ndarray]:
+    """Letterboxed (B, 3, H, W) float32 batches of ``files`` (our own letterbox); unreadable files skipped."""
     from ..io_utils import ImageReadError, read_image
     from ..processing import letterbox, to_nchw_float
 
-    dataset = load_dataset(data)
-    files = dataset.images("val")
-    files = files[: max(1, int(round(len(files) * fraction)))][:subset_size]
-    if len(files) < batch:
-        raise UsageError(f"{dataset.yaml_path}: {counted(len(files), 'calibration image')} but batch={batch}; "
-                         "use a larger dataset or fraction, or a smaller batch")
     inputs = []
     for f in files:
         try:
@@ -78,14 +88,15 @@ def calibration_images(data: str, imgsz: tuple[int, int], fraction: float, subse
         except ImageReadError as e:
             LOGGER.warning("calibration: skipping %s", e)
     usable = len(inputs) // batch * batch
-    return [to_nchw_float(np.stack(inputs[i:i + batch])) for i in range(0, usable, batch)], dataset
+    return [to_nchw_float(np.stack(inputs[i:i + batch])) for i in range(0, usable, batch)]
 
 
 def quantize_int8(ov_model, args):
     """NNCF INT8 (mixed preset: symmetric weights, asymmetric activations) with the decode kept in float."""
     import nncf
 
-    batches, dataset = calibration_images(args.data, args.imgsz, args.fraction, args.subset_size, args.batch)
+    files, dataset = calibration_files(args)
+    batches = calibration_images(files, args.imgsz, args.batch)
     ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), validate=False)
     count = len(batches) * args.batch
     LOGGER.info("INT8: calibrating on %s of %s; %d decode nodes kept in float",
