@@ -59,6 +59,12 @@ def decode_node_names(ov_model) -> list[str]:
     return names
 
 
+def val_fraction(dataset, fraction: float) -> list:
+    """The first ``fraction`` of the dataset's val images (at least one): what calibration and accuracy control use."""
+    files = dataset.images("val")
+    return files[: max(1, int(round(len(files) * fraction)))]
+
+
 def calibration_files(args):
     """(image files, dataset): the val split cut by ``fraction`` and ``subset_size``, at least one ``batch`` of them.
 
@@ -68,8 +74,7 @@ def calibration_files(args):
     from ..datasets import load_dataset
 
     dataset = load_dataset(args.data)
-    files = dataset.images("val")
-    files = files[: max(1, int(round(len(files) * args.fraction)))][: args.subset_size]
+    files = val_fraction(dataset, args.fraction)[: args.subset_size]
     if len(files) < args.batch:
         raise UsageError(f"{dataset.yaml_path}: {counted(len(files), 'calibration image')} but batch={args.batch}; "
                          "use a larger dataset or fraction, or a smaller batch")
@@ -132,8 +137,7 @@ def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common
 
     from ..validation import map_of_compiled_model
 
-    files = dataset.images("val")
-    files = files[: max(1, int(round(len(files) * args.fraction)))]
+    files = val_fraction(dataset, args.fraction)
 
     def validate(compiled_model, _items) -> float:
         return map_of_compiled_model(compiled_model, files, dataset.names, args.imgsz, args.batch)
