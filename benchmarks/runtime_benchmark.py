@@ -172,7 +172,7 @@ def reduced_decode_map(ir: Path, data: Path) -> dict:
     from yolo_openvino.validation import evaluate_backend
 
     dataset = load_dataset(str(data))
-    backend = OpenVINOBackend(ir, mode="throughput")
+    backend = OpenVINOBackend.from_ir(ir, mode="throughput")
     maps = {}
     for name, reduced in (("reduced", True), ("full", False)):
         settings = PredictSettings(conf=0.001, iou=0.7, max_det=300, multi_label=True, reduced_decode=reduced)

@@ -21,11 +21,49 @@ needs_shared = pytest.mark.skipif(not (MODELS.exists() and GOLDEN.exists()),
                                   reason=f"fixtures not found at {SHARED} (set YOLO_OPENVINO_SHARED)")
 
 
+def write_image(path: Path, h: int = 48, w: int = 64) -> Path:
+    """A random (h, w) JPEG or PNG (by suffix) at ``path``, its folders made."""
+    import cv2
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8))
+    return path
+
+
+def write_dataset(root: Path, labels: dict, split: str = "val") -> Path:
+    """A YOLO dataset of two classes under ``root``: one image per ``labels`` entry (stem -> label text, or None
+    for a label file that is not UTF-8) in ``split``; returns its yaml."""
+    import yaml
+
+    for stem, text in labels.items():
+        write_image(root / "images" / split / f"{stem}.jpg")
+        label = root / "labels" / split / f"{stem}.txt"
+        label.parent.mkdir(parents=True, exist_ok=True)
+        label.write_bytes(b"0 0.5 0.5 0.2 \xff\xfe\n" if text is None else text.encode())
+    (root / "ds.yaml").write_text(yaml.safe_dump({"path": ".", split: f"images/{split}", "names": ["a", "b"]}))
+    return root / "ds.yaml"
+
+
 def shared_model(name: str) -> Path:
     path = MODELS / f"{name}.pt"
     if not path.exists():
         pytest.skip(f"{path} not found (shared fixtures absent)")
     return path
+
+
+# Variables our code reads. A user who followed the README may have exported any of them (YOLO_OFFLINE=1 made
+# the download test fail), so every test starts without them and sets what it relies on itself.
+# (YOLO_OPENVINO_SHARED is the tests' own, read above.)
+OUR_ENVIRONMENT = ("YOLO_OFFLINE", "YOLO_OPENVINO_HOME", "YOLO_OPENVINO_ASSETS_URL", "YOLO_OV_DEBUG")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch, tmp_path_factory):
+    for name in OUR_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    # Downloads and datasets fetched by name go to a cache of the session's own, never the user's home.
+    monkeypatch.setenv("YOLO_OPENVINO_HOME", str(tmp_path_factory.getbasetemp() / "yolo_openvino_home"))
 
 
 @pytest.fixture(autouse=True)
@@ -68,14 +106,31 @@ def exported(export_dir):
     def make(name: str, **kwargs) -> Path:
         from yolo_openvino import YOLO
 
-        kwargs.setdefault("imgsz", 640)
+        kwargs = ir_changing(kwargs)
         key = (name, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
         if key not in _EXPORTS:
-            fmt = kwargs.get("format", "openvino")
+            from yolo_openvino.exporters import default_output
+
             tag = "_".join(f"{k}{v}" for k, v in sorted(kwargs.items()) if k not in ("format", "data"))
-            suffix = {"openvino": "_openvino_model", "onnx": ".onnx", "torchscript": ".torchscript"}[fmt]
-            output = export_dir / f"{name}_{tag}{suffix}"
+            output = default_output(export_dir / tag / f"{name}.pt", kwargs.get("format", "openvino"))
             _EXPORTS[key] = Path(YOLO(shared_model(name)).export(output=str(output), **kwargs))
         return _EXPORTS[key]
 
     return make
+
+
+def ir_changing(kwargs: dict) -> dict:
+    """The export arguments that change what is written (imgsz 640 unless given): defaults dropped, and the
+    INT8 dataset without int8, the baked-in thresholds without in-graph NMS, max_det without a rows output."""
+    from yolo_openvino.options import defaults
+
+    kwargs = {"imgsz": 640, **kwargs}
+    unused = set()
+    if not kwargs.get("int8"):
+        unused |= {"data", "fraction", "subset_size", "max_drop"}
+    if kwargs.get("nms") is not True:
+        unused |= {"conf", "iou", "agnostic_nms"}
+    if kwargs.get("nms") is None:
+        unused.add("max_det")
+    default = defaults("export")
+    return {k: v for k, v in kwargs.items() if k not in unused and (k == "imgsz" or v != default.get(k))}

@@ -211,7 +211,7 @@ def test_inference_loops_count_and_time(dynamic_ir, mode, preprocess, dtype, sha
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
     from yolo_openvino.report import random_input
 
-    backend = OpenVINOBackend(dynamic_ir, mode=mode, preprocess=preprocess)
+    backend = OpenVINOBackend.from_ir(dynamic_ir, mode=mode, preprocess=preprocess)
     data = random_input(backend.compiled, 2, (128, 128))
     assert data.dtype == dtype and data.shape == shape  # in-graph preprocessing takes u8 NHWC, else f32 NCHW
     fps, latencies = (run_sync(backend.compiled, data, 0.1) if mode == "latency"
@@ -261,7 +261,7 @@ def test_preprocessing_default_follows_the_hint(dynamic_ir, tmp_path, mode, cach
     from yolo_openvino.backends import FLOAT_NCHW_RGB, UINT8_NHWC_BGR
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
 
-    backend = OpenVINOBackend(dynamic_ir, mode=mode, cache_dir=str(tmp_path / "cache") if cache else None)
+    backend = OpenVINOBackend.from_ir(dynamic_ir, mode=mode, cache_dir=str(tmp_path / "cache") if cache else None)
     assert backend.preprocess == expected
     assert backend.input_kind == (UINT8_NHWC_BGR if expected == "device" else FLOAT_NCHW_RGB)
 
@@ -269,7 +269,7 @@ def test_preprocessing_default_follows_the_hint(dynamic_ir, tmp_path, mode, cach
 def test_cli_report(dynamic_ir, tmp_path, capsys):
     from yolo_openvino.cli import main
 
-    code = main(["benchmark", f"model={dynamic_ir}", "seconds=0.1", "sweep=False", "startup=False",
+    code = main(["benchmark", f"model={dynamic_ir}", "seconds=0.1", "sweep=False", "startup=False", "repeats=1",
                  f"project={tmp_path}"])
     out = capsys.readouterr().out
     assert code == 0 and "Best for throughput" in out and "THROUGHPUT async" in out

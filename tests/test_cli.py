@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, write_image
+from yolo_openvino import YOLO
 from yolo_openvino.cli import main
 from yolo_openvino.errors import UsageError
 from yolo_openvino.options import COMMANDS, RUNTIME_NAMES, check, markdown_table, options_of
@@ -101,7 +102,7 @@ def test_python_api_and_cli_share_the_runtime_options():
     from yolo_openvino.backends.openvino_backend import OpenVINOBackend
 
     assert set(_OPENVINO_OPTIONS) | {"device"} == set(RUNTIME_NAMES)
-    assert set(RUNTIME_NAMES) <= set(inspect.signature(OpenVINOBackend).parameters)
+    assert set(RUNTIME_NAMES) <= set(inspect.signature(OpenVINOBackend.from_ir).parameters)
 
 
 @pytest.mark.parametrize("group", ["export", "predict", "runtime", "val", "benchmark", "serve"])
@@ -164,3 +165,30 @@ def test_a_missing_optional_package_names_the_extra(monkeypatch, capsys):
     monkeypatch.setattr(commands, "export", needs_torch)
     assert main(["export", "model=x.pt"]) == 2
     assert "this needs 'torch': pip install \"yolo-openvino[export]\"" in capsys.readouterr().err
+
+
+# -- Ultralytics habits: run folders, help, show ------------------------------------------------------------------
+def test_outputs_go_to_runs_detect_command_numbered(tiny_ir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    image = write_image(tmp_path / "a.jpg")
+    for _ in range(2):
+        YOLO(tiny_ir)(str(image), save=True)
+    assert sorted(p.name for p in (tmp_path / "runs" / "detect").iterdir()) == ["predict", "predict2"]
+    assert (tmp_path / "runs" / "detect" / "predict" / "a.jpg").is_file()
+
+
+@pytest.mark.parametrize("argv,out", [(["--version"], "yolo-ov 0."), (["help"], "COMMAND"),
+                                      (["help", "export"], "--int8"), (["detect", "help"], "COMMAND")])
+def test_cli_habits(argv, out, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's --help exits
+        code = e.code
+    assert code == 0 and out in capsys.readouterr().out
+
+
+def test_show_without_display_fails_before_any_work(tiny_ir, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["predict", f"model={tiny_ir}", f"source={write_image(tmp_path / 'a.jpg')}", "show=True"]) == 2
+    assert "no display" in capsys.readouterr().err

@@ -82,7 +82,7 @@ def test_nms_in_model_matches_host_nms(exported, agnostic):
     x, ref = _reference("yolov8s-coco128")
     path = exported("yolov8s-coco128", format="openvino", nms=True, batch=2, conf=0.05, agnostic_nms=agnostic)
     backend = load_backend(path, "openvino", preprocess="host", inference_precision="f32")
-    assert backend.metadata.nms and yaml.safe_load((path / "metadata.yaml").read_text())["nms"] is True
+    assert backend.metadata.nms_in_graph and yaml.safe_load((path / "metadata.yaml").read_text())["nms"] is True
     out = backend.infer(x)
     assert out.shape == (2, 300, 6)
     host = non_max_suppression(ref, conf=0.05, iou=0.7, max_det=300, agnostic=agnostic)
@@ -118,7 +118,7 @@ def test_dynamic_export_runs_at_several_shapes(exported, shape):
 def test_dynamic_model_letterboxes_minimally(exported):
     model = YOLO(exported("yolov8s-coco128", format="openvino", dynamic=True))
     result = model(str(COCO128_IMAGES / "000000000025.jpg"))[0]
-    assert result.boxes.labels == ["teddy bear"]
+    assert result.labels == ["teddy bear"]
     from yolo_openvino.predictor import PredictSettings, Predictor
 
     assert Predictor(model.backend(), PredictSettings()).pad == "minimal"
@@ -246,7 +246,7 @@ def test_openvino_model_api_interop(exported, int8):
     np.testing.assert_allclose(theirs.bboxes, ours.boxes.xyxy[matched], atol=1.5 if int8 else 0.75)
     clear = ours.boxes.confidence >= 0.35  # borderline boxes may flip with their own resize
     assert (iou.max(0)[clear] >= 0.5).all()
-    assert set(theirs.label_names) <= set(ours.boxes.labels)
+    assert set(theirs.label_names) <= set(ours.labels)
 
 
 @pytest.mark.slow

@@ -24,9 +24,20 @@ PARAMS = {
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_architecture_parameter_count(name):
-    model = DetectionModel(architecture_from_name(f"{name}.yaml"))
+    with torch.device("meta"):  # shapes only: yolov8x's 68 M parameters need no memory to be counted
+        model = DetectionModel(architecture_from_name(f"{name}.yaml"))
     assert sum(p.numel() for p in model.parameters()) == PARAMS[name]
     assert model.stride.tolist() == [8.0, 16.0, 32.0]
+
+
+@pytest.mark.parametrize("name,fused", [("yolov8n.yaml", True), ("yolo11n.yaml", True), ("yolo26n.yaml", False)])
+def test_models_are_made_ready_for_inference_in_one_place(name, fused):
+    """A name and a checkpoint go through the same for_inference(): fused, except YOLO26 (see its docstring)."""
+    from yolo_openvino import YOLO
+
+    model = YOLO(name).model
+    assert model.is_fused is fused and not model.training and model.args == {}
+    assert not any(p.requires_grad for p in model.parameters())
 
 
 @pytest.mark.parametrize("name", ["yolov8n.yaml", "yolo11n.yaml"])
@@ -53,6 +64,17 @@ def test_older_multiple_form_builds_the_same_network():
 def test_unknown_architecture_name():
     with pytest.raises(ValueError, match="Known architectures"):
         architecture_from_name("yolov9q.yaml")
+
+
+@pytest.mark.parametrize("name,family,depthwise", [("yolov8n.yaml", "yolov8", False), ("yolo11n.yaml", "yolo11", True),
+                                                   ("yolo26n.yaml", "yolo26", True)])
+def test_family_and_head_style_are_named_apart(name, family, depthwise):
+    """The family (written to metadata) and the head's classification branch are two questions: YOLO26 is not
+    a YOLO11, though both have the depth-wise branch."""
+    from yolo_openvino.nn.architectures import depthwise_class_branch, family as family_of
+
+    arch = architecture_from_name(name)
+    assert family_of(arch) == family and depthwise_class_branch(arch) is depthwise
 
 
 @needs_shared

@@ -57,7 +57,7 @@ def test_source_kinds(trained, image_folder, kind):
               "list": [str(image_folder / FIRST[1])], "array": image, "batch_array": np.stack([image, image])}[kind]
     results = trained(source)
     assert len(results) == (2 if kind == "batch_array" else 1)
-    assert len(results[0]) == 1 and results[0].boxes.labels == ["teddy bear"]
+    assert len(results[0]) == 1 and results[0].labels == ["teddy bear"]
 
 
 def test_video_frames_in_order(trained, image_folder, tmp_path):
@@ -162,6 +162,6 @@ def test_reduced_jpeg_decoding_finds_the_same_objects(trained, tmp_path):
     full, reduced = (next(Predictor(backend, PredictSettings(imgsz=640, reduced_decode=r)).stream([str(path)], False))
                      for r in (False, True))
     assert full.orig_shape == reduced.orig_shape == (photo.shape[0] * 3, photo.shape[1] * 3)
-    assert sorted(full.boxes.labels) == sorted(reduced.boxes.labels) and len(full) >= 3
+    assert sorted(full.labels) == sorted(reduced.labels) and len(full) >= 3
     order_f, order_r = np.argsort(full.boxes.xyxy[:, 0]), np.argsort(reduced.boxes.xyxy[:, 0])
     np.testing.assert_allclose(full.boxes.xyxy[order_f], reduced.boxes.xyxy[order_r], atol=0.01 * max(full.orig_shape))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from yolo_openvino.processing import (PAD_VALUE, box_iou, filter_end2end, letterbox, letterbox_shape,
+from yolo_openvino.processing import (PAD_VALUE, box_iou, filter_rows, letterbox, letterbox_shape,
                                       non_max_suppression, scale_boxes, to_nchw_float)
 
 
@@ -107,20 +107,10 @@ def test_nms_classes_filter_and_multi_label():
     assert only_one[:, 5].tolist() == [1.0]
 
 
-def test_filter_end2end_drops_padding_rows():
+def test_filter_rows_drops_padding_rows():
     rows = np.zeros((1, 5, 6), np.float32)
     rows[0, 0] = [1, 2, 3, 4, 0.9, 2]
     rows[0, 1] = [1, 2, 3, 4, 0.3, 1]
-    assert filter_end2end(rows, conf=0.25, max_det=300)[0].shape == (2, 6)
-    assert filter_end2end(rows, conf=0.5, max_det=300)[0].shape == (1, 6)
-    assert filter_end2end(rows, conf=0.25, max_det=300, classes=[1])[0][:, 5].tolist() == [1.0]
-
-
-def test_detections_validates_shapes():
-    from yolo_openvino.results import Detections
-
-    with pytest.raises(ValueError, match="2 boxes but 1 confidences"):
-        Detections(np.zeros((2, 4)), np.zeros(1), np.zeros(2))
-    d = Detections.from_rows(np.array([[0, 0, 10, 10, 0.5, 3]]), {3: "cat"})
-    assert d.labels == ["cat"] and d.xyxy.dtype == np.float32 and d.class_id.dtype == np.int64
-    assert len(d[d.confidence > 0.6]) == 0
+    assert filter_rows(rows, conf=0.25, max_det=300)[0].shape == (2, 6)
+    assert filter_rows(rows, conf=0.5, max_det=300)[0].shape == (1, 6)
+    assert filter_rows(rows, conf=0.25, max_det=300, classes=[1])[0][:, 5].tolist() == [1.0]

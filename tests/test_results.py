@@ -24,7 +24,36 @@ def image():
 
 @pytest.fixture
 def result(image):
-    return Result("array", image.shape[:2], Detections.from_rows(ROWS, NAMES), image=image)
+    return Result("array", image.shape[:2], Detections.from_rows(ROWS), NAMES, image=image)
+
+
+@pytest.mark.parametrize("xyxy,confidence,class_id,wrong", [
+    (np.zeros((2, 6)), np.zeros(3), np.zeros(3), r"xyxy has shape \(2, 6\), expected \(N, 4\)"),  # was reshaped to 3 boxes
+    (np.zeros((2, 4)), np.zeros(1), np.zeros(2), r"confidence has shape \(1,\), expected \(2,\)"),
+    (np.zeros((2, 4)), np.zeros(2), np.zeros((2, 1)), r"class_id has shape \(2, 1\), expected \(2,\)"),
+    (np.zeros(4), np.zeros(1), np.zeros(1), r"xyxy has shape \(4,\)"),
+    (np.zeros((1, 4)), np.float32(0.5), np.zeros(1), r"confidence has shape \(\)"),
+])
+def test_detections_refuse_arrays_of_the_wrong_shape(xyxy, confidence, class_id, wrong):
+    with pytest.raises(ValueError, match=wrong):
+        Detections(xyxy, confidence, class_id)
+
+
+def test_detections_from_rows_validate_and_select():
+    with pytest.raises(ValueError, match=r"rows has shape \(2, 5\), expected \(N, 6\)"):
+        Detections.from_rows(np.zeros((2, 5)))
+    d = Detections.from_rows(np.array([[0, 0, 10, 10, 0.5, 3], [0, 0, 5, 5, 0.7, 1]]))
+    assert d.xyxy.dtype == np.float32 and d.class_id.dtype == np.int64 and d.class_id.tolist() == [3, 1]
+    assert len(d[d.confidence > 0.6]) == 1 and len(Detections.from_rows(np.zeros((0, 6)))) == 0
+
+
+def test_result_names_its_boxes_and_leaves_the_callers_detections_alone():
+    boxes = Detections.from_rows(ROWS)
+    result = Result("x.jpg", (240, 320), boxes, NAMES)
+    assert boxes.orig_shape is None and result.boxes.orig_shape == (240, 320)  # a copy knows the size
+    assert result.labels == ["person", "person", "bus"] and result.label(7) == "7"
+    with pytest.raises(ValueError, match=r"boxes of a \(10, 10\) image for a \(240, 320\) image"):
+        Result("x.jpg", (240, 320), Detections.from_rows(ROWS, orig_shape=(10, 10)), NAMES)
 
 
 def test_box_forms(result):
@@ -70,7 +99,7 @@ def test_indexing_a_result_keeps_the_image(result):
 ])
 def test_verbose_pluralises_in_class_order(counts, expected):
     rows = np.array([[0, 0, 10, 10, 0.5, c] for c in counts], np.float32).reshape(-1, 6)
-    assert Result("x.jpg", (20, 20), Detections.from_rows(rows, NAMES)).verbose() == expected
+    assert Result("x.jpg", (20, 20), Detections.from_rows(rows), NAMES).verbose() == expected
 
 
 def test_summary_and_dataframe(result):
@@ -107,7 +136,7 @@ def test_plot_save_and_txt_for_an_array(result, tmp_path, monkeypatch):
 def test_plot_reads_a_file_again_when_the_image_was_not_kept(image, tmp_path):
     path = tmp_path / "photo.png"
     cv2.imwrite(str(path), image)
-    result = Result(str(path), image.shape[:2], Detections.from_rows(ROWS, NAMES))
+    result = Result(str(path), image.shape[:2], Detections.from_rows(ROWS), NAMES)
     assert result.image is None
     np.testing.assert_array_equal(result.orig_img, image)
     assert result.save(tmp_path / "out.png").endswith("out.png")
@@ -119,7 +148,7 @@ def test_plot_reads_a_video_frame_again(image, tmp_path):
     for value in (0, 128, 255):
         writer.write(np.full((240, 320, 3), value, np.uint8))
     writer.release()
-    frame = Result(str(path), (240, 320), Detections.from_rows(ROWS[:0], NAMES), frame=1).orig_img
+    frame = Result(str(path), (240, 320), Detections.from_rows(ROWS[:0]), NAMES, frame=1).orig_img
     assert frame.shape == (240, 320, 3) and abs(float(frame.mean()) - 128) < 10
 
 
@@ -135,27 +164,27 @@ def test_show_without_a_display_is_one_clear_line(result, monkeypatch):
 @pytest.mark.parametrize("scores", [(0.9, 0.4), (0.4, 0.9)])
 def test_the_surest_label_is_drawn_on_top(scores):
     """Two boxes with the same top-left corner: the label that stays readable is the more confident one's."""
-    from yolo_openvino.results import _color
+    from yolo_openvino.annotate import color
 
     rows = np.array([[20, 40, 200, 200, scores[0], 0], [20, 40, 150, 180, scores[1], 16]], np.float32)
     canvas = np.zeros((240, 320, 3), np.uint8)
-    plotted = Result("array", canvas.shape[:2], Detections.from_rows(rows, NAMES), image=canvas).plot(conf=False)
+    plotted = Result("array", canvas.shape[:2], Detections.from_rows(rows), NAMES, image=canvas).plot(conf=False)
     surest = int(rows[np.argmax(rows[:, 4]), 5])
     label_band = plotted[25:38, 20:30].reshape(-1, 3)  # inside the label boxes, above the corner
     colours = {tuple(int(v) for v in c) for c in label_band}
-    assert tuple(_color(surest)) in colours and tuple(_color(16 if surest == 0 else 0)) not in colours
+    assert tuple(color(surest)) in colours and tuple(color(16 if surest == 0 else 0)) not in colours
 
 
 def test_labels_stay_in_the_image_and_apart():
     """A box at the right edge keeps its whole label; two boxes with one top edge get labels that do not overlap."""
-    from yolo_openvino.results import _label_spot
+    from yolo_openvino.annotate import label_spot
 
     h, w = 240, 320
-    right = _label_spot((h, w, 3), (90, 14), (300, 100, 319, 200), [])
+    right = label_spot((h, w, 3), (90, 14), (300, 100, 319, 200), [])
     assert right[2] <= w and right[0] >= 0
-    first = _label_spot((h, w, 3), (90, 14), (20, 40, 200, 200), [])
-    second = _label_spot((h, w, 3), (90, 14), (60, 40, 150, 180), [first])
+    first = label_spot((h, w, 3), (90, 14), (20, 40, 200, 200), [])
+    second = label_spot((h, w, 3), (90, 14), (60, 40, 150, 180), [first])
     assert first[3] == 40 and second[1] >= first[3]  # the surest above its corner, the next one inside its box
-    top = _label_spot((h, w, 3), (90, 14), (20, 0, 200, 200), [])
+    top = label_spot((h, w, 3), (90, 14), (20, 0, 200, 200), [])
     assert top[1] == 0  # no room above: inside the box
 

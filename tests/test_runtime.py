@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import COCO128_IMAGES, needs_shared
+from conftest import COCO128_IMAGES, needs_shared, write_image
 from yolo_openvino import YOLO
 from yolo_openvino.backends.openvino_backend import OpenVINOBackend, compile_config, normalize_device, resolve_device
 
@@ -48,10 +48,14 @@ def test_compile_config_hint_knobs_and_passthrough():
     auto = compile_config("AUTO:GPU,CPU", "cumulative_throughput", streams=2)
     assert auto == {"PERFORMANCE_HINT": "CUMULATIVE_THROUGHPUT",
                     "DEVICE_PROPERTIES": {"GPU": {"NUM_STREAMS": 2}, "CPU": {"NUM_STREAMS": 2}}}
-    with pytest.raises(ValueError, match="mode='fast'"):
-        compile_config("CPU", "fast")
-    with pytest.raises(ValueError, match="inference_precision='int4'"):
-        compile_config("CPU", None, inference_precision="int4")
+    # Values are checked once, where they enter (options.RUNTIME), with the fix in the message; not again here.
+    from yolo_openvino.errors import UsageError
+    from yolo_openvino.options import check
+
+    with pytest.raises(UsageError, match="mode=fast is not valid: expected one of latency, throughput"):
+        check("runtime", {"mode": "fast"})
+    with pytest.raises(UsageError, match="inference_precision=int4 is not valid: expected one of f32, bf16, f16"):
+        check("runtime", {"inference_precision": "int4"})
 
 
 @pytest.fixture(scope="module")
@@ -167,9 +171,9 @@ def test_no_memory_growth_over_many_inferences(ir):
 @needs_shared
 def test_cache_dir_and_mmap(ir, tmp_path):
     cache = tmp_path / "cache"
-    cold = OpenVINOBackend(ir, mode="latency", cache_dir=str(cache), mmap=False, preprocess="host")
+    cold = OpenVINOBackend.from_ir(ir, mode="latency", cache_dir=str(cache), mmap=False, preprocess="host")
     assert any(cache.iterdir()), "OpenVINO wrote no cache blob"
-    warm = OpenVINOBackend(ir, mode="latency", cache_dir=str(cache), preprocess="host")
+    warm = OpenVINOBackend.from_ir(ir, mode="latency", cache_dir=str(cache), preprocess="host")
     x = np.full((1, 3, 320, 320), 0.5, np.float32)
     np.testing.assert_allclose(cold.infer(x), warm.infer(x), atol=1e-4)
     assert warm.info()["first_inference_ms"] is not None and warm.info()["load_time_s"] > 0
@@ -186,3 +190,41 @@ def test_import_and_ir_loading_do_not_import_torch(tmp_path):
         code += (f"import numpy as np; m = yolo_openvino.YOLO({ir_dir!r}); "
                  "m(np.zeros((320, 320, 3), np.uint8)); assert 'torch' not in sys.modules, 'torch imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the precision that ran, and the ring of infer requests (tiny model) -------------------------------------------
+def test_the_precision_that_ran_is_reported(tiny_ir):
+    import openvino as ov
+
+    device_default = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
+    assert YOLO(tiny_ir).info()["inference_precision"] == device_default  # bf16 on AVX512_BF16/AMX, else f32
+    assert YOLO(tiny_ir, inference_precision="f32").info()["inference_precision"] == "f32"
+
+
+@pytest.mark.parametrize("settings,ring", [
+    ({"mode": "throughput", "streams": 2}, 2 + 2),  # the optimal number (one per stream) plus one queued per stream
+    ({"mode": "latency", "streams": 1}, 1 + 1),  # streams pinned: a latency hint may use one per socket
+    ({"mode": "throughput", "streams": 2, "requests": 3}, 3),  # asked for: exactly that
+])
+def test_cpu_ring_keeps_one_request_queued_per_stream(tiny_ir, settings, ring):
+    backend = YOLO(tiny_ir, **settings).backend()
+    assert backend.ring_size == ring and backend.info()["requests_in_flight"] == ring
+    dtype = np.float32 if backend.preprocess == "host" else np.uint8
+    list(backend.infer_many((np.zeros(backend.static_shape, dtype), i) for i in range(5)))
+    assert backend._requests.qsize() == ring  # every ring slot made once, handed back idle
+
+
+def test_a_stream_stopped_early_leaves_the_requests_reusable(tiny_ir, tmp_path):
+    """The ring's requests go back to the backend's pool idle, even when the consumer stops mid-stream."""
+    for i in range(6):
+        write_image(tmp_path / "imgs" / f"{i}.jpg")
+    model = YOLO(tiny_ir, mode="throughput")
+    stream = model(str(tmp_path / "imgs"), stream=True, verbose=False)
+    next(stream)
+    stream.close()  # requests may still be running here: they are waited for, not handed back busy
+    backend = model.backend()
+    pooled = backend._requests.qsize()
+    assert pooled == backend.ring_size
+    assert len(model(str(tmp_path / "imgs"), verbose=False)) == 6 and backend._requests.qsize() == pooled
+    backend.infer(np.full((1, 3, 64, 64), 0.5, np.float32) if backend.preprocess == "host"
+                  else np.full((1, 64, 64, 3), 114, np.uint8))

@@ -9,9 +9,11 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from conftest import COCO128, GOLDEN, needs_shared, shared_model
+from conftest import COCO128, GOLDEN, needs_shared, shared_model, write_dataset
 
 from yolo_openvino import YOLO
+from yolo_openvino.cli import main
+from yolo_openvino.errors import UsageError
 from yolo_openvino.datasets import LabelIssues, load_dataset, read_labels
 from yolo_openvino.validation import coco_map
 
@@ -135,3 +137,74 @@ def test_val_matches_the_reference_map():
     assert abs(result.map50 - reference["map50"]) <= 0.005
     assert result.results_dict["metrics/mAP50-95(B)"] == result.map50_95
     assert result.images == 128 and len(result.per_class) > 10
+
+
+# -- label lines that cannot be used: counted with their file and line, the rest evaluated (tiny model) ----------
+LABELS = {
+    "good": "0 0.5 0.5 0.4 0.4\n",
+    "nan": "0 nan 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n",
+    "negative_width": "0 0.5 0.5 -0.2 0.2\n",
+    "outside": "0 1.5 0.5 0.2 0.2\n",
+    "bad_class": "7 0.5 0.5 0.2 0.2\n",
+    "columns": "0 0.5 0.5\n",
+    "utf8": None,  # invalid UTF-8, written as bytes below
+}
+
+
+def test_val_counts_every_corrupt_label_line_and_evaluates_the_rest(tiny_ir, tmp_path, caplog):
+    result = YOLO(tiny_ir).val(data=str(write_dataset(tmp_path, LABELS)), imgsz=64)
+    issues = result.issues
+    assert result.images == len(LABELS) and result.instances == 2  # good.txt and the valid line of nan.txt
+    assert sorted(i.split(":")[0].rsplit("/", 1)[1] for i in issues.corrupt) == [
+        "columns.txt", "nan.txt", "negative_width.txt", "outside.txt"]
+    assert [i.split(":")[0].rsplit("/", 1)[1] for i in issues.out_of_range] == ["bad_class.txt"]
+    assert len(issues.unreadable) == 1 and "utf8.txt" in issues.unreadable[0]
+    assert "NaN or infinite" in " ".join(issues.corrupt) and "width or height <= 0" in " ".join(issues.corrupt)
+    assert 0.0 <= result.map50_95 <= 1.0
+    assert "label issues in" in caplog.text
+
+
+def test_val_says_its_summary_once(tiny_ir, tmp_path, capsys):
+    data = str(write_dataset(tmp_path, {"x": "0 0.5 0.5 0.2 0.2\n"}))
+    assert main(["val", f"model={tiny_ir}", f"data={data}", "imgsz=64"]) == 0
+    assert capsys.readouterr().out.count("1 image, 1 instance: mAP50-95 ") == 1
+    YOLO(tiny_ir).val(data=data, imgsz=64, verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_val_with_only_out_of_range_classes_says_why(tiny_ir, tmp_path):
+    data = write_dataset(tmp_path, {"x": "7 0.5 0.5 0.2 0.2\n", "y": "9 0.5 0.5 0.2 0.2\n"})
+    with pytest.raises(UsageError, match="no usable labelled boxes.*2 out of range.*class 7 outside the dataset's 2"):
+        YOLO(tiny_ir).val(data=str(data), imgsz=64)
+
+
+@pytest.mark.parametrize("split", ["test", "val"])
+def test_missing_or_empty_split_is_an_error_not_another_split(tiny_ir, tmp_path, split):
+    data = write_dataset(tmp_path, {"x": "0 0.5 0.5 0.2 0.2\n"}, split="train")
+    if split == "val":  # declared but empty
+        (tmp_path / "images" / "val").mkdir()
+        spec = yaml.safe_load(data.read_text())
+        data.write_text(yaml.safe_dump({**spec, "val": "images/val"}))
+    with pytest.raises(UsageError, match=f"(no '{split}' split|split '{split}' has no images)"):
+        YOLO(tiny_ir).val(data=str(data), split=split, imgsz=64)
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("1 0.1 0.2 0.5 0.2 0.3 0.6", [1, 0.3, 0.4, 0.4, 0.4]),  # a triangle: the box of its extents
+    ("0 0.2 0.2 0.6 0.2 0.6 0.8 0.2 0.8", [0, 0.4, 0.5, 0.4, 0.6]),  # a rectangle's 4 corners
+    ("0 0.1 0.2 0.5 0.2 0.3", "6 columns, expected 5 (class cx cy w h) or a polygon"),  # an odd coordinate count
+    ("0 0.1 0.2 0.5 0.2 nan 0.6", "NaN or infinite value"),
+    ("0 0.1 0.2 0.5 0.2 1.5 0.6", "box outside the image"),
+])
+def test_polygon_lines_are_read_as_their_boxes(tmp_path, line, expected):
+    """A segmentation dataset validates a detector as the reference does: each polygon's enclosing box."""
+    label = tmp_path / "labels" / "a.txt"
+    label.parent.mkdir(parents=True)
+    label.write_text(line + "\n")
+    issues = LabelIssues()
+    rows = read_labels(tmp_path / "images" / "a.jpg", nc=2, issues=issues)
+    if isinstance(expected, str):
+        assert len(rows) == 0 and len(issues.corrupt) == 1 and expected in issues.corrupt[0], issues.corrupt
+    else:
+        np.testing.assert_allclose(rows, [expected], atol=1e-6)
+        assert not issues.corrupt

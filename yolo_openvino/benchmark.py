@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import UsageError, suggestion
+from .options import PROJECT
 from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -27,16 +28,15 @@ class FormatSpec:
     label: str
     key: str
     export: dict | None
-    suffix: str = ""
 
 
 FORMATS = (
     FormatSpec("PyTorch", "pytorch", None),
-    FormatSpec("TorchScript", "torchscript", {"format": "torchscript"}, ".torchscript"),
-    FormatSpec("ONNX", "onnx", {"format": "onnx"}, ".onnx"),
-    FormatSpec("OpenVINO FP32", "openvino", {"format": "openvino"}, "_openvino_model"),
-    FormatSpec("OpenVINO FP16", "openvino_fp16", {"format": "openvino", "half": True}, "_fp16_openvino_model"),
-    FormatSpec("OpenVINO INT8", "openvino_int8", {"format": "openvino", "int8": True}, "_int8_openvino_model"),
+    FormatSpec("TorchScript", "torchscript", {"format": "torchscript"}),
+    FormatSpec("ONNX", "onnx", {"format": "onnx"}),
+    FormatSpec("OpenVINO FP32", "openvino", {"format": "openvino"}),
+    FormatSpec("OpenVINO FP16", "openvino_fp16", {"format": "openvino", "half": True}),
+    FormatSpec("OpenVINO INT8", "openvino_int8", {"format": "openvino", "int8": True}),
 )
 _ALIASES = {"openvino_fp32": "openvino", "fp32": "openvino", "fp16": "openvino_fp16", "half": "openvino_fp16",
             "int8": "openvino_int8", "pt": "pytorch", "torch": "pytorch"}
@@ -136,11 +136,8 @@ def _reason(error: BaseException) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-TABLE_KEYS = ("data", "imgsz", "format", "device", "project", "name", "fraction", "verbose")
-
-
 def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,
-                      project: str | Path = "runs/detect", name: str = "benchmark", fraction: float = 1.0,
+                      project: str | Path = PROJECT, name: str = "benchmark", fraction: float = 1.0,
                       verbose: bool = True) -> BenchmarkResult:
     """Export ``model`` (our DetectionModel, loaded from ``ckpt_path``) to each format, validate each, and
     return the table. Exports go to the run folder (``project/name``), where the CSV and JSON are written too.
@@ -174,7 +171,7 @@ def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_di
     import time
 
     from .backends import load_backend
-    from .exporters import export
+    from .exporters import default_output, export
     from .io_utils import file_size_mb
     from .validation import validate
 
@@ -182,7 +179,9 @@ def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_di
     if spec.export is None:
         path, fmt = ckpt_path, "pytorch"
     else:
-        args = dict(spec.export, imgsz=imgsz, output=str(run_dir / f"{ckpt_path.stem}{spec.suffix}"))
+        # Each row in a folder of its own, under the name the export gives by default (FP32 and FP16 share it).
+        output = default_output(run_dir / spec.key / ckpt_path.name, spec.export["format"], spec.export.get("int8", False))
+        args = dict(spec.export, imgsz=imgsz, output=str(output))
         if args.get("int8"):
             args.update(data=data, fraction=fraction)
         started = time.perf_counter()

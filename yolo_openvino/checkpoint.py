@@ -160,10 +160,8 @@ class Checkpoint:
     arch: dict
     state_dict: dict
     names: dict[int, str]
-    stride: list[float]
     task: str = "detect"
     train_args: dict = field(default_factory=dict)
-    version: str | None = None
 
 
 def _state_dict(record: PickledRecord, prefix: str = "") -> dict:
@@ -255,8 +253,6 @@ def _checkpoint_from(ckpt, path: Path) -> Checkpoint:
         names = dict(enumerate(names))
     if not isinstance(names, dict):
         raise CheckpointError(f"{path}: class names are a {type(names).__name__}, expected a list or dict")
-    stride = getattr(record, "stride", None)
-    stride = [float(s) for s in stride] if stride is not None else [8.0, 16.0, 32.0]
     meta = ckpt if isinstance(ckpt, dict) else {}
     arch = record.yaml
     if not isinstance(arch, dict):
@@ -266,38 +262,33 @@ def _checkpoint_from(ckpt, path: Path) -> Checkpoint:
         arch=dict(arch),
         state_dict=_state_dict(record),
         names={int(k): str(v) for k, v in names.items()},
-        stride=stride,
         task=task,
         train_args=train_args if isinstance(train_args, dict) else {},
-        version=meta.get("version") if isinstance(meta.get("version"), str) else None,
     )
 
 
-def load_model(path: str | Path, fuse: bool | None = None):
-    """Build our DetectionModel from a checkpoint, weights loaded strictly, float32, eval mode.
+def build_model(path: str | Path):
+    """Our DetectionModel with a checkpoint's weights loaded strictly and its ``train_args`` in ``.args``; as
+    stored (fp16 weights, unfused): :func:`load_model` readies it for inference.
 
     The architecture is checked against sanity limits, then built on torch's meta device (no memory) and
     compared with the stored weights, shape by shape, before the real model is allocated.
-
-    ``fuse`` (default: all but end-to-end models) folds BatchNorm into the convolutions. YOLO26 stays
-    unfused: it amplifies any last-bit change, and folding one BN moves its boxes by 0.02-0.04 px, while
-    the unfused model matches the reference's outputs within 0.003 px. Its exports lose nothing:
-    OpenVINO and the ONNX export fold BatchNorm themselves.
     """
     from .nn.model import ArchitectureError, build_checked
 
     path = Path(path)
     ckpt = read_checkpoint(path)
     try:
-        model = build_checked(ckpt.arch, ckpt.names, ckpt.state_dict, max_bytes=2 * path.stat().st_size)
+        return build_checked(ckpt.arch, ckpt.names, ckpt.state_dict, max_bytes=2 * path.stat().st_size,
+                             train_args=ckpt.train_args)
     except ArchitectureError as e:
         raise CheckpointError(f"{path}: {e}") from None
-    model.float().eval()
-    model.requires_grad_(False)
-    model.args = ckpt.train_args
-    if fuse or fuse is None and not model.end2end:
-        model.fuse()
-    return model
+
+
+def load_model(path: str | Path):
+    """The checkpoint's model ready for inference: float32, eval mode, fused where that is exact (see
+    ``DetectionModel.for_inference``, the one place that decides)."""
+    return build_model(path).for_inference()
 
 
 DEFAULT_IMGSZ = 640
@@ -306,7 +297,7 @@ DEFAULT_IMGSZ = 640
 def trained_imgsz(model) -> int:
     """The size a checkpoint was trained at (``train_args.imgsz``), the reference's default for predict, val and
     export of a ``.pt``; 640 for a model without one (an architecture name) or with an odd value."""
-    size = (getattr(model, "args", None) or {}).get("imgsz")
+    size = model.args.get("imgsz")
     if isinstance(size, (list, tuple)) and size:
         size = max(size)
     return int(size) if isinstance(size, int) and not isinstance(size, bool) and 32 <= size <= 8192 else DEFAULT_IMGSZ

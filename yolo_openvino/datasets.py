@@ -83,10 +83,24 @@ def label_path(image: Path) -> Path:
     return Path(*parts).with_suffix(".txt")
 
 
+def _as_box(values: list[str]) -> list[str]:
+    """A polygon line ``class x1 y1 ... xk yk`` (k >= 3, a segmentation label) as the box ``class cx cy w h``
+    of its extents, as the reference reads segmentation labels for a detector; any other line as it is."""
+    if len(values) < 7 or len(values) % 2 == 0:
+        return values
+    try:
+        xy = np.array(values[1:], dtype=np.float64).reshape(-1, 2)
+    except ValueError:
+        return values  # not numbers: said as such below
+    (x1, y1), (x2, y2) = xy.min(0), xy.max(0)
+    return [values[0], *(repr(float(v)) for v in ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1))]
+
+
 def _line_problem(values: list[str], nc: int) -> tuple[str, str] | None:
     """(kind, reason) when a label line must be dropped, else None."""
     if len(values) != 5:
-        return "corrupt", f"{len(values)} columns, expected 5 (class cx cy w h)"
+        return "corrupt", (f"{len(values)} columns, expected 5 (class cx cy w h) or a polygon (class and 3 or more "
+                           "x y pairs)")
     try:
         cls, cx, cy, w, h = (float(v) for v in values)
     except ValueError:
@@ -104,7 +118,8 @@ def _line_problem(values: list[str], nc: int) -> tuple[str, str] | None:
 
 
 def read_labels(image: Path, nc: int, issues: LabelIssues) -> np.ndarray:
-    """(N, 5) float32 rows ``class cx cy w h`` (normalised) for ``image``; every dropped line is in ``issues``."""
+    """(N, 5) float32 rows ``class cx cy w h`` (normalised) for ``image``, polygons read as their boxes; every
+    dropped line is in ``issues``."""
     path = label_path(image)
     if not path.exists():
         issues.missing.append(image.name)
@@ -116,7 +131,7 @@ def read_labels(image: Path, nc: int, issues: LabelIssues) -> np.ndarray:
         return np.zeros((0, 5), np.float32)
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
-        values = line.split()
+        values = _as_box(line.split())
         if not values:
             continue
         problem = _line_problem(values, nc)

@@ -93,6 +93,25 @@ def read_image_to_fit(path: str | Path, fit: tuple[int, int] | None) -> tuple[np
     return _imdecode(_read_bytes(Path(path)), path, fit)
 
 
+def read_again(path: str, frame: int | None) -> np.ndarray:
+    """The original image of a result whose image was not kept: the file again, or its video frame."""
+    import cv2
+
+    if path == "array":
+        raise ValueError("this result's array was not kept; pass the image: plot(image)")
+    if frame is None:
+        return read_image(path)
+    capture = cv2.VideoCapture(path)
+    try:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, frame)
+        ok, image = capture.read()
+    finally:
+        capture.release()
+    if not ok:
+        raise ValueError(f"{path}: cannot read frame {frame} again; predict with save=True to keep frames")
+    return image
+
+
 def decode_image(data: bytes, name: str, fit: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int]]:
     """(image, full (h, w)) from encoded bytes; see :func:`read_image_to_fit` for ``fit``."""
     return _imdecode(np.frombuffer(data, np.uint8), name, fit)

@@ -53,14 +53,21 @@ def names_dict(names, where) -> dict[int, str]:
     raise UsageError(f"{where}: 'names' must be a list of class names or a dict id -> name, not {names!r:.60}")
 
 
+DEFAULT_MAX_DET = 300  # rows of an in-graph NMS or NMS-free output when the metadata does not say
+
+
 @dataclass
 class ModelMetadata:
     """Facts about a model that pre/post-processing depend on.
 
     imgsz: (h, w) input size the model was exported at (for dynamic models: the default size).
-    nms: True when the model runs NMS itself and outputs (B, max_det, 6) rows x1, y1, x2, y2, score, class.
-    end2end: True when the model holds the NMS-free one-to-one head of an end-to-end detector (YOLO26): the
-    same rows, from a top-k instead of NMS.
+    The output is raw, (B, 4 + nc, A) that NMS follows on the host, unless one of these makes it final rows
+    (B, max_det, 6) x1, y1, x2, y2, score, class (``outputs_rows``):
+    - nms_in_graph: the exporter appended NMS to the graph (the reference records it as ``args.nms``, we as
+      ``nms``);
+    - one2one: the graph holds the NMS-free one-to-one head of a YOLO26 model and its top-k (``end2end`` in
+      the reference's metadata and ours).
+    max_det: how many rows such an output has (its top-k or NMS keeps at most this many).
     precision: fp32 | fp16 | int8 (weights). What the runtime computes in is the device's choice unless the
     user asks (``inference_precision=``), so nothing about it is read from here.
     """
@@ -70,8 +77,9 @@ class ModelMetadata:
     imgsz: tuple[int, int] = (640, 640)
     batch: int = 1
     dynamic: bool = False
-    nms: bool = False
-    end2end: bool = False
+    nms_in_graph: bool = False
+    one2one: bool = False
+    max_det: int = DEFAULT_MAX_DET
     task: str = "detect"
     format: str = "pytorch"
     precision: str = "fp32"
@@ -92,23 +100,23 @@ class ModelMetadata:
 
     @classmethod
     def _from_dict(cls, data: dict, fmt: str, where: str) -> "ModelMetadata":
-        known = {f for f in cls.__dataclass_fields__}
-        names = names_dict(data["names"], where)
+        file_keys = {"names", "imgsz", "format", "stride", "nms", "end2end"}  # read below, by their file names
+        known = {f for f in cls.__dataclass_fields__ if f not in ("nms_in_graph", "one2one", "max_det")}
+        args = data.get("args") or {}
         imgsz = data.get("imgsz", 640)
         imgsz = (int(imgsz), int(imgsz)) if isinstance(imgsz, (int, float)) else (int(imgsz[0]), int(imgsz[1]))
-        args = data.get("args") or {}
-        values = {k: v for k, v in data.items() if k in known and k not in ("names", "imgsz", "format")}
-        # Ultralytics exports record in-model NMS as args.nms and the NMS-free head as end2end: both give rows.
-        values["end2end"] = bool(values.get("end2end"))
-        values.setdefault("nms", bool(args.get("nms") or False) and not values["end2end"])
+        stride = data.get("stride", 32)
+        values = {k: v for k, v in data.items() if k in known and k not in file_keys}
         values.setdefault("dynamic", bool(args.get("dynamic", False)))
-        stride = values.get("stride", 32)
-        values["stride"] = int(max(stride) if isinstance(stride, (list, tuple)) else stride)
-        extra = {k: v for k, v in data.items() if k not in known}
-        return cls(names=names, imgsz=imgsz, format=fmt, extra=extra, **values)
+        one2one = bool(data.get("end2end"))
+        return cls(names=names_dict(data["names"], where), imgsz=imgsz, format=fmt,
+                   stride=int(max(stride) if isinstance(stride, (list, tuple)) else stride),
+                   one2one=one2one, nms_in_graph=bool(data.get("nms", args.get("nms")) or False) and not one2one,
+                   max_det=int(args.get("max_det") or DEFAULT_MAX_DET),
+                   extra={k: v for k, v in data.items() if k not in known | file_keys}, **values)
 
     @property
     def outputs_rows(self) -> bool:
         """True when the output is final rows (B, max_det, 6) (in-graph NMS or the NMS-free head), False for the
         raw (B, 4 + nc, A) output that NMS follows."""
-        return self.nms or self.end2end
+        return self.nms_in_graph or self.one2one

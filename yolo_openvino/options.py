@@ -181,25 +181,35 @@ RUNTIME = (
          "it in the graph; `host`: float NCHW made in the prefetch threads (default: `device`, but `host` for "
          "latency with a `cache_dir`, where compiling from the path starts faster)", choices=("host", "device")),
 )
-PREDICT = (
-    _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index"),
-    _opt("imgsz", "imgsz", None, "inference size for dynamic models and `.pt`, int or h,w (default: the model's: a "
-         "`.pt`'s training size, an export's input size)"),
-    _opt("conf", "float", 0.25, "confidence threshold", low=0, high=1, none=False),
-    _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
-    _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
-    _opt("classes", "classes", None, "keep only these class ids, e.g. `0,2`"),
-    _opt("agnostic_nms", "bool", False, "class-agnostic NMS", none=False),
-    _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` runs the NMS-free one-to-one head; "
-         "default (or `True`) the one-to-many head with NMS. An export runs the head it was exported with"),
-    _opt("batch", "int", 1, "images per inference (dynamic models; static batch models always get full, padded "
-         "batches)", low=1, high=1024, none=False),
+PROJECT = "runs/detect"  # where every job writes by default (project/name, numbered, never overwritten)
+MAX_DET_HELP = ("maximum detections per image (default 300; a model exported with NMS or YOLO26's NMS-free head "
+                "gives the rows it was exported with, and refuses more)")
+SOURCE = _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index")
+IMGSZ = _opt("imgsz", "imgsz", None, "inference size for dynamic models and `.pt`, int or h,w (default: the model's: "
+             "a `.pt`'s training size, an export's input size)")
+CONF = _opt("conf", "float", 0.25, "confidence threshold", low=0, high=1, none=False)
+IOU = _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False)
+MAX_DET = _opt("max_det", "int", None, MAX_DET_HELP, low=1, high=100_000)
+CLASSES = _opt("classes", "classes", None, "keep only these class ids, e.g. `0,2`")
+AGNOSTIC_NMS = _opt("agnostic_nms", "bool", False, "class-agnostic NMS", none=False)
+BATCH = _opt("batch", "int", 1, "images per inference (dynamic models; static batch models always get full, padded "
+             "batches)", low=1, high=1024, none=False)
+# What a model's detections on one image depend on: the settings a Ray worker and a service replica apply.
+PER_REQUEST = (CONF, IOU, MAX_DET)  # what a service request may change (query parameters)
+DETECTION = (IMGSZ, *PER_REQUEST, CLASSES, AGNOSTIC_NMS)
+OUTPUT = (  # where and what predict saves
     _opt("save", "bool", False, "save annotated images and videos", none=False),
     _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
     _opt("save_json", "bool", False, "save `predictions.json`", none=False),
-    _opt("show", "bool", False, "show each result in a window (needs a display)", none=False),
-    _opt("project", "str", "runs/detect", "output root", none=False),
+    _opt("project", "str", PROJECT, "output root", none=False),
     _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
+)
+PREDICT = (
+    SOURCE, *DETECTION,
+    _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` runs the NMS-free one-to-one head; "
+         "default (or `True`) the one-to-many head with NMS. An export runs the head it was exported with"),
+    BATCH, *OUTPUT,
+    _opt("show", "bool", False, "show each result in a window (needs a display)", none=False),
     _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
 )
 ADDRESS = _opt("address", "str", None, "Ray cluster: `auto`, `host:6379` or `ray://host:10001` (default: start a "
@@ -228,7 +238,7 @@ SERVE = (
     _opt("max_body_mb", "float", 20.0, "request size limit (413 above it)", low=0.001, high=10_000, none=False),
     _opt("autoscaling", "json", None, "Ray Serve `autoscaling_config`, e.g. `{\"min_replicas\": 1, \"max_replicas\": 4}` "
          "(instead of `replicas`)"),
-    *(o for o in PREDICT if o.name in ("imgsz", "conf", "iou", "max_det", "classes", "agnostic_nms")),
+    *DETECTION,
 )
 EXPORT = (
     _opt("format", "choice", "openvino", "export format", choices=("openvino", "onnx", "torchscript"), none=False),
@@ -270,14 +280,14 @@ VAL = (
     _opt("batch", "int", 1, "batch size", low=1, high=1024, none=False),
     _opt("conf", "float", 0.001, "confidence threshold", low=0, high=1, none=False),
     _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
-    _opt("max_det", "int", 300, "maximum detections per image", low=1, high=100_000, none=False),
+    MAX_DET,
     _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` validates the NMS-free one-to-one "
          "head; default (or `True`) the one-to-many head with NMS"),
     _opt("split", "choice", "val", "dataset split", choices=("train", "val", "test"), none=False),
     _opt("rect", "bool", None, "minimal per-image padding (default: on for dynamic models and `.pt`, off for static "
          "exports)"),
     _opt("save_json", "bool", False, "write `metrics.json`", none=False),
-    _opt("project", "str", "runs/detect", "output root", none=False),
+    _opt("project", "str", PROJECT, "output root", none=False),
     _opt("name", "str", "val", "run folder name (`val`, `val2`, ...)", none=False),
 )
 BENCHMARK = (
@@ -294,7 +304,7 @@ BENCHMARK = (
          low=1, high=100, none=False),
     _opt("sweep", "bool", True, "report: streams x requests sweep", none=False),
     _opt("startup", "bool", True, "report: compile and first inference without/with cache, without mmap", none=False),
-    _opt("project", "str", "runs/detect", "where CSV, JSON (and the PNG plot) are written", none=False),
+    _opt("project", "str", PROJECT, "where CSV, JSON (and the PNG plot) are written", none=False),
     _opt("name", "str", None, "run folder name (default `benchmark` for the table, `modes` for the report)"),
 )
 DEMO = (
@@ -319,7 +329,14 @@ HELP = {
     "serve": "an HTTP detection service on Ray Serve: POST /predict, GET /healthz",
     "demo": "offline end-to-end demo: build, export, run on generated images",
 }
-RUNTIME_NAMES = tuple(o.name for o in RUNTIME)
+
+
+def names(group: tuple[Option, ...]) -> tuple[str, ...]:
+    """The names of a group of options, in order: ``names(OUTPUT)`` -> ('save', 'save_txt', ...)."""
+    return tuple(o.name for o in group)
+
+
+RUNTIME_NAMES = names(RUNTIME)
 
 
 def options_of(group: str) -> dict[str, Option]:

@@ -17,8 +17,10 @@ from typing import Iterator
 import numpy as np
 
 from .backends.base import UINT8_NHWC_BGR, Backend
+from .errors import UsageError
+from .metadata import DEFAULT_MAX_DET
 from .options import defaults
-from .processing import (PAD_VALUE, Letterbox, filter_end2end, letterbox, non_max_suppression, round_to_stride,
+from .processing import (PAD_VALUE, Letterbox, filter_rows, letterbox, non_max_suppression, round_to_stride,
                          scale_boxes, to_chw_float)
 from .results import Detections, Result
 from .sources import SourceItem, is_video, iter_entries
@@ -34,7 +36,7 @@ class PredictSettings:
     imgsz: int | tuple[int, int] | None = _DEFAULT["imgsz"]  # None: the model's own size
     conf: float = _DEFAULT["conf"]
     iou: float = _DEFAULT["iou"]
-    max_det: int = _DEFAULT["max_det"]
+    max_det: int | None = _DEFAULT["max_det"]  # None: 300, or the rows of a model that outputs rows
     classes: list[int] | None = _DEFAULT["classes"]
     agnostic_nms: bool = _DEFAULT["agnostic_nms"]
     batch: int = _DEFAULT["batch"]
@@ -93,10 +95,22 @@ class Predictor:
             if settings.imgsz and round_to_stride(settings.imgsz, self.meta.stride, warn=False) != self.target:
                 LOGGER.info("model has a static input %s; imgsz %s ignored", list(self.target), settings.imgsz)
             self.batch = self.meta.batch
+        self.max_det = self._max_det(settings.max_det)
         # Minimal padding only where shapes may vary and each batch holds one image.
         pad = settings.pad or ("minimal" if self.meta.format != "pytorch" else "square")
         # Shapes may only vary per image where the model is dynamic and each batch holds one image.
         self.pad = pad if self.meta.dynamic and self.batch == 1 else "square"
+
+    def _max_det(self, asked: int | None) -> int:
+        """``max_det`` as asked, else the default; a rows output gives at most the rows it was made with, so
+        asking for more is an error rather than a silent cap."""
+        if not self.meta.outputs_rows:
+            return asked or DEFAULT_MAX_DET
+        if asked and asked > self.meta.max_det:
+            made_by = "its NMS" if self.meta.nms_in_graph else "its NMS-free head's top-k"
+            raise UsageError(f"max_det={asked}: this {self.meta.format} model gives at most {self.meta.max_det} "
+                             f"detections per image ({made_by}, fixed at export); re-export it with max_det={asked}")
+        return asked or self.meta.max_det
 
     # -- stages ------------------------------------------------------------------------------------------------
     def _prepare(self, entry) -> Prepared | SourceItem:
@@ -170,15 +184,15 @@ class Predictor:
         s = self.settings
         output = output[: len(group)]  # drop the padding of a partial batch
         if self.meta.outputs_rows:
-            rows = filter_end2end(output, s.conf, s.max_det, s.classes)
+            rows = filter_rows(output, s.conf, self.max_det, s.classes)
         else:
-            rows = non_max_suppression(output, s.conf, s.iou, s.max_det, s.classes, s.agnostic_nms, s.multi_label)
+            rows = non_max_suppression(output, s.conf, s.iou, self.max_det, s.classes, s.agnostic_nms, s.multi_label)
         post_ms = (time.perf_counter() - started) * 1000 / len(group)
         results = []
         for p, r in zip(group, rows):
             r[:, :4] = scale_boxes(r[:, :4], p.box, p.orig_shape)
             speed = {"preprocess": p.preprocess_ms, "inference": infer_ms / len(group), "postprocess": post_ms}
-            results.append(Result(p.item.name, p.orig_shape, Detections.from_rows(r, self.meta.names),
+            results.append(Result(p.item.name, p.orig_shape, Detections.from_rows(r, p.orig_shape), self.meta.names,
                                   image=p.item.image, frame=p.item.frame, speed=speed,
                                   latency_ms=(time.perf_counter() - p.started) * 1000))
         return results

@@ -192,8 +192,9 @@ def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float =
     return results
 
 
-def filter_end2end(prediction: np.ndarray, conf: float, max_det: int, classes: list[int] | None = None) -> list[np.ndarray]:
-    """Per-image rows of an in-model-NMS output (B, max_det, 6) above ``conf`` (padding rows dropped)."""
+def filter_rows(prediction: np.ndarray, conf: float, max_det: int, classes: list[int] | None = None) -> list[np.ndarray]:
+    """Per-image rows of a rows output (B, K, 6) x1, y1, x2, y2, score, class (in-graph NMS or the NMS-free
+    head's top-k) scoring above ``conf``, at most ``max_det`` of them (padding rows dropped)."""
     results = []
     for rows in prediction:
         keep = rows[:, 4] > conf

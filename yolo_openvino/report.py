@@ -27,6 +27,7 @@ import numpy as np
 
 from .errors import UsageError
 from .memory import PeakMemory
+from .options import PROJECT
 from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -307,7 +308,7 @@ def measure_once(path, config: Config, images: list, seconds: float, runs: _Runs
     from .predictor import Predictor, PredictSettings
 
     with PeakMemory() as memory:
-        backend = OpenVINOBackend(path, device=config.device or "cpu", **config.settings)
+        backend = OpenVINOBackend.from_ir(path, device=config.device or "cpu", **config.settings)
         predictor = Predictor(backend, PredictSettings(batch=config.batch))
         hw = pipeline_input_hw(predictor, images)
         data = random_input(backend.compiled, config.batch, hw)
@@ -350,7 +351,7 @@ def measure_startup(path, device: str | None = None) -> list[Startup]:
         for name, options in (("no cache", {}), ("no cache, mmap off", {"mmap": False}),
                               ("cache_dir cold", {"cache_dir": cache}), ("cache_dir warm", {"cache_dir": cache})):
             with PeakMemory() as memory:
-                backend = OpenVINOBackend(path, device=device or "cpu", mode="latency", **options)
+                backend = OpenVINOBackend.from_ir(path, device=device or "cpu", mode="latency", **options)
                 data = random_input(backend.compiled, 1, tuple(backend.metadata.imgsz))
                 started = time.perf_counter()
                 backend.compiled(data)
@@ -566,13 +567,9 @@ def report_plan(device: str | None, devices: list[str], cores: int, sweep: bool,
     return plan, notes
 
 
-REPORT_KEYS = ("source", "data", "seconds", "repeats", "device", "sweep", "startup", "project", "name", "batches",
-               "verbose")
-
-
 def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0, repeats: int = 3,
                               device: str | None = None, sweep: bool = True, batches=(1, 2, 4, 8),
-                              startup: bool = True, project: str | Path = "runs/detect", name: str = "modes",
+                              startup: bool = True, project: str | Path = PROJECT, name: str = "modes",
                               verbose: bool = True) -> ModesReport:
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
     from tqdm import tqdm

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,39 +34,39 @@ def _values(array: np.ndarray) -> Values:
 
 @dataclass
 class Detections:
-    """Boxes of one image, with the attributes of Ultralytics' ``Results.boxes``.
+    """Boxes of one image, validated, with the attributes of Ultralytics' ``Results.boxes``.
 
     xyxy: (N, 4) float32 corners in original-image pixels; confidence: (N,) float32; class_id: (N,) int64;
-    names: class id -> name; orig_shape: (h, w) of the image, for the normalised forms.
-    Iterating yields one-box ``Detections``; ``len()`` counts boxes.
+    orig_shape: (h, w) of the image, for the normalised forms. Arrays of any other shape are refused (never
+    reshaped: 2 boxes with 3 scores is an error, not 3 boxes). Class names are the Result's.
+    Iterating yields one-box ``Detections``; ``len()`` counts boxes; a boolean mask or indices select boxes.
     """
 
     xyxy: np.ndarray
     confidence: np.ndarray
     class_id: np.ndarray
-    names: dict[int, str] = field(default_factory=dict)
     orig_shape: tuple[int, int] | None = None
 
     def __post_init__(self):
-        self.xyxy = _values(np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4))
-        self.confidence = _values(np.asarray(self.confidence, dtype=np.float32).reshape(-1))
-        self.class_id = _values(np.asarray(self.class_id, dtype=np.int64).reshape(-1))
+        self.xyxy = _values(_checked(self.xyxy, np.float32, (None, 4), "xyxy"))
         n = len(self.xyxy)
-        if len(self.confidence) != n or len(self.class_id) != n:
-            raise ValueError(f"Detections: {n} boxes but {len(self.confidence)} confidences and {len(self.class_id)} class ids")
+        self.confidence = _values(_checked(self.confidence, np.float32, (n,), "confidence"))
+        self.class_id = _values(_checked(self.class_id, np.int64, (n,), "class_id"))
+        if self.orig_shape is not None:
+            self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
 
     @classmethod
-    def from_rows(cls, rows: np.ndarray, names: dict[int, str], orig_shape: tuple[int, int] | None = None) -> "Detections":
+    def from_rows(cls, rows: np.ndarray, orig_shape: tuple[int, int] | None = None) -> "Detections":
         """From (N, 6) rows of x1, y1, x2, y2, score, class."""
-        rows = np.asarray(rows, dtype=np.float32).reshape(-1, 6)
-        return cls(rows[:, :4], rows[:, 4], rows[:, 5].round().astype(np.int64), names, orig_shape)
+        rows = _checked(rows, np.float32, (None, 6), "rows")
+        return cls(rows[:, :4], rows[:, 4], rows[:, 5].round().astype(np.int64), orig_shape)
 
     def __len__(self) -> int:
         return len(self.xyxy)
 
     def __getitem__(self, index) -> "Detections":
         index = np.atleast_1d(np.arange(len(self))[index])
-        return Detections(self.xyxy[index], self.confidence[index], self.class_id[index], self.names, self.orig_shape)
+        return Detections(self.xyxy[index], self.confidence[index], self.class_id[index], self.orig_shape)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -127,63 +127,63 @@ class Detections:
     def numpy(self) -> "Detections":
         return self
 
-    @property
-    def labels(self) -> list[str]:
-        return [self.names.get(int(c), str(int(c))) for c in self.class_id]
 
-    def to_list(self) -> list[dict]:
-        return [
-            {"box": [round(float(v), 2) for v in box], "confidence": round(float(score), 5),
-             "class_id": int(cid), "name": self.names.get(int(cid), str(int(cid)))}
-            for box, score, cid in zip(self.xyxy, self.confidence, self.class_id)
-        ]
+def _checked(array, dtype, shape: tuple, name: str) -> np.ndarray:
+    """``array`` as ``dtype`` if its shape is ``shape`` (None: any length), else a ValueError naming it."""
+    array = np.asarray(array, dtype=dtype)
+    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
+        expected = "(" + ", ".join("N" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"Detections: {name} has shape {array.shape}, expected {expected}")
+    return array
 
 
 Boxes = Detections  # the reference's name for the same thing
-
-
-def _color(class_id: int) -> tuple[int, int, int]:
-    """A stable, distinct BGR colour per class (golden-ratio hue walk)."""
-    import colorsys
-
-    r, g, b = colorsys.hsv_to_rgb((class_id * 0.618034) % 1.0, 0.75, 0.95)
-    return int(b * 255), int(g * 255), int(r * 255)
 
 
 @dataclass
 class Result:
     """Detections of one image (or video frame) with where it came from; the reference's ``Results`` API.
 
-    ``orig_img`` is the original BGR image: kept for arrays (the caller's own), else read again from the file
-    (or the video frame) when first needed, so a list of results over a big folder does not hold every image.
+    ``names``: class id -> name. ``orig_img`` is the original BGR image: kept for arrays (the caller's own),
+    else read again from the file (or the video frame) when first needed, so a list of results over a big
+    folder does not hold every image.
     """
 
     path: str
     orig_shape: tuple[int, int]
     boxes: Detections
+    names: dict[int, str] = field(default_factory=dict)
     image: np.ndarray | None = None  # the original BGR image (H, W, 3) when kept; see ``orig_img``
     frame: int | None = None
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
     latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
 
     def __post_init__(self):
-        if self.boxes.orig_shape is None:
-            self.boxes.orig_shape = tuple(self.orig_shape)
+        self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
+        if self.boxes.orig_shape is None:  # a copy that knows the size: the caller's Detections stay as they were
+            self.boxes = replace(self.boxes, orig_shape=self.orig_shape)
+        elif self.boxes.orig_shape != self.orig_shape:
+            raise ValueError(f"Result: boxes of a {self.boxes.orig_shape} image for a {self.orig_shape} image")
 
     def __len__(self) -> int:
         return len(self.boxes)
 
     def __getitem__(self, index) -> "Result":
         """The same image with only the boxes selected by ``index`` (as the reference's ``r[0]``)."""
-        return Result(self.path, self.orig_shape, self.boxes[index], self.image, self.frame, self.speed, self.latency_ms)
+        return replace(self, boxes=self.boxes[index])
 
     @property
     def detections(self) -> Detections:
         return self.boxes
 
+    def label(self, class_id) -> str:
+        """The name of ``class_id`` (its number as text where the model has no name for it)."""
+        return self.names.get(int(class_id), str(int(class_id)))
+
     @property
-    def names(self) -> dict[int, str]:
-        return self.boxes.names
+    def labels(self) -> list[str]:
+        """(N,) class names of the boxes, in box order."""
+        return [self.label(c) for c in self.boxes.class_id]
 
     def cpu(self) -> "Result":
         return self
@@ -196,33 +196,26 @@ class Result:
     def orig_img(self) -> np.ndarray:
         """(H, W, 3) uint8 BGR original: kept, or read again from the file or video frame."""
         if self.image is None:
-            self.image = _reread(self.path, self.frame)
+            from .io_utils import read_again
+
+            self.image = read_again(self.path, self.frame)
         return self.image
 
     def plot(self, image: np.ndarray | None = None, line_width: int | None = None, conf: bool = True,
              labels: bool = True, boxes: bool = True) -> np.ndarray:
-        """Annotated BGR copy of the image: boxes with class name and confidence."""
-        import cv2
+        """Annotated BGR copy of the image: boxes with class name and confidence (see annotate.py)."""
+        from .annotate import draw_boxes
 
         canvas = (image if image is not None else self.orig_img).copy()
-        width = line_width or max(round(sum(canvas.shape[:2]) / 2 * 0.003), 2)
+        if not boxes:
+            return canvas
         b = self.boxes
-        surest_first = np.argsort(-b.confidence, kind="stable") if boxes else []
-        labels_at: list[tuple[int, str, tuple[int, int, int, int]]] = []  # (box, text, label rectangle)
-        for i in surest_first:  # the surest box gets the best free spot for its label
-            color = _color(int(b.class_id[i]))
-            x1, y1, x2, y2 = (int(v) for v in b.xyxy[i])
-            cv2.rectangle(canvas, (x1, y1), (x2, y2), color, width, cv2.LINE_AA)
-            text = " ".join(([b.labels[i]] if labels else []) + ([f"{b.confidence[i]:.2f}"] if conf else []))
-            if text:
-                size = _text_size(text, width)
-                labels_at.append((i, text, _label_spot(canvas.shape, size, (x1, y1, x2, y2), [r for *_, r in labels_at])))
-        for i, text, rect in reversed(labels_at):  # where labels still overlap, the surest is drawn last, on top
-            _label(canvas, text, rect, _color(int(b.class_id[i])), width)
-        return canvas
+        return draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels)
 
     def show(self, wait_ms: int = 0) -> None:
         """Show the annotated image in a window; waits for a key (``wait_ms=0``) or that many milliseconds."""
+        from .annotate import show_image
+
         title = Path(self.path).name + (f" frame {self.frame}" if self.frame is not None else "")
         show_image(self.plot(), title, wait_ms)
 
@@ -253,16 +246,16 @@ class Result:
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
         """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``)."""
         xyxy = self.boxes.xyxyn if normalize else self.boxes.xyxy
-        return [{"name": self.names.get(int(c), str(int(c))), "class": int(c), "confidence": round(float(s), decimals),
+        return [{"name": name, "class": int(c), "confidence": round(float(s), decimals),
                  "box": dict(zip(("x1", "y1", "x2", "y2"), (round(float(v), decimals) for v in box)))}
-                for box, s, c in zip(xyxy, self.boxes.confidence, self.boxes.class_id)]
+                for box, s, c, name in zip(xyxy, self.boxes.confidence, self.boxes.class_id, self.labels)]
 
     def verbose(self) -> str:
         """Counts per class in class-id order, pluralised: ``'2 persons, 1 bus, '``; ``'(no detections), '``."""
         if not len(self):
             return "(no detections), "
         ids, counts = np.unique(self.boxes.class_id, return_counts=True)
-        return "".join(f"{n} {self.names.get(int(c), str(int(c)))}{'s' if n > 1 else ''}, " for c, n in zip(ids, counts))
+        return "".join(f"{n} {self.label(c)}{'s' if n > 1 else ''}, " for c, n in zip(ids, counts))
 
     def to_df(self, normalize: bool = False, decimals: int = 5):
         """The boxes as a pandas DataFrame (pandas is optional: ``pip install pandas``)."""
@@ -276,86 +269,15 @@ class Result:
         import supervision as sv
         return sv.Detections(xyxy=np.asarray(self.boxes.xyxy), confidence=np.asarray(self.boxes.confidence),
                              class_id=np.asarray(self.boxes.class_id),
-                             data={"class_name": np.array(self.boxes.labels, dtype=str)})
+                             data={"class_name": np.array(self.labels, dtype=str)})
 
     def to_dict(self) -> dict:
+        detections = [{"box": [round(float(v), 2) for v in box], "confidence": round(float(score), 5),
+                       "class_id": int(cid), "name": name}
+                      for box, score, cid, name in zip(self.boxes.xyxy, self.boxes.confidence, self.boxes.class_id,
+                                                       self.labels)]
         return {"path": self.path, "frame": self.frame, "orig_shape": list(self.orig_shape),
-                "detections": self.boxes.to_list(), "speed": self.speed}
+                "detections": detections, "speed": self.speed}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
-
-
-def _text_size(text: str, width: int) -> tuple[int, int]:
-    import cv2
-
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, width / 3, max(width - 1, 1))
-    return tw, th + 3
-
-
-def _label_spot(shape: tuple, size: tuple[int, int], box: tuple[int, int, int, int],
-                taken: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of a box's label: above its top-left corner, else just inside the top, else below it;
-    the first of those inside the image that overlaps no label already placed. Shifted left to stay in the image."""
-    (tw, th), (h, w) = size, shape[:2]
-    x1, y1, _, y2 = box
-    x = max(min(x1, w - tw), 0)
-    spots = [(x, top, x + tw, top + th) for top in (y1 - th, y1, y2) if 0 <= top and top + th <= h] or [(x, 0, x + tw, th)]
-    free = [s for s in spots if not any(s[0] < t[2] and t[0] < s[2] and s[1] < t[3] and t[1] < s[3] for t in taken)]
-    return (free or spots)[0]
-
-
-def _label(canvas: np.ndarray, text: str, rect: tuple[int, int, int, int], color, width: int) -> None:
-    import cv2
-
-    x0, y0, x1, y1 = rect
-    cv2.rectangle(canvas, (x0, y0), (x1, y1), color, -1, cv2.LINE_AA)
-    cv2.putText(canvas, text, (x0, y1 - 2), cv2.FONT_HERSHEY_SIMPLEX, width / 3, (255, 255, 255), max(width - 1, 1),
-                cv2.LINE_AA)
-
-
-def _reread(path: str, frame: int | None) -> np.ndarray:
-    """The original image of a result whose image was not kept: the file again, or its video frame."""
-    import cv2
-
-    from .io_utils import read_image
-
-    if path == "array":
-        raise ValueError("this result's array was not kept; pass the image: plot(image)")
-    if frame is None:
-        return read_image(path)
-    capture = cv2.VideoCapture(path)
-    try:
-        capture.set(cv2.CAP_PROP_POS_FRAMES, frame)
-        ok, image = capture.read()
-    finally:
-        capture.release()
-    if not ok:
-        raise ValueError(f"{path}: cannot read frame {frame} again; predict with save=True to keep frames")
-    return image
-
-
-def check_display() -> None:
-    """A UsageError where no window can open: Linux without DISPLAY/WAYLAND_DISPLAY (servers, CI, containers)."""
-    import os
-    import sys
-
-    from .errors import UsageError
-
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise UsageError("show=True: no display here (DISPLAY is not set). Use save=True and open the saved images.")
-
-
-def show_image(image: np.ndarray, title: str, wait_ms: int = 0) -> None:
-    """A window where a display exists; one clear line where none does."""
-    import cv2
-
-    from .errors import UsageError
-
-    check_display()
-    try:
-        cv2.imshow(title, image)
-        cv2.waitKey(wait_ms)
-    except cv2.error as e:
-        raise UsageError(f"show: OpenCV cannot open a window ({str(e).strip().splitlines()[-1][:120]}). "
-                         "opencv-python-headless has no GUI: use save=True instead.") from None

@@ -129,7 +129,7 @@ def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings
     if not gt_boxes:
         raise UsageError(f"{where}: no usable labelled boxes, so mAP is undefined ({issues.summary()}"
                          + (f"; e.g. {issues.examples()}" if issues.examples() else "") + ")")
-    map50_95, map50, map75, per_class = coco_map(gt_images, gt_boxes, detections, names, settings.max_det)
+    map50_95, map50, map75, per_class = coco_map(gt_images, gt_boxes, detections, names, predictor.max_det)
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)
     return ValidationResult(map50_95, map50, map75, per_class, speed, len(files) - len(skipped), len(gt_boxes),
@@ -164,6 +164,6 @@ def map_of_compiled_model(compiled_model, files, names, imgsz, batch: int = 1) -
     from .metadata import ModelMetadata
 
     metadata = ModelMetadata(names=names, imgsz=tuple(imgsz), batch=batch, format="openvino")
-    backend = OpenVINOBackend.from_compiled(compiled_model, metadata)
+    backend = OpenVINOBackend(compiled_model, metadata)
     settings = PredictSettings(imgsz=tuple(imgsz), conf=0.001, iou=0.7, multi_label=True, pad="square")
     return evaluate_backend(backend, files, names, settings).map50_95

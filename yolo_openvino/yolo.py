@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING, Iterator
 
 from .backends import load_backend, model_format
 from .errors import UsageError
-from .options import check, defaults, split_runtime
+from .options import check, split_runtime
 
 if TYPE_CHECKING:
     from .results import Result
 
 LOGGER = logging.getLogger("yolo_openvino")
-_OUTPUT_KEYS = ("save", "save_txt", "save_json", "project", "name")
-_SCALE_KEYS = ("engine", "address", "output", "actors", "cpus_per_actor")
 
 
 class YOLO:
@@ -77,45 +75,18 @@ class YOLO:
         ``verbose`` (default True, as in Ultralytics): a line per image or video frame and a speed summary
         on stdout (see console.py); the model's load time is said once, on its first prediction.
         """
-        from .sources import expand_sources, is_video
+        from .prediction import PredictRequest, run_local, run_on_ray, warn_unused_scale_options
+        from .sources import expand_sources
 
-        values = check("predict", {"source": source, **kwargs}, where="predict")
-        runtime, values = split_runtime(values)
-        scale = {k: values.pop(k) for k in _SCALE_KEYS if k in values}
-        if scale.get("engine") == "ray":
-            return self._predict_on_ray(values, runtime, scale)
-        if any(v is not None for k, v in scale.items() if k != "engine"):
-            LOGGER.warning("ignored without engine=ray: %s", sorted(k for k, v in scale.items() if v is not None))
-        outputs = {k: v for k, v in defaults("predict").items() if k in _OUTPUT_KEYS}
-        outputs.update({k: values.pop(k) for k in _OUTPUT_KEYS if values.get(k) is not None})
-        show = values.pop("show", False)
-        if show:
-            from .results import check_display
-
-            check_display()  # before any work: no display is one clear line, not a failure after the first image
-        entries = expand_sources(values.pop("source"))
-        many = len(entries) > 1 or any(is_video(e) for e in entries)
-        if self.format == "openvino" and "mode" not in runtime and "mode" not in self.runtime:
-            runtime["mode"] = "throughput" if many else "latency"  # the sensible default per use
-        save, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
-        loaded = self.backend(**runtime)
-        backend = self._head(loaded, values.pop("nms", None))
-        from .predictor import PredictSettings, Predictor  # OpenCV comes with it: only where images are read
-
-        settings = PredictSettings(**{k: v for k, v in values.items() if v is not None}, keep_images=save)
-        predictor = Predictor(backend, settings)
-        self.last_stats = predictor.stats
-        results = predictor.stream(entries)  # one image: one request of the pool, its output read in place
-        if save or save_txt or save_json:
-            from .outputs import save_results
-
-            results = save_results(results, outputs["project"], outputs["name"], save, save_txt, save_json)
-        if show:
-            results = _shown(results, wait_ms=1 if many else 0)
-        if verbose:
-            from .console import printed
-
-            results = printed(results, entries, predictor.stats, self._first_load_line(loaded))
+        request = PredictRequest.parse(source, kwargs)
+        if request.on_ray:
+            return run_on_ray(self.model_path, request, self.runtime)
+        warn_unused_scale_options(request)
+        entries = expand_sources(request.source)
+        loaded = self.backend(**request.runtime_for(self.format, self.runtime, entries))
+        backend = self._head(loaded, request.nms, request.settings.get("max_det"))
+        load_line = self._first_load_line(loaded) if verbose else None
+        results, self.last_stats = run_local(backend, request, entries, verbose, load_line)
         return results if stream else list(results)
 
     def _first_load_line(self, backend) -> str | None:
@@ -127,26 +98,11 @@ class YOLO:
 
     __call__ = predict
 
-    def _predict_on_ray(self, values: dict, runtime: dict, scale: dict):
-        """engine=ray: a Ray Data job writing one Parquet row per input; returns its DatasetPrediction."""
-        from .scale.batch import check_output_given, predict_dataset
-
-        check_output_given(scale.get("output"))
-        source = values.pop("source")
-        if source is None:
-            raise UsageError("engine=ray needs a source: a folder, glob, list of paths or URIs (s3://, gs://)")
-        ignored = sorted(k for k in values if k in _OUTPUT_KEYS + ("show", "workers", "nms") and values[k])
-        if ignored:
-            LOGGER.warning("ignored with engine=ray: %s", ignored)
-        predict = {k: v for k, v in values.items() if k not in _OUTPUT_KEYS + ("show", "workers", "nms")}
-        return predict_dataset(self.model_path, source, scale["output"], address=scale.get("address"),
-                               actors=scale.get("actors"), cpus_per_actor=scale.get("cpus_per_actor"),
-                               runtime={**self.runtime, **runtime}, **predict)
-
-    def _head(self, backend, nms: bool | None):
-        """The backend running the head ``nms`` asks for: False selects an end-to-end model's NMS-free head."""
-        if self.format == "pytorch" and self.model.end2end:
-            return backend.with_head(one2one=nms is False)
+    def _head(self, backend, nms: bool | None, max_det: int | None = None):
+        """The backend running the head ``nms`` asks for: False selects a YOLO26 checkpoint's NMS-free head, with
+        a top-k of ``max_det`` (default 300); an export runs the head it was exported with."""
+        if self.format == "pytorch" and self.model.has_one2one:
+            return backend.with_head(one2one=nms is False, max_det=max_det)
         if nms is False and not backend.metadata.outputs_rows:
             LOGGER.info("nms=False: this %s model has no NMS-free head; NMS runs as usual", self.format)
         return backend
@@ -166,7 +122,7 @@ class YOLO:
 
         runtime, values = split_runtime(check("val", kwargs, where="val"))
         runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
-        backend = self._head(self.backend(**runtime), values.pop("nms", None))
+        backend = self._head(self.backend(**runtime), values.pop("nms", None), values.get("max_det"))
         result = validate(backend, **{k: v for k, v in values.items() if v is not None})
         if verbose:
             print(result.summary())
@@ -175,31 +131,36 @@ class YOLO:
     def benchmark(self, **kwargs):
         """The per-format table (from a .pt: export, validate, time every format) or, for an OpenVINO model
         (or ``modes=True``), the latency/throughput report of hints, streams and requests."""
-        extra = ("verbose", "batches", "fraction")  # Python-only parameters of the jobs, passed through
-        values = {k: v for k, v in check("benchmark", kwargs, where="benchmark", extra=extra).items() if v is not None}
+        from .benchmark import benchmark_formats
+        from .report import latency_throughput_report
+
+        # The jobs' own keyword parameters that the CLI does not declare (verbose, batches, fraction) pass through.
+        values = {k: v for k, v in check("benchmark", kwargs, where="benchmark",
+                                         extra=_parameters(benchmark_formats, latency_throughput_report)).items()
+                  if v is not None}
         modes = values.pop("modes", None)
         if modes or (modes is None and self.format == "openvino"):
-            from .report import REPORT_KEYS, latency_throughput_report
-
-            return latency_throughput_report(self.model_path, **_for_job(values, REPORT_KEYS, "report"))
-        from .benchmark import TABLE_KEYS, benchmark_formats
-
+            return latency_throughput_report(self.model_path, **_for_job(values, latency_throughput_report, "report"))
         if self.model is None:
             raise UsageError(f"the format table exports from a PyTorch model (.pt); {self.model_path} is a "
                              f"{self.format} model. For an OpenVINO model's latency/throughput report use modes=True.")
-        return benchmark_formats(self.model, self.ckpt_path, **_for_job(values, TABLE_KEYS, "format table"))
+        return benchmark_formats(self.model, self.ckpt_path, **_for_job(values, benchmark_formats, "format table"))
 
 
-def _shown(results: Iterator[Result], wait_ms: int) -> Iterator[Result]:
-    for result in results:
-        result.show(wait_ms)
-        yield result
+def _parameters(*jobs) -> tuple[str, ...]:
+    """The keyword parameters of ``jobs`` (functions), less the model they are given positionally."""
+    import inspect
+
+    return tuple(name for job in jobs for name, p in inspect.signature(job).parameters.items()
+                 if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is not p.empty)
 
 
-def _for_job(values: dict, keys: tuple[str, ...], job: str) -> dict:
+def _for_job(values: dict, job, label: str) -> dict:
+    """The values ``job`` takes (read from its signature, so no list of its keys is kept here); the rest warned."""
+    keys = _parameters(job)
     ignored = sorted(set(values) - set(keys))
     if ignored:
-        LOGGER.warning("ignored by the %s: %s", job, ignored)
+        LOGGER.warning("ignored by the %s: %s", label, ignored)
     return {k: v for k, v in values.items() if k in keys}
 
 
@@ -212,10 +173,7 @@ def _load_torch_model(model):
         from .nn.model import DetectionModel
 
         LOGGER.info("building untrained %s", name)
-        net = DetectionModel(architecture_from_name(Path(name).name)).eval()
-        net.requires_grad_(False)
-        net.args = {}
-        return net.fuse(), Path(Path(name).stem + ".pt")
+        return DetectionModel(architecture_from_name(Path(name).name)).for_inference(), Path(Path(name).stem + ".pt")
     from .checkpoint import load_model
     from .downloads import resolve_weights
 

@@ -20,7 +20,7 @@ class Backend:
 
     ``infer`` takes one batch in the backend's ``input_kind`` convention, (B, 3, H, W) float32 or
     (B, H, W, 3) uint8, and returns the raw output: (B, 4 + nc, A) or, where ``metadata.outputs_rows``,
-    (B, max_det, 6).
+    (B, metadata.max_det, 6).
     """
 
     metadata: ModelMetadata
@@ -42,15 +42,6 @@ class Backend:
             started = time.perf_counter()
             output = self.infer(batch)
             yield output, context, (time.perf_counter() - started) * 1000
-
-    def warmup(self) -> None:
-        h, w = self.metadata.imgsz
-        batch = max(self.metadata.batch, 1)
-        if self.input_kind == UINT8_NHWC_BGR:
-            dummy = np.full((batch, h, w, 3), 114, dtype=np.uint8)
-        else:
-            dummy = np.full((batch, 3, h, w), 114 / 255, dtype=np.float32)
-        self.infer(dummy)
 
     @property
     def inference_precision(self) -> str | None:

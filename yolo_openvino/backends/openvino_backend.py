@@ -37,7 +37,6 @@ LOGGER = logging.getLogger("yolo_openvino")
 
 HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT", "cumulative_throughput": "CUMULATIVE_THROUGHPUT"}
 _COMPOSITE = ("AUTO", "MULTI", "HETERO", "BATCH")
-_PRECISIONS = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "fp16": "f16"}
 REPORTED_PROPERTIES = ("PERFORMANCE_HINT", "NUM_STREAMS", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "EXECUTION_DEVICES",
                        "INFERENCE_PRECISION_HINT", "INFERENCE_NUM_THREADS", "ENABLE_CPU_PINNING")
 
@@ -118,13 +117,13 @@ def resolve_device(device: str | None, available: list[str]) -> str:
 
 def compile_config(device: str, mode: str | None, streams=None, threads=None, pinning=None,
                    inference_precision=None, config: dict | None = None) -> dict:
-    """OpenVINO properties for ``compile_model``: the hint first, explicit knobs override, ``config`` last."""
+    """OpenVINO properties for ``compile_model``: the hint first, explicit knobs override, ``config`` last.
+
+    The values arrive checked (options.RUNTIME: ``mode`` one of HINTS' keys, ``inference_precision`` f32, bf16
+    or f16)."""
     props: dict[str, Any] = {}
     if mode:
-        key = mode.lower()
-        if key not in HINTS:
-            raise ValueError(f"mode='{mode}': expected one of {sorted(HINTS)}")
-        props["PERFORMANCE_HINT"] = HINTS[key]
+        props["PERFORMANCE_HINT"] = HINTS[mode]
     if streams is not None:
         props["NUM_STREAMS"] = str(streams).upper() if isinstance(streams, str) else int(streams)
     if threads is not None:
@@ -132,10 +131,7 @@ def compile_config(device: str, mode: str | None, streams=None, threads=None, pi
     if pinning is not None:
         props["ENABLE_CPU_PINNING"] = bool(pinning)
     if inference_precision is not None:
-        precision = _PRECISIONS.get(str(inference_precision).lower())
-        if precision is None:
-            raise ValueError(f"inference_precision='{inference_precision}': expected one of f32, bf16, f16")
-        props["INFERENCE_PRECISION_HINT"] = precision
+        props["INFERENCE_PRECISION_HINT"] = inference_precision
     props.update(config or {})
     if device.split(":")[0] in _COMPOSITE:
         # Device-level knobs go to the devices behind AUTO/MULTI, not to the virtual device itself.
@@ -186,61 +182,60 @@ def _plain_property(value):
 
 
 class OpenVINOBackend(Backend):
-    """An OpenVINO IR compiled for a device with the given performance settings."""
+    """A compiled OpenVINO model with its metadata: :meth:`from_ir` reads and compiles an IR for a device and
+    performance settings; NNCF's accuracy-control loop hands us one compiled already."""
 
-    def __init__(self, path: str | Path, device: str | None = "cpu", mode: str | None = None,
-                 streams=None, requests: int | None = None, threads: int | None = None, pinning: bool | None = None,
-                 inference_precision: str | None = None, config: dict | None = None, cache_dir: str | None = None,
-                 mmap: bool | None = None, preprocess: str | None = None):
-        from ..telemetry import import_openvino
-
-        ov = import_openvino()
-        started = time.perf_counter()
-        self.xml = find_ir(path)
-        self.metadata = read_ir_metadata(self.xml)
-        self.core = ov.Core()
-        name = normalize_device(device)
-        # CPU and plain AUTO always exist; listing devices probes every plugin (20 ms here, more with a GPU).
-        self.device = name if name in ("CPU", "AUTO") else resolve_device(name, self.core.available_devices)
-        self.properties = compile_config(self.device, mode, streams, threads, pinning, inference_precision, config)
-        if cache_dir:
-            Path(cache_dir).mkdir(parents=True, exist_ok=True)
-            self.core.set_property({"CACHE_DIR": str(cache_dir)})
-        if mmap is not None:
-            self.core.set_property({"ENABLE_MMAP": bool(mmap)})
-        preprocess = preprocess or default_preprocess(mode, cache_dir)
-        if preprocess not in ("device", "host"):
-            raise UsageError(f"preprocess='{preprocess}': expected 'device' or 'host'")
+    def __init__(self, compiled, metadata: ModelMetadata, *, xml: Path | None = None, device: str = "?",
+                 properties: dict | None = None, preprocess: str = "host", requests: int | None = None,
+                 load_time_s: float = 0.0):
+        self.compiled = compiled
+        self.metadata = metadata
+        self.xml, self.device, self.properties = xml, device, properties or {}
         self.preprocess = preprocess
         self.input_kind = UINT8_NHWC_BGR if preprocess == "device" else FLOAT_NCHW_RGB
-        if preprocess == "device":
-            try:
-                model = _attach_preprocessing(self.core.read_model(self.xml))
-            except RuntimeError:
-                model = self.xml  # let compile_ir report the damaged file
-        else:
-            model = str(self.xml)  # compiling from the path lets a cache hit skip reading the IR entirely
-        self._set_compiled(compile_ir(self.core, model, self.device, self.properties, self.xml), requests)
-        self.load_time_s = time.perf_counter() - started
-        LOGGER.debug("compiled %s on %s in %.2fs", self.xml.name, self.device, self.load_time_s)
-
-    @classmethod
-    def from_compiled(cls, compiled, metadata: ModelMetadata, requests: int | None = None) -> "OpenVINOBackend":
-        """Wrap a model compiled elsewhere (NNCF's accuracy-control loop hands us one) with its metadata."""
-        backend = cls.__new__(cls)
-        backend.xml, backend.metadata, backend.device, backend.properties = None, metadata, "?", {}
-        backend.input_kind, backend.preprocess, backend.load_time_s = FLOAT_NCHW_RGB, "host", 0.0
-        backend._set_compiled(compiled, requests)
-        return backend
-
-    def _set_compiled(self, compiled, requests: int | None) -> None:
-        self.compiled = compiled
         self.requested_jobs = requests
+        self.load_time_s = load_time_s
         self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
         partial = compiled.input(0).get_partial_shape()
         self.static_shape = tuple(d.get_length() for d in partial) if partial.is_static else None
         self.first_inference_ms: float | None = None
         self._precision: str | None = None
+
+    @classmethod
+    def from_ir(cls, path: str | Path, device: str | None = "cpu", mode: str | None = None, streams=None,
+                requests: int | None = None, threads: int | None = None, pinning: bool | None = None,
+                inference_precision: str | None = None, config: dict | None = None, cache_dir: str | None = None,
+                mmap: bool | None = None, preprocess: str | None = None) -> "OpenVINOBackend":
+        """Read the IR at ``path`` (a folder or its .xml) and compile it; the options as options.RUNTIME checks them."""
+        from ..telemetry import import_openvino
+
+        ov = import_openvino()
+        started = time.perf_counter()
+        xml = find_ir(path)
+        metadata = read_ir_metadata(xml)
+        core = ov.Core()
+        name = normalize_device(device)
+        # CPU and plain AUTO always exist; listing devices probes every plugin (20 ms here, more with a GPU).
+        device = name if name in ("CPU", "AUTO") else resolve_device(name, core.available_devices)
+        properties = compile_config(device, mode, streams, threads, pinning, inference_precision, config)
+        if cache_dir:
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            core.set_property({"CACHE_DIR": str(cache_dir)})
+        if mmap is not None:
+            core.set_property({"ENABLE_MMAP": bool(mmap)})
+        preprocess = preprocess or default_preprocess(mode, cache_dir)
+        if preprocess == "device":
+            try:
+                model = _attach_preprocessing(core.read_model(xml))
+            except RuntimeError:
+                model = xml  # let compile_ir report the damaged file
+        else:
+            model = str(xml)  # compiling from the path lets a cache hit skip reading the IR entirely
+        compiled = compile_ir(core, model, device, properties, xml)
+        load_time_s = time.perf_counter() - started
+        LOGGER.debug("compiled %s on %s in %.2fs", xml.name, device, load_time_s)
+        return cls(compiled, metadata, xml=xml, device=device, properties=properties, preprocess=preprocess,
+                   requests=requests, load_time_s=load_time_s)
 
     # -- synchronous ---------------------------------------------------------------------------------------
     def infer(self, batch: np.ndarray) -> np.ndarray:

@@ -59,20 +59,21 @@ class PyTorchBackend(_TorchBackend):
         imgsz = imgsz or trained_imgsz(model)  # the reference's default for a .pt: its training size
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
-                                 dynamic=True, format="pytorch", precision="fp32", args=getattr(model, "args", {}))
+                                 dynamic=True, format="pytorch", precision="fp32", args=model.args)
         super().__init__(model, metadata, device)
-        self.one2one = False
 
-    def with_head(self, one2one: bool) -> "PyTorchBackend":
-        """The same model running its one-to-one (NMS-free) or one-to-many head; ``self`` when unchanged."""
-        if one2one == self.one2one:
+    def with_head(self, one2one: bool, max_det: int | None = None) -> "PyTorchBackend":
+        """The same model running its one-to-one (NMS-free) head with a top-k of ``max_det`` (default: the
+        metadata's), or its one-to-many head; ``self`` when unchanged."""
+        metadata = dataclasses.replace(self.metadata, one2one=one2one, max_det=max_det or self.metadata.max_det)
+        if metadata == self.metadata:
             return self
         twin = copy.copy(self)
-        twin.one2one, twin.metadata = one2one, dataclasses.replace(self.metadata, end2end=one2one)
+        twin.metadata = metadata
         return twin
 
     def _forward(self, x):
-        return self.module(x, one2one=self.one2one)
+        return self.module(x, one2one=self.metadata.one2one, max_det=self.metadata.max_det)
 
 
 class TorchScriptBackend(_TorchBackend):

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from ..errors import UsageError, suggestion
 from ..interrupts import remembered_interrupts
 from ..io_utils import atomic_output, file_size_mb
+from ..nn.architectures import family
 from ..options import defaults
 from ..processing import round_to_stride
 from .onnx import export_onnx
@@ -29,8 +30,13 @@ from .torchscript import export_torchscript
 LOGGER = logging.getLogger("yolo_openvino")
 
 
-def parse_export_args(stride: int, **kwargs) -> SimpleNamespace:
-    """Checked export arguments (see options.EXPORT) with the defaults filled in and the combinations checked."""
+def parse_export_args(stride: int, has_one2one: bool = False, **kwargs) -> SimpleNamespace:
+    """Checked export arguments (see options.EXPORT) with the defaults filled in and the combinations checked.
+
+    The public ``nms`` (the reference's spelling) means two things, and is read here once into two names:
+    ``nms_in_graph`` (``nms=True``: NMS appended to the graph) and ``one2one`` (``nms=False`` on a model with a
+    one-to-one head, YOLO26: that head and its top-k exported instead of the one-to-many head).
+    """
     args = SimpleNamespace(**{**defaults("export"), **kwargs})
     del args.model
     if args.format not in EXPORTERS:
@@ -47,7 +53,9 @@ def parse_export_args(stride: int, **kwargs) -> SimpleNamespace:
     if args.half and args.format == "torchscript" and args.device == "cpu":
         raise UsageError("half=True for TorchScript needs a CUDA device (CPU kernels lack fp16 convolutions); "
                          "use format=openvino half=True for FP16 on CPU")
-    if args.nms and args.format != "openvino":
+    args.nms_in_graph = bool(args.nms)
+    args.one2one = args.nms is False and has_one2one
+    if args.nms_in_graph and args.format != "openvino":
         raise UsageError(f"nms=True is supported for format=openvino only (OpenVINO's NMS op), not {args.format}")
     if args.ovms and args.format != "openvino":
         raise UsageError(f"ovms=True writes an OpenVINO Model Server repository: it needs format=openvino, not {args.format}")
@@ -55,18 +63,20 @@ def parse_export_args(stride: int, **kwargs) -> SimpleNamespace:
     return args
 
 
-def default_output(ckpt_path: Path, args) -> Path:
-    stem = ckpt_path.with_suffix("")
-    if args.format == "openvino":
-        return stem.parent / f"{stem.name}{'_int8' if args.int8 else ''}_openvino_model"
-    return stem.with_suffix({"onnx": ".onnx", "torchscript": ".torchscript"}[args.format])
+def default_output(ckpt_path: Path, fmt: str, int8: bool = False) -> Path:
+    """Where an export goes unless ``output=`` says: beside the checkpoint, ``yolov8n_openvino_model/``,
+    ``yolov8n_int8_openvino_model/``, ``yolov8n.onnx`` or ``yolov8n.torchscript`` (the reference's names)."""
+    stem = Path(ckpt_path).with_suffix("")
+    if fmt == "openvino":
+        return stem.parent / f"{stem.name}{'_int8' if int8 else ''}_openvino_model"
+    return stem.with_suffix({"onnx": ".onnx", "torchscript": ".torchscript"}[fmt])
 
 
 def build_metadata(model, args, ckpt_path: Path) -> dict:
     """What the runtime needs, written to metadata.yaml / embedded in the file."""
     from .. import __version__
 
-    export_args = {k: v for k, v in vars(args).items() if k not in ("output", "precision")}
+    export_args = {k: v for k, v in vars(args).items() if k not in ("output", "precision", "nms_in_graph", "one2one")}
     export_args["imgsz"] = list(args.imgsz)
     return {
         "description": f"yolo-openvino {args.format} export of {ckpt_path.name}",
@@ -83,45 +93,33 @@ def build_metadata(model, args, ckpt_path: Path) -> dict:
         "args": export_args,
         "precision": args.precision,
         "dynamic": args.dynamic,
-        "nms": bool(args.nms),
-        "end2end": one2one_head(model, args),  # the NMS-free head: rows out, from a top-k
-        "family": model_family(model),
+        "nms": args.nms_in_graph,  # the file keys are the reference's: ModelMetadata reads them back
+        "end2end": args.one2one,
+        "family": family(model.yaml),
     }
-
-
-def model_family(model) -> str:
-    """'yolo26' (an end-to-end head), 'yolo11' or 'yolov8' (the rule the model builder uses for its head)."""
-    from ..nn.model import is_yolo11
-
-    return "yolo26" if model.end2end else "yolo11" if is_yolo11(model.yaml) else "yolov8"
-
-
-def one2one_head(model, args) -> bool:
-    """Whether the export holds the NMS-free head: ``nms=False`` on an end-to-end model (the reference's rule)."""
-    return args.nms is False and model.end2end
 
 
 def export(model, ckpt_path: str | Path, **kwargs) -> Path:
     """Export ``model`` (our DetectionModel, loaded from ``ckpt_path``) and return the output path."""
     import torch
 
-    from .wrapper import ExportModule
-
     from ..checkpoint import trained_imgsz
+    from .wrapper import ExportModule
 
     ckpt_path = Path(ckpt_path)
     kwargs["imgsz"] = kwargs.get("imgsz") or trained_imgsz(model)  # the reference's default: the training size
-    args = parse_export_args(int(max(model.stride)), **kwargs)
-    target = Path(args.output).expanduser() if args.output else default_output(ckpt_path, args)
+    args = parse_export_args(int(max(model.stride)), model.has_one2one, **kwargs)
+    target = Path(args.output).expanduser() if args.output else default_output(ckpt_path, args.format, args.int8)
     check_output(target, args.format, ckpt_path)
     if args.int8:
         calibration_files(args)  # a missing or too small dataset fails now, not after the conversion
     metadata = build_metadata(model, args, ckpt_path)
-    module = ExportModule(copy.deepcopy(model).float().eval(), nms=bool(args.nms), agnostic=args.agnostic_nms,
-                          one2one=one2one_head(model, args))
+    module = ExportModule(copy.deepcopy(model).float().eval(), nms_in_graph=args.nms_in_graph,
+                          agnostic=args.agnostic_nms, one2one=args.one2one, max_det=args.max_det)
     example = torch.zeros(args.batch, 3, *args.imgsz)
     LOGGER.info("exporting %s to %s (%s, imgsz=%s, batch=%d%s%s)", ckpt_path.name, args.format, args.precision,
-                list(args.imgsz), args.batch, ", dynamic" if args.dynamic else "", ", nms" if args.nms else "")
+                list(args.imgsz), args.batch, ", dynamic" if args.dynamic else "",
+                ", nms" if args.nms_in_graph else ", NMS-free head" if args.one2one else "")
     started = time.perf_counter()
     with remembered_interrupts() as check_interrupted, atomic_output(target) as tmp:
         EXPORTERS[args.format](module, example, tmp, metadata, args)

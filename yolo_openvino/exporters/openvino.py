@@ -21,7 +21,7 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
     batch, _, height, width = example.shape
     if args.dynamic:
         # In-model NMS is built per image, so its batch stays static; spatial dims are free either way.
-        shape = ov.PartialShape([batch if args.nms else -1, 3, -1, -1])
+        shape = ov.PartialShape([batch if args.nms_in_graph else -1, 3, -1, -1])
     else:
         shape = ov.PartialShape([batch, 3, height, width])
     with unasked_telemetry_off():  # NNCF decides at import, OVC per conversion: both inside
@@ -30,11 +30,12 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
             from .quantize import quantize_int8
 
             ov_model = quantize_int8(ov_model, args)
-    if args.nms:
+    if args.nms_in_graph:
         ov_model = append_nms(ov_model, batch, args)
     ov_model.outputs[0].get_tensor().set_names({"output0"})
     ov_model.inputs[0].get_tensor().set_names({"images"})
-    _set_model_info(ov_model, metadata)
+    if not (args.nms_in_graph or args.one2one):
+        _set_model_info(ov_model, metadata)
     target.mkdir(parents=True)
     ov.save_model(ov_model, target / f"{stem}.xml", compress_to_fp16=bool(args.half))
     (target / "metadata.yaml").write_text(metadata_text(metadata), encoding="utf-8")
@@ -42,7 +43,12 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
 
 
 def _set_model_info(ov_model, metadata: dict) -> None:
-    """rt_info ``model_info`` that Intel's openvino-model-api reads to pre/post-process the model itself."""
+    """rt_info ``model_info`` that Intel's openvino-model-api reads to pre/post-process the model itself.
+
+    Only for the raw (B, 4 + nc, A) output, which its YOLOv8 / YOLO11 wrappers decode (YOLO26's one-to-many
+    head has that layout too). Rows out of in-graph NMS or the NMS-free head are not a layout model-api
+    knows: such an IR gets no ``model_info`` at all, rather than a ``model_type`` that would misread it.
+    """
     labels = " ".join(name.replace(" ", "_") for _, name in sorted(metadata["names"].items()))
     args = metadata["args"]
     info = {

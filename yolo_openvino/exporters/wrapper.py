@@ -9,26 +9,28 @@ from torch import nn
 class ExportModule(nn.Module):
     """Wrap a DetectionModel for export.
 
-    Without NMS: (B, 3, H, W) -> raw (B, 4 + nc, A); with ``one2one`` (end-to-end models) the NMS-free head's
-    rows (B, max_det, 6) x1, y1, x2, y2, score, class, its top-k traced into the graph.
-    With NMS the NMS op itself is appended in the runtime's graph; this module prepares its inputs:
+    Without NMS: (B, 3, H, W) -> raw (B, 4 + nc, A); with ``one2one`` (YOLO26) the NMS-free head's rows
+    (B, max_det, 6) x1, y1, x2, y2, score, class, its top-k traced into the graph.
+    With ``nms_in_graph`` the NMS op itself is appended in the runtime's graph; this module prepares its inputs:
     boxes (B, A, 4) x1 y1 x2 y2, scores (B, C, A) and best class (B, A). Class-aware: C = nc with every
     score but the anchor's best class zeroed, so each anchor competes only under its predicted class,
     exactly as the host-side NMS does. Agnostic: C = 1, the best score.
     """
 
-    def __init__(self, model: nn.Module, nms: bool = False, agnostic: bool = False, one2one: bool = False):
+    def __init__(self, model: nn.Module, nms_in_graph: bool = False, agnostic: bool = False, one2one: bool = False,
+                 max_det: int = 300):
         super().__init__()
         self.model = model
-        self.nms = nms
+        self.nms_in_graph = nms_in_graph
         self.agnostic = agnostic
         self.one2one = one2one
+        self.max_det = max_det
 
     def forward(self, x: torch.Tensor):
         if self.one2one:
-            return self.model(x, one2one=True)
+            return self.model(x, one2one=True, max_det=self.max_det)
         raw = self.model(x)
-        if not self.nms:
+        if not self.nms_in_graph:
             return raw
         xywh, scores = raw[:, :4], raw[:, 4:]
         half = xywh[:, 2:] / 2

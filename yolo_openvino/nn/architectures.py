@@ -128,11 +128,29 @@ def architecture_from_name(name: str) -> dict:
     if not match:
         known = ", ".join(f"{f}{s}.yaml" for f in FAMILIES for s in "nsmlx")
         raise ValueError(f"Unknown model name '{name}'. Known architectures: {known}.")
-    family, scale = match.group(1), match.group(2)
-    arch = copy.deepcopy(FAMILIES[family])
-    arch.update(scale=scale, yaml_file=f"{family}{scale}.yaml")
+    name, scale = match.group(1), match.group(2)
+    arch = copy.deepcopy(FAMILIES[name])
+    arch.update(scale=scale, yaml_file=f"{name}{scale}.yaml")
     return arch
 
 
 def is_architecture_name(name: str) -> bool:
     return bool(_NAME.match(str(name).lower()))
+
+
+def _has_c3k2(arch: dict) -> bool:
+    return any(spec[2] == "C3k2" for spec in arch["backbone"] + arch["head"])
+
+
+def family(arch: dict) -> str:
+    """'yolo26' (an end-to-end head: a one-to-one branch beside the one-to-many one), 'yolo11' (C3k2 blocks)
+    or 'yolov8'."""
+    if arch.get("end2end"):
+        return "yolo26"
+    return "yolo11" if _has_c3k2(arch) else "yolov8"
+
+
+def depthwise_class_branch(arch: dict) -> bool:
+    """Whether the head's classification branch is depth-wise (YOLO11 and YOLO26, whose C3k2 blocks came with
+    it) rather than YOLOv8's plain 3x3 convolutions."""
+    return _has_c3k2(arch)

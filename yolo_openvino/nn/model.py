@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from . import modules as M
+from .architectures import depthwise_class_branch
 
 # Blocks whose first arg is the output channel count (scaled by width) and whose input is ch[from].
 _CHANNEL_BLOCKS = {"Conv": M.Conv, "DWConv": M.DWConv, "Bottleneck": M.Bottleneck, "C2f": M.C2f, "C3": M.C3,
@@ -105,7 +106,8 @@ def _check_argument(layer: int, value) -> None:
                             f"{LIMITS['argument']}, floats in (0, {LIMITS['multiplier']}] (limit 'argument')")
 
 
-def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes: int) -> "DetectionModel":
+def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes: int,
+                  train_args: dict | None = None) -> "DetectionModel":
     """Build ``arch`` and load ``state_dict`` strictly, refusing before any allocation when they disagree.
 
     The model is first built on torch's meta device (shapes only, no memory): its parameters must fit in
@@ -131,7 +133,7 @@ def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes
         if not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != tuple(expected[key].shape):
             raise ArchitectureError(f"weight '{key}' has shape {tuple(getattr(tensor, 'shape', ()))}, the "
                                     f"architecture needs {tuple(expected[key].shape)}")
-    model = DetectionModel(arch, names=names)
+    model = DetectionModel(arch, names=names, train_args=train_args)
     model.load_state_dict(state_dict, strict=True)
     return model
 
@@ -152,17 +154,12 @@ def _resolve_args(args: list, nc: int) -> list:
     return resolved
 
 
-def is_yolo11(arch: dict) -> bool:
-    """YOLO11 (C3k2 blocks, a depth-wise classification branch in the head) rather than YOLOv8."""
-    return any(spec[2] == "C3k2" for spec in arch["backbone"] + arch["head"])
-
-
 def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[int]]:
     """Instantiate the layer list. Returns (layers, indices whose outputs later layers read)."""
     nc = arch["nc"]
     depth, width, max_channels, scale = _scale_multipliers(arch)
     layer_specs = arch["backbone"] + arch["head"]
-    legacy_head = not is_yolo11(arch)  # YOLO11 heads use depth-wise convs
+    legacy_head = not depthwise_class_branch(arch)
     channels = [in_channels]
     layers, saved = [], []
     for i, (source, repeats, name, args) in enumerate(layer_specs):
@@ -204,24 +201,31 @@ def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[
 
 
 class DetectionModel(nn.Module):
-    """A YOLO detector: ``model`` (the layer Sequential), ``names``, ``stride``, ``yaml``."""
+    """A YOLO detector: ``model`` (the layer Sequential), ``names``, ``stride``, ``yaml``, and ``args``: the
+    checkpoint's ``train_args`` (its ``imgsz`` is the default size of predict, val and export), {} for a model
+    built from an architecture name."""
 
-    def __init__(self, arch: dict, names: dict[int, str] | None = None, in_channels: int = 3):
+    def __init__(self, arch: dict, names: dict[int, str] | None = None, in_channels: int = 3,
+                 train_args: dict | None = None):
         super().__init__()
         self.yaml = arch
         self.model, self.save = build_layers(arch, in_channels)
         self.nc = arch["nc"]
         self.names = names or {i: str(i) for i in range(self.nc)}
         self.task = "detect"
+        self.args = dict(train_args or {})
         head = self.model[-1]
         # Strides from a probe forward: downsampling factor of each feature map the head reads.
         with torch.no_grad():
             probe = 64  # small: only the feature map sizes matter (64/8, 64/16, 64/32)
             features = self._features(torch.zeros(1, in_channels, probe, probe))
-        head.stride_values = [probe / f.shape[-2] for f in features]
-        head.stride = torch.tensor(head.stride_values)
-        self.stride = head.stride
+        head.strides = [probe / f.shape[-2] for f in features]
         self._initialize_head_biases()
+
+    @property
+    def stride(self) -> torch.Tensor:
+        """(levels,) downsampling factor of each feature map the head reads: tensor([8., 16., 32.])."""
+        return torch.tensor(self.model[-1].strides)
 
     @torch.no_grad()
     def _initialize_head_biases(self) -> None:
@@ -230,17 +234,17 @@ class DetectionModel(nn.Module):
         Checkpoint weights overwrite this; it only matters for models built from an architecture name.
         """
         head = self.model[-1]
-        for one2one in (False, True) if head.end2end else (False,):
-            for box_branch, cls_branch, stride in zip(*head.branches(one2one), head.stride_values):
+        for one2one in (False, True) if head.has_one2one else (False,):
+            for box_branch, cls_branch, stride in zip(*head.branches(one2one), head.strides):
                 box_branch[-1].bias.fill_(1.0)
                 cls_branch[-1].bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
 
-    def _run(self, x: torch.Tensor, stop_before_head: bool = False, one2one: bool = False):
+    def _run(self, x: torch.Tensor, stop_before_head: bool = False, one2one: bool = False, max_det: int = 300):
         outputs = []
         for layer in self.model:
             if layer is self.model[-1]:
                 features = [outputs[j] if j != -1 else x for j in layer.f]
-                return features if stop_before_head else layer(features, one2one=one2one)
+                return features if stop_before_head else layer(features, one2one=one2one, max_det=max_det)
             if layer.f != -1:
                 x = outputs[layer.f] if isinstance(layer.f, int) else [x if j == -1 else outputs[j] for j in layer.f]
             x = layer(x)
@@ -250,15 +254,26 @@ class DetectionModel(nn.Module):
     def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self._run(x, stop_before_head=True)
 
-    def forward(self, x: torch.Tensor, one2one: bool = False) -> torch.Tensor:
-        """(B, 3, H, W) RGB in [0, 1] -> (B, 4 + nc, A) one-to-many output, or with ``one2one`` (end-to-end
-        heads only) (B, max_det, 6) rows x1, y1, x2, y2, score, class."""
-        return self._run(x, one2one=one2one)
+    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = 300) -> torch.Tensor:
+        """(B, 3, H, W) RGB in [0, 1] -> (B, 4 + nc, A) one-to-many output, or with ``one2one`` (YOLO26 heads
+        only) (B, max_det, 6) rows x1, y1, x2, y2, score, class from a top-k of ``max_det``."""
+        return self._run(x, one2one=one2one, max_det=max_det)
 
     @property
-    def end2end(self) -> bool:
+    def has_one2one(self) -> bool:
         """True when the head also has the NMS-free one-to-one branch (YOLO26)."""
-        return bool(self.model[-1].end2end)
+        return bool(self.model[-1].has_one2one)
+
+    def for_inference(self) -> "DetectionModel":
+        """Float32, eval mode, no gradients, and fused, except a model with a one-to-one branch (YOLO26).
+
+        The one place that decides fusing. YOLO26 stays unfused: it amplifies any last-bit change, and
+        folding one BatchNorm moves its boxes by 0.02-0.04 px, while the unfused model matches the reference's
+        outputs within 0.003 px. Its exports lose nothing: OpenVINO and the ONNX export fold BatchNorm themselves.
+        """
+        self.float().eval()
+        self.requires_grad_(False)
+        return self if self.has_one2one else self.fuse()
 
     def fuse(self) -> "DetectionModel":
         """Fold every BatchNorm into its convolution, in place. Returns self."""

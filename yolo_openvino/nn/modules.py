@@ -259,21 +259,20 @@ class Detect(nn.Module):
     (plain 3x3 convs) over the depth-wise one of YOLO11/YOLO26. ``reg_max`` 16 regresses each box side as a
     distribution (DFL); 1 (YOLO26) regresses the distance directly.
 
-    ``end2end`` (YOLO26) adds a one-to-one branch (``one2one_cv2``/``one2one_cv3``, same shapes), trained to give
-    one box per object: ``forward(features, one2one=True)`` returns (B, max_det, 6) rows x1, y1, x2, y2, score,
-    class after a top-k, with no NMS.
+    ``has_one2one`` (YOLO26) adds a one-to-one branch (``one2one_cv2``/``one2one_cv3``, same shapes), trained to
+    give one box per object: ``forward(features, one2one=True, max_det=k)`` returns (B, k, 6) rows x1, y1, x2, y2,
+    score, class after a top-k, with no NMS.
     """
 
-    def __init__(self, nc: int = 80, ch: tuple = (), legacy: bool = True, reg_max: int = 16, end2end: bool = False):
+    def __init__(self, nc: int = 80, ch: tuple = (), legacy: bool = True, reg_max: int = 16,
+                 has_one2one: bool = False):
         super().__init__()
         self.nc = nc
         self.nl = len(ch)
         self.reg_max = reg_max
         self.no = nc + 4 * reg_max
-        self.max_det = 300
-        self.end2end = end2end
-        self.stride = torch.zeros(self.nl)  # set by the model builder; a plain attribute, as in checkpoints
-        self.stride_values: list[float] = []  # the same as floats
+        self.has_one2one = has_one2one
+        self.strides: list[float] = []  # of each level, P3 first: set by the model builder from a probe
         box_channels = max(16, ch[0] // 4, 4 * reg_max)
         cls_channels = max(ch[0], min(nc, 100))
         self.cv2 = nn.ModuleList(
@@ -295,32 +294,32 @@ class Detect(nn.Module):
                 for c in ch
             )
         self.dfl = DFL(reg_max) if reg_max > 1 else nn.Identity()
-        if end2end:
+        if has_one2one:
             self.one2one_cv2 = copy.deepcopy(self.cv2)
             self.one2one_cv3 = copy.deepcopy(self.cv3)
 
     def branches(self, one2one: bool = False) -> tuple[nn.ModuleList, nn.ModuleList]:
         """(box branches, class branches) of the one-to-many or the one-to-one head."""
         if one2one:
-            if not self.end2end:
+            if not self.has_one2one:
                 raise ValueError("this head has no one-to-one branch (only YOLO26-style end-to-end heads do)")
             return self.one2one_cv2, self.one2one_cv3
         return self.cv2, self.cv3
 
-    def forward(self, features: list[torch.Tensor], one2one: bool = False) -> torch.Tensor:
+    def forward(self, features: list[torch.Tensor], one2one: bool = False, max_det: int = 300) -> torch.Tensor:
         box_branches, cls_branches = self.branches(one2one)
         b = features[0].shape[0]
         box = torch.cat([branch(f).view(b, 4 * self.reg_max, -1) for branch, f in zip(box_branches, features)], 2)
         cls = torch.cat([branch(f).view(b, self.nc, -1) for branch, f in zip(cls_branches, features)], 2)
         # Python floats, not the tensor: tracing then records constants instead of warning about them.
-        anchors, strides = make_anchors(features, self.stride_values)
+        anchors, strides = make_anchors(features, self.strides)
         distances = self.dfl(box)  # (B, 4, A): left, top, right, bottom in stride units
         anchors, strides = anchors.transpose(0, 1).unsqueeze(0), strides.transpose(0, 1)
         top_left = anchors - distances[:, :2]
         bottom_right = anchors + distances[:, 2:]
         scores = cls.sigmoid()
         if one2one:
-            return top_k_rows(torch.cat((top_left, bottom_right), 1) * strides, scores, self.max_det)
+            return top_k_rows(torch.cat((top_left, bottom_right), 1) * strides, scores, max_det)
         boxes = torch.cat(((top_left + bottom_right) / 2, bottom_right - top_left), 1) * strides
         return torch.cat((boxes, scores), 1)
 

@@ -18,12 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..options import PER_REQUEST, names
 from .cluster import connect, node_cpus
 from .plan import ResourcePlan, plan_resources
 from .workers import Detector, model_files, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
-QUERY_PARAMETERS = ("conf", "iou", "max_det")
 APP_NAME = "yolo-ov"
 
 
@@ -129,9 +129,10 @@ class Ingress:
         if declared and declared.isdigit() and int(declared) > self.max_body:
             raise BadRequest(413, f"body of {int(declared)} bytes is over the {self.max_body} byte limit "
                                   "(max_body_mb): send a smaller image")
-        unknown = sorted(set(request.query_params) - set(QUERY_PARAMETERS))
+        allowed = names(PER_REQUEST)
+        unknown = sorted(set(request.query_params) - set(allowed))
         if unknown:
-            raise BadRequest(400, f"unknown query parameter(s) {unknown}: use {', '.join(QUERY_PARAMETERS)}")
+            raise BadRequest(400, f"unknown query parameter(s) {unknown}: use {', '.join(allowed)}")
         try:
             overrides = check("predict", dict(request.query_params), where="query")
         except UsageError as e:

@@ -12,15 +12,15 @@ from pathlib import Path
 from ..errors import UsageError
 
 SHIPPED_FORMATS = ("openvino", "onnx")  # torch-free formats: what a worker runs
-WORKER_SETTINGS = ("imgsz", "conf", "iou", "max_det", "classes", "agnostic_nms", "batch")  # what a worker applies
 
 
 def worker_options(predict: dict, runtime: dict | None, where: str) -> tuple[dict, dict]:
     """(OpenVINO runtime options, PredictSettings fields) for the workers, from the user's predict options."""
-    from ..options import check, split_runtime
+    from ..options import BATCH, DETECTION, check, names, split_runtime
 
+    applied = names(DETECTION) + (BATCH.name,)  # what a worker applies; saving, showing and the rest are local
     given, rest = split_runtime(check("predict", predict, where=where))
-    return {**(runtime or {}), **given}, {k: v for k, v in rest.items() if v is not None and k in WORKER_SETTINGS}
+    return {**(runtime or {}), **given}, {k: v for k, v in rest.items() if v is not None and k in applied}
 
 
 def model_files(model: str | Path) -> dict[str, bytes]:
@@ -104,7 +104,7 @@ class Detector:
             columns["boxes"].append(boxes.xyxy.astype("float32").tolist())
             columns["scores"].append(boxes.confidence.astype("float32").tolist())
             columns["classes"].append(boxes.class_id.astype("int32").tolist())
-            columns["names"].append(list(boxes.labels))
+            columns["names"].append(result.labels)
         return columns
 
 
