@@ -45,6 +45,16 @@ def write_dataset(root: Path, labels: dict, split: str = "val") -> Path:
     return root / "ds.yaml"
 
 
+def predict_as_listed(model, files: list, nms=None, **settings) -> list:
+    """Predictions as the reference made the detection goldens (yolov8s-coco128, yolo26n-coco128, the -init ones):
+    from a list of images of mixed shapes, which it letterboxes square. One image per call it pads a ``.pt``'s
+    input minimally (the task goldens), as we do by default."""
+    from yolo_openvino.predictor import PredictSettings, Predictor
+
+    backend = model._head(model.backend(), nms, settings.get("max_det"))
+    return list(Predictor(backend, PredictSettings(pad="square", **settings)).stream([str(f) for f in files]))
+
+
 def shared_model(name: str) -> Path:
     path = MODELS / f"{name}.pt"
     if not path.exists():

@@ -22,7 +22,7 @@ from yolo_openvino.checkpoint import UnsafeCheckpointError, build_model, load_mo
 from yolo_openvino.errors import CheckpointError
 from yolo_openvino.memory import PeakMemory
 from yolo_openvino.nn.architectures import architecture_from_name
-from yolo_openvino.nn.model import DetectionModel
+from yolo_openvino.nn.model import YOLOModel
 
 
 class _Exploit:
@@ -174,7 +174,7 @@ def test_tiny_checkpoint_round_trips(tmp_path):
 
 
 def _fake_checkpoint(path, model_class="DetectionModel", **extra):
-    model = DetectionModel(architecture_from_name("yolov8n.yaml"), names={i: f"c{i}" for i in range(80)})
+    model = YOLOModel(architecture_from_name("yolov8n.yaml"), names={i: f"c{i}" for i in range(80)})
     with torch.no_grad():
         for p in model.parameters():
             p.uniform_(-0.1, 0.1)
@@ -189,8 +189,8 @@ def _fake_checkpoint(path, model_class="DetectionModel", **extra):
 
 def test_training_checkpoint_prefers_ema_in_fp32(tmp_path):
     """Training checkpoints carry ema (used for inference) and an optimizer; stripped ones only fp16 model."""
-    model = DetectionModel(architecture_from_name("yolov8n.yaml"))
-    ema = DetectionModel(architecture_from_name("yolov8n.yaml"))
+    model = YOLOModel(architecture_from_name("yolov8n.yaml"))
+    ema = YOLOModel(architecture_from_name("yolov8n.yaml"))
     with torch.no_grad():
         for p in ema.parameters():
             p.fill_(0.01)
@@ -215,12 +215,21 @@ def test_stripped_fp16_checkpoint_loads_strictly(tmp_path):
         torch.testing.assert_close(value, reference[key])
 
 
-@pytest.mark.parametrize("model_class,task", [("SegmentationModel", "segment"), ("PoseModel", "pose"),
-                                              ("ClassificationModel", "classify"), ("OBBModel", "obb")])
-def test_non_detection_checkpoint_is_not_supported_yet(tmp_path, model_class, task):
+@pytest.mark.parametrize("model_class,task", [("PoseModel", "pose"), ("ClassificationModel", "classify"),
+                                              ("OBBModel", "obb"), ("WorldModel", "world"), ("Mystery", "Mystery")])
+def test_checkpoints_of_tasks_we_do_not_serve_are_refused_in_one_line(tmp_path, model_class, task):
     _fake_checkpoint(tmp_path / "other.pt", model_class=model_class)
-    with pytest.raises(NotImplementedError, match=f"'{task}' model.*not supported yet|'{task}'.*only detection"):
+    with pytest.raises(NotImplementedError, match=f"other.pt: (a '{task}' model, which is not supported yet|unknown "
+                                                  f"task '{task}') \\(supported: detect, segment\\)"):
         read_checkpoint(tmp_path / "other.pt")
+
+
+def test_a_class_and_head_of_different_tasks_are_refused(tmp_path):
+    """A detection network pickled as a SegmentationModel: neither story is trusted."""
+    _fake_checkpoint(tmp_path / "odd.pt", model_class="SegmentationModel")
+    assert read_checkpoint(tmp_path / "odd.pt").task == "segment"
+    with pytest.raises(CheckpointError, match="odd.pt: a segment model by its class, but its head is a detect head"):
+        load_model(tmp_path / "odd.pt")
 
 
 def test_truncated_file_gives_a_clear_error(tmp_path):

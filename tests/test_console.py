@@ -62,7 +62,7 @@ class _FixedTimeBackend(Backend):
         self.metadata = ModelMetadata(imgsz=(32, 32), names={0: "a"}, stride=32, batch=1, format="openvino")
 
     def infer(self, batch):
-        return np.zeros((len(batch), 5, 21), np.float32)
+        return [np.zeros((len(batch), 5, 21), np.float32)]
 
     def infer_many(self, batches):
         for batch, context in batches:

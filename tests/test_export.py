@@ -52,7 +52,7 @@ def test_parity_matrix(exported, name, fmt, precision):
     # float input compares the network alone; f32 for parity (the device default may be bf16)
     backend = load_backend(path, fmt, preprocess="host", inference_precision="f32")
     assert backend.metadata.precision == precision
-    _assert_close(backend.infer(x), ref, precision)
+    _assert_close(backend.infer(x)[0], ref, precision)
 
 
 @pytest.mark.parametrize("name", ["yolov8s-coco128", "yolo11n-init"])
@@ -62,7 +62,7 @@ def test_openvino_in_graph_preprocessing_matches(exported, name):
     backend = load_backend(exported(name, format="openvino", batch=2), "openvino", preprocess="device",
                            inference_precision="f32")
     u8 = np.ascontiguousarray((x[:, ::-1].transpose(0, 2, 3, 1) * 255).round().astype(np.uint8))
-    _assert_close(backend.infer(u8), ref, "fp32")
+    _assert_close(backend.infer(u8)[0], ref, "fp32")
 
 
 def test_precision_is_the_devices_own_unless_asked(exported):
@@ -83,7 +83,7 @@ def test_nms_in_model_matches_host_nms(exported, agnostic):
     path = exported("yolov8s-coco128", format="openvino", nms=True, batch=2, conf=0.05, agnostic_nms=agnostic)
     backend = load_backend(path, "openvino", preprocess="host", inference_precision="f32")
     assert backend.metadata.nms_in_graph and yaml.safe_load((path / "metadata.yaml").read_text())["nms"] is True
-    out = backend.infer(x)
+    out = backend.infer(x)[0]
     assert out.shape == (2, 300, 6)
     host = non_max_suppression(ref, conf=0.05, iou=0.7, max_det=300, agnostic=agnostic)
     for rows, expected in zip(out, host):
@@ -112,7 +112,7 @@ def test_dynamic_export_runs_at_several_shapes(exported, shape):
     x = np.random.default_rng(0).random((batch, 3, h, w), dtype=np.float32)
     with torch.no_grad():
         ref = YOLO(shared_model("yolo11n-init")).model(torch.from_numpy(x)).numpy()
-    _assert_close(backend.infer(x), ref, "fp32")
+    _assert_close(backend.infer(x)[0], ref, "fp32")
 
 
 def test_dynamic_model_letterboxes_minimally(exported):

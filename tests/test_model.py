@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import COCO128_IMAGES, GOLDEN, needs_shared, shared_model
+from conftest import COCO128_IMAGES, GOLDEN, needs_shared, predict_as_listed, shared_model
 from yolo_openvino.nn.architectures import architecture_from_name
-from yolo_openvino.nn.model import DetectionModel
+from yolo_openvino.nn.model import YOLOModel
 from yolo_openvino.processing import box_iou
 
 MODELS = ["yolov8s-coco128", "yolov8n-init", "yolo11n-init"]
@@ -25,7 +25,7 @@ PARAMS = {
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_architecture_parameter_count(name):
     with torch.device("meta"):  # shapes only: yolov8x's 68 M parameters need no memory to be counted
-        model = DetectionModel(architecture_from_name(f"{name}.yaml"))
+        model = YOLOModel(architecture_from_name(f"{name}.yaml"))
     assert sum(p.numel() for p in model.parameters()) == PARAMS[name]
     assert model.stride.tolist() == [8.0, 16.0, 32.0]
 
@@ -42,7 +42,7 @@ def test_models_are_made_ready_for_inference_in_one_place(name, fused):
 
 @pytest.mark.parametrize("name", ["yolov8n.yaml", "yolo11n.yaml"])
 def test_untrained_forward_shape_and_fuse(name):
-    model = DetectionModel(architecture_from_name(name)).eval()
+    model = YOLOModel(architecture_from_name(name)).eval()
     x = torch.rand(2, 3, 256, 320)
     with torch.no_grad():
         before = model(x)
@@ -58,7 +58,7 @@ def test_older_multiple_form_builds_the_same_network():
     depth, width, _ = arch.pop("scales")["n"]
     arch.pop("scale")
     arch.update(depth_multiple=depth, width_multiple=width)
-    assert sum(p.numel() for p in DetectionModel(arch).parameters()) == PARAMS["yolov8n"]
+    assert sum(p.numel() for p in YOLOModel(arch).parameters()) == PARAMS["yolov8n"]
 
 
 def test_unknown_architecture_name():
@@ -101,7 +101,8 @@ def test_golden_predictions(name):
 
     golden = json.loads((GOLDEN / f"{name}_predict.json").read_text())
     files = [str(COCO128_IMAGES / f) for f in golden["images"]]
-    results = YOLO(shared_model(name))(files, conf=golden["conf"], iou=golden["iou"], imgsz=golden["imgsz"])
+    results = predict_as_listed(YOLO(shared_model(name)), files, conf=golden["conf"], iou=golden["iou"],
+                                imgsz=golden["imgsz"])
     assert len(results) == len(files)
     for result, (file, expected) in zip(results, golden["images"].items()):
         assert list(result.orig_shape) == expected["orig_shape"], file

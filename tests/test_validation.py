@@ -65,7 +65,8 @@ def test_dataset_layouts_resolve(tmp_path, monkeypatch, names, split_as):
 @pytest.mark.parametrize("stem,field,boxes,entry", [
     ("good", None, 2, None), ("empty", "empty", 0, "empty.jpg"), ("missing", "missing", 0, "missing.jpg"),
     ("out_of_range", "out_of_range", 1, "out_of_range.txt:2: class 7 outside the dataset's 2 classes (0..1)"),
-    ("corrupt", "corrupt", 0, "corrupt.txt:1: 3 columns, expected 5 (class cx cy w h)")])
+    ("corrupt", "corrupt", 0, "corrupt.txt:1: 3 columns, expected 5 (class cx cy w h) or a polygon (class and 3 "
+                              "or more x y pairs)")])
 def test_label_edge_cases_are_reported(tmp_path, stem, field, boxes, entry):
     ds = load_dataset(make_dataset(tmp_path, ["person", "car"]))
     image = next(p for p in ds.images("val") if p.stem == stem)
@@ -101,14 +102,15 @@ def test_coco_map_wiring(shift, expected):
     images, boxes = _coco_inputs()
     detections = [{"image_id": b["image_id"], "category_id": b["category_id"], "score": 0.9,
                    "bbox": [b["bbox"][0] + shift, *b["bbox"][1:]]} for b in boxes]
-    m, m50, m75, per_class = coco_map(images, boxes, detections, {0: "person", 1: "car"})
+    metric = coco_map(images, boxes, detections, {0: "person", 1: "car"})
+    m, m50, m75, per_class = metric.map50_95, metric.map50, metric.map75, metric.per_class
     assert m == pytest.approx(expected) and m50 == pytest.approx(expected) and m75 == pytest.approx(expected)
     assert per_class == pytest.approx({"person": expected, "car": expected})
 
 
 def test_coco_map_without_detections_is_zero_and_without_labels_an_error():
     images, boxes = _coco_inputs()
-    assert coco_map(images, boxes, [], {0: "person", 1: "car"})[0] == 0.0
+    assert coco_map(images, boxes, [], {0: "person", 1: "car"}).map50_95 == 0.0
     with pytest.raises(ValueError, match="no labelled boxes"):
         coco_map(images, [], [], {0: "person", 1: "car"})
 

@@ -18,10 +18,10 @@ import pytest
 import torch
 import yaml
 
-from conftest import COCO8, COCO128, COCO128_IMAGES, DATASETS, GOLDEN, needs_shared, shared_model
+from conftest import COCO8, COCO128, COCO128_IMAGES, DATASETS, GOLDEN, needs_shared, predict_as_listed, shared_model
 from yolo_openvino import YOLO
 from yolo_openvino.nn.architectures import architecture_from_name
-from yolo_openvino.nn.model import DetectionModel
+from yolo_openvino.nn.model import YOLOModel
 
 MODES = {None: ("default", "default_conf0.001"), False: ("nms_false", "nms_false_conf0.001")}
 
@@ -33,17 +33,17 @@ def test_every_scale_has_the_reference_parameter_counts(scale):
         pytest.skip("golden architecture counts not found (shared fixtures absent)")
     expected = json.loads((GOLDEN / "architectures_yolo26.json").read_text())[f"yolo26{scale}"]
     with torch.device("meta"):
-        model = DetectionModel(architecture_from_name(f"yolo26{scale}.yaml"))
+        model = YOLOModel(architecture_from_name(f"yolo26{scale}.yaml"))
         assert sum(p.numel() for p in model.parameters()) == expected["params"]
     if scale == "n":  # fusing allocates real weights: once, on the smallest scale
-        fused = DetectionModel(architecture_from_name("yolo26n.yaml")).fuse()
+        fused = YOLOModel(architecture_from_name("yolo26n.yaml")).fuse()
         unused = sum(p.numel() for branch in fused.model[-1].branches(one2one=False) for p in branch.parameters())
         assert sum(p.numel() for p in fused.parameters()) - unused == expected["params_fused"]
 
 
 def test_one_to_one_top_k_takes_the_best_pairs_in_order():
     """Two anchors, three classes: the best (anchor, class) pairs, one anchor may give two rows."""
-    from yolo_openvino.nn.modules import top_k_rows
+    from yolo_openvino.nn.heads import top_k_rows
 
     boxes = torch.tensor([[[0.0, 10.0], [0.0, 10.0], [5.0, 15.0], [5.0, 15.0]]])  # (1, 4, 2) xyxy
     scores = torch.tensor([[[0.9, 0.1], [0.8, 0.7], [0.05, 0.2]]])  # (1, 3 classes, 2 anchors)
@@ -118,7 +118,8 @@ def test_predictions_match_the_reference(exported, fmt, nms, low_conf):
     mode, low = MODES[nms]
     images, conf = (golden["low_conf"][low], 0.001) if low_conf else (golden["images"][mode], golden["conf"])
     # one set per test: conf 0.25 on 8 images, conf 0.001 (up to 300 boxes each) on 4
-    results = model([str(COCO128_IMAGES / f) for f in images], conf=conf, iou=golden["iou"], imgsz=640, nms=nms)
+    results = predict_as_listed(model, [COCO128_IMAGES / f for f in images], nms, conf=conf, iou=golden["iou"],
+                                imgsz=640)
     for result, (name, expected) in zip(results, images.items()):
         assert list(result.orig_shape) == expected.get("orig_shape", list(result.orig_shape)), name
         assert len(result) == len(expected["conf"]), name

@@ -11,10 +11,11 @@ import types
 
 from torch import nn
 
+from yolo_openvino.nn import heads as H
 from yolo_openvino.nn import modules as M
-from yolo_openvino.nn.model import DetectionModel
+from yolo_openvino.nn.model import YOLOModel
 
-_HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head"}
+_HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head", "Segment": "head"}
 
 
 def _fake_class(base: type, module_name: str, name: str) -> type:
@@ -29,14 +30,14 @@ def _fake_class(base: type, module_name: str, name: str) -> type:
     return cls
 
 
-def as_ultralytics(model: DetectionModel, model_class: str = "DetectionModel") -> nn.Module:
+def as_ultralytics(model: YOLOModel, model_class: str = "DetectionModel") -> nn.Module:
     """Re-class ``model`` and its blocks in place as ultralytics.* classes; returns it."""
     for module in model.modules():
         cls = type(module)
-        if cls.__module__ == M.__name__:
+        if cls.__module__ in (M.__name__, H.__name__):
             home = _HOMES.get(cls.__name__, "block")
             module.__class__ = _fake_class(cls, f"ultralytics.nn.modules.{home}", cls.__name__)
-    model.__class__ = _fake_class(DetectionModel, "ultralytics.nn.tasks", model_class)
+    model.__class__ = _fake_class(YOLOModel, "ultralytics.nn.tasks", model_class)
     return model
 
 
@@ -60,7 +61,7 @@ def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, **fiel
     import torch
 
     arch = arch or tiny_arch()
-    model = DetectionModel(arch, names={i: f"c{i}" for i in range(arch["nc"])})
+    model = YOLOModel(arch, names={i: f"c{i}" for i in range(arch["nc"])})
     state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
         as_ultralytics(model)

@@ -46,6 +46,16 @@ def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, cla
     return canvas
 
 
+def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place;
+    least confident first is the caller's order (the last drawn is on top)."""
+    for mask, cid in zip(masks, class_id):
+        if mask.any():
+            region = canvas[mask]
+            canvas[mask] = (region * (1 - alpha) + np.array(color(int(cid)), np.float32) * alpha).astype(np.uint8)
+    return canvas
+
+
 def _text_size(text: str, width: int) -> tuple[int, int]:
     import cv2
 

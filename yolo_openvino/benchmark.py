@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import UsageError, suggestion
-from .options import PROJECT
+from .tasks import task_named
 from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -137,9 +137,9 @@ def _reason(error: BaseException) -> str:
 
 
 def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, format=None, device: str | None = None,
-                      project: str | Path = PROJECT, name: str = "benchmark", fraction: float = 1.0,
+                      project: str | Path | None = None, name: str = "benchmark", fraction: float = 1.0,
                       verbose: bool = True) -> BenchmarkResult:
-    """Export ``model`` (our DetectionModel, loaded from ``ckpt_path``) to each format, validate each, and
+    """Export ``model`` (our YOLOModel, loaded from ``ckpt_path``) to each format, validate each, and
     return the table. Exports go to the run folder (``project/name``), where the CSV and JSON are written too.
     """
     from tqdm import tqdm
@@ -149,7 +149,7 @@ def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, for
 
     size = round_to_stride(imgsz, int(max(model.stride)))
     specs = select_formats(format)
-    run_dir = next_run_dir(project, name)
+    run_dir = next_run_dir(project or task_named(model.task).project, name)
     rows = []
     with tqdm(specs, desc="benchmark", unit="format", disable=None if verbose else True) as bar:
         for spec in bar:

@@ -1,11 +1,11 @@
 """Load Ultralytics ``.pt`` checkpoints safely, without the ``ultralytics`` package.
 
-A checkpoint is a ``torch.save`` dict whose ``model`` (or ``ema``) is a pickled ``DetectionModel``.
+A checkpoint is a ``torch.save`` dict whose ``model`` (or ``ema``) is a pickled ``DetectionModel`` (``SegmentationModel``, ...).
 Unpickling it normally would import and run Ultralytics code, and a malicious file could run anything.
 Our unpickler instead turns every Ultralytics / torch.nn class into an inert :class:`PickledRecord`
 (it only stores the object's attributes: no code of the named class runs), allows the handful of torch
 and numpy globals that tensors need, and refuses every other global. We then read the architecture dict,
-names and weights out of the records and build our own :class:`~yolo_openvino.nn.model.DetectionModel`.
+names and weights out of the records and build our own :class:`~yolo_openvino.nn.model.YOLOModel`.
 
 Hostile files are stopped before torch parses them (:func:`_check_container`): a zip must pass its own
 CRC checks, the legacy tar format is refused (torch would extract it to disk), and every pickle torch
@@ -43,9 +43,6 @@ _SAFE_GLOBALS = {
 _RECORD_PREFIXES = ("ultralytics.nn.", "torch.nn.modules.")
 _RECORD_CLASSES = {("ultralytics.utils", "IterableSimpleNamespace"), ("types", "SimpleNamespace"),
                    ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path")}
-_TASK_BY_MODEL_CLASS = {"DetectionModel": "detect", "SegmentationModel": "segment", "PoseModel": "pose",
-                        "ClassificationModel": "classify", "OBBModel": "obb", "WorldModel": "world",
-                        "RTDETRDetectionModel": "rtdetr", "YOLOEModel": "yoloe"}
 
 
 class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
@@ -195,11 +192,6 @@ def _model_record(ckpt, path: Path) -> PickledRecord:
     return record
 
 
-def _task_of(record: PickledRecord) -> str:
-    class_name = record.qualname.rsplit(".", 1)[-1]
-    return _TASK_BY_MODEL_CLASS.get(class_name, getattr(record, "task", None) or class_name)
-
-
 def _plain(value):
     """Records of pathlib/namespace objects back to plain Python values for metadata."""
     if isinstance(value, PickledRecord):
@@ -213,7 +205,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     """Read architecture, weights, names and stride from an Ultralytics ``.pt`` file.
 
     Raises CheckpointError (UnsafeCheckpointError for a file that references arbitrary code) naming the
-    file, UnsupportedError for a model of a task other than detection.
+    file, UnsupportedError for a model of a task we do not serve (tasks.py).
     """
     import torch
 
@@ -238,12 +230,10 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
 
 
 def _checkpoint_from(ckpt, path: Path) -> Checkpoint:
+    from .tasks import task_of_model_class
+
     record = _model_record(ckpt, path)
-    task = _task_of(record)
-    if task != "detect":
-        raise UnsupportedError(
-            f"{path}: this is a '{task}' model; only detection models (YOLOv8/YOLO11 detect) are supported yet."
-        )
+    task = task_of_model_class(record.qualname.rsplit(".", 1)[-1], where=str(path)).name  # one line if unsupported
     head = _head_record(record)
     if (getattr(head, "qualname", "").endswith("v10Detect")
             or "one2one_cv2" in (getattr(head, "_modules", None) or {}) and "reg_max" not in (record.yaml or {})):
@@ -268,7 +258,7 @@ def _checkpoint_from(ckpt, path: Path) -> Checkpoint:
 
 
 def build_model(path: str | Path):
-    """Our DetectionModel with a checkpoint's weights loaded strictly and its ``train_args`` in ``.args``; as
+    """Our YOLOModel with a checkpoint's weights loaded strictly and its ``train_args`` in ``.args``; as
     stored (fp16 weights, unfused): :func:`load_model` readies it for inference.
 
     The architecture is checked against sanity limits, then built on torch's meta device (no memory) and
@@ -279,15 +269,19 @@ def build_model(path: str | Path):
     path = Path(path)
     ckpt = read_checkpoint(path)
     try:
-        return build_checked(ckpt.arch, ckpt.names, ckpt.state_dict, max_bytes=2 * path.stat().st_size,
-                             train_args=ckpt.train_args)
+        model = build_checked(ckpt.arch, ckpt.names, ckpt.state_dict, max_bytes=2 * path.stat().st_size,
+                              train_args=ckpt.train_args)
     except ArchitectureError as e:
         raise CheckpointError(f"{path}: {e}") from None
+    if model.task != ckpt.task:  # the pickled class and the head must tell one story
+        raise CheckpointError(f"{path}: a {ckpt.task} model by its class, but its head is a {model.task} head; "
+                              "the file is damaged or was crafted")
+    return model
 
 
 def load_model(path: str | Path):
     """The checkpoint's model ready for inference: float32, eval mode, fused where that is exact (see
-    ``DetectionModel.for_inference``, the one place that decides)."""
+    ``YOLOModel.for_inference``, the one place that decides)."""
     return build_model(path).for_inference()
 
 

@@ -96,17 +96,21 @@ def _converted(command: str, raw: dict) -> dict:
     return values
 
 
-TASKS = ("detect", "segment", "classify", "pose", "obb")
+TASK_WORDS = ("detect", "segment", "classify", "pose", "obb")  # the reference's; ours are the table's (tasks/)
 
 
 def _habits(argv: list[str]) -> list[str]:
-    """What Ultralytics users type: a task word first (``yolo detect predict ...``), ``help`` as a command."""
+    """What Ultralytics users type: a task word first (``yolo segment predict ...``, passed on as ``task=`` and
+    checked against the model), ``help`` as a command."""
     words = [i for i, a in enumerate(argv) if not a.startswith("-")]
-    if words and argv[words[0]] in TASKS:
-        if argv[words[0]] != "detect":
-            raise UsageError(f"task '{argv[words[0]]}': only detection is supported; use `yolo-ov detect ...` "
-                             "or leave the task out")
+    if words and argv[words[0]] in TASK_WORDS:
+        from .tasks import task_named
+
+        task = task_named(argv[words[0]], where="yolo-ov").name  # one line for a task we do not serve
         argv = argv[:words[0]] + argv[words[0] + 1:]
+        command = next((a for a in argv if not a.startswith("-")), None)
+        if command in COMMANDS and "task" in {o.name for o in COMMANDS[command]}:
+            argv = [*argv, "--task", task]
         words = [i for i, a in enumerate(argv) if not a.startswith("-")]
     if words and argv[words[0]] == "help":
         rest = argv[words[0] + 1:]

@@ -15,7 +15,7 @@ def _given(options: dict) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def predict(model, source, **options) -> int:
+def predict(model, source, task=None, **options) -> int:
     """One line per image (``image k/N``) or frame (``video k/N (frame i/F)``), then the speed summary."""
     from .yolo import YOLO
 
@@ -24,9 +24,9 @@ def predict(model, source, **options) -> int:
         from .scale.batch import check_output_given
 
         check_output_given(options.get("output"))
-        print(YOLO(model, **runtime).predict(source, **_given(options)).summary())
+        print(YOLO(model, task=task, **runtime).predict(source, **_given(options)).summary())
         return 0
-    yolo = YOLO(model, **runtime)
+    yolo = YOLO(model, task=task, **runtime)
     count = sum(1 for _ in yolo.predict(source, stream=True, verbose=True, **_given(options)))
     stats = yolo.last_stats
     if not count and stats.skipped:
@@ -34,33 +34,36 @@ def predict(model, source, **options) -> int:
     return 0
 
 
-def export(model, **options) -> int:
+def export(model, task=None, **options) -> int:
     from .yolo import YOLO
 
-    print(YOLO(model).export(**_given(options)))
+    print(YOLO(model, task=task).export(**_given(options)))
     return 0
 
 
-def val(model, **options) -> int:
+def val(model, task=None, **options) -> int:
     from .yolo import YOLO
 
     runtime, options = split_runtime(options)
-    YOLO(model, **runtime).val(**_given(options))  # prints its summary
+    YOLO(model, task=task, **runtime).val(**_given(options))  # prints its summary
     return 0
 
 
-def benchmark(model, **options) -> int:
+def benchmark(model, task=None, **options) -> int:
     """The per-format table for a .pt; the latency/throughput report for an OpenVINO model or modes=True."""
     from .yolo import YOLO
 
-    YOLO(model).benchmark(**_given(options))
+    YOLO(model, task=task).benchmark(**_given(options))
     return 0
 
 
-def serve(model, **options) -> int:
+def serve(model, task=None, **options) -> int:
     """Run the Ray Serve service until Ctrl-C."""
     from .scale.service import serve as run
+    from .yolo import YOLO
 
+    if task:
+        YOLO(model, task=task).backend()  # the task word checked against the model before any cluster work
     runtime, options = split_runtime(options)
     run(model, runtime=runtime, blocking=True, **_given(options))
     return 0

@@ -162,6 +162,8 @@ def _opt(name, kind, default, help, **limits) -> Option:
 
 MODEL = _opt("model", "str", "yolov8n.pt", "`.pt`, architecture name (`yolov8n.yaml`), `.onnx`, `.torchscript` or "
              "`*_openvino_model/`", none=False)
+TASK = _opt("task", "str", None, "the model's task (`detect`, `segment`), checked against the model: as the task "
+            "word of `yolo-ov segment predict ...` (default: the model's own)")
 RUNTIME = (
     _opt("device", "str", None, "`cpu`, `gpu`, `gpu.1`, `npu`, `auto`, `auto:gpu,cpu`, `multi:gpu,cpu`, `intel:gpu` or "
          "any OpenVINO device; an unavailable one falls back with a warning naming what exists (default `cpu`)"),
@@ -181,7 +183,7 @@ RUNTIME = (
          "it in the graph; `host`: float NCHW made in the prefetch threads (default: `device`, but `host` for "
          "latency with a `cache_dir`, where compiling from the path starts faster)", choices=("host", "device")),
 )
-PROJECT = "runs/detect"  # where every job writes by default (project/name, numbered, never overwritten)
+PROJECT_HELP = "output root (default `runs/<task>`: `runs/detect`, `runs/segment`)"  # numbered run folders inside
 MAX_DET_HELP = ("maximum detections per image (default 300; a model exported with NMS or YOLO26's NMS-free head "
                 "gives the rows it was exported with, and refuses more)")
 SOURCE = _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index")
@@ -201,14 +203,20 @@ OUTPUT = (  # where and what predict saves
     _opt("save", "bool", False, "save annotated images and videos", none=False),
     _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
     _opt("save_json", "bool", False, "save `predictions.json`", none=False),
-    _opt("project", "str", PROJECT, "output root", none=False),
+    _opt("project", "str", None, PROJECT_HELP),
     _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
 )
 PREDICT = (
     SOURCE, *DETECTION,
     _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` runs the NMS-free one-to-one head; "
          "default (or `True`) the one-to-many head with NMS. An export runs the head it was exported with"),
-    BATCH, *OUTPUT,
+    BATCH,
+    _opt("reduced_decode", "bool", True, "decode large JPEGs at 1/2, 1/4 or 1/8 when that still covers the model "
+         "input (several times faster for 1080p and 4K; pixels differ slightly from a full decode: `False` for "
+         "bit-level parity with the reference). Never with `save`", none=False),
+    _opt("retina_masks", "bool", False, "segment: masks at the original image size (default: at the inference "
+         "shape, as the reference)", none=False),
+    *OUTPUT,
     _opt("show", "bool", False, "show each result in a window (needs a display)", none=False),
     _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
 )
@@ -287,7 +295,7 @@ VAL = (
     _opt("rect", "bool", None, "minimal per-image padding (default: on for dynamic models and `.pt`, off for static "
          "exports)"),
     _opt("save_json", "bool", False, "write `metrics.json`", none=False),
-    _opt("project", "str", PROJECT, "output root", none=False),
+    _opt("project", "str", None, PROJECT_HELP),
     _opt("name", "str", "val", "run folder name (`val`, `val2`, ...)", none=False),
 )
 BENCHMARK = (
@@ -304,7 +312,7 @@ BENCHMARK = (
          low=1, high=100, none=False),
     _opt("sweep", "bool", True, "report: streams x requests sweep", none=False),
     _opt("startup", "bool", True, "report: compile and first inference without/with cache, without mmap", none=False),
-    _opt("project", "str", PROJECT, "where CSV, JSON (and the PNG plot) are written", none=False),
+    _opt("project", "str", None, "where CSV, JSON (and the PNG plot) are written (default `runs/<task>`)"),
     _opt("name", "str", None, "run folder name (default `benchmark` for the table, `modes` for the report)"),
 )
 DEMO = (
@@ -314,11 +322,11 @@ DEMO = (
 )
 
 COMMANDS: dict[str, tuple[Option, ...]] = {
-    "predict": (MODEL, *PREDICT, *SCALE, *RUNTIME),
-    "export": (MODEL, *EXPORT),
-    "val": (MODEL, *VAL, *RUNTIME),
-    "benchmark": (MODEL, *BENCHMARK),
-    "serve": (MODEL, *SERVE, *RUNTIME),
+    "predict": (MODEL, TASK, *PREDICT, *SCALE, *RUNTIME),
+    "export": (MODEL, TASK, *EXPORT),
+    "val": (MODEL, TASK, *VAL, *RUNTIME),
+    "benchmark": (MODEL, TASK, *BENCHMARK),
+    "serve": (MODEL, TASK, *SERVE, *RUNTIME),
     "demo": DEMO,
 }
 HELP = {

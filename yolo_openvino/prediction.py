@@ -30,7 +30,7 @@ class PredictRequest:
     source: Any
     runtime: dict
     scale: dict
-    outputs: dict
+    outputs: dict  # project None: the task's (runs/detect, runs/segment)
     show: bool
     nms: bool | None
     settings: dict = field(default_factory=dict)
@@ -42,7 +42,7 @@ class PredictRequest:
         runtime, values = split_runtime(values)
         scale = {k: values.pop(k) for k in names(SCALE) if k in values}
         outputs = {k: v for k, v in defaults("predict").items() if k in names(OUTPUT)}
-        outputs.update({k: values.pop(k) for k in names(OUTPUT) if values.get(k) is not None})
+        outputs.update({k: values.pop(k) for k in names(OUTPUT) if k in values})
         request = cls(values.pop("source"), runtime, scale, outputs, bool(values.pop("show", False)),
                       values.pop("nms", None), {k: v for k, v in values.items() if v is not None})
         if request.show and not request.on_ray:
@@ -81,7 +81,8 @@ def run_local(backend, request: PredictRequest, entries: list, verbose: bool, lo
         from .outputs import save_results
 
         o = request.outputs
-        results = save_results(results, o["project"], o["name"], o["save"], o["save_txt"], o["save_json"])
+        project = o["project"] or predictor.task.project
+        results = save_results(results, project, o["name"], o["save"], o["save_txt"], o["save_json"])
     if request.show:
         results = _shown(results, wait_ms=1 if len(entries) > 1 else 0)
     if verbose:

@@ -20,10 +20,10 @@ from .backends.base import UINT8_NHWC_BGR, Backend
 from .errors import UsageError
 from .metadata import DEFAULT_MAX_DET
 from .options import defaults
-from .processing import (PAD_VALUE, Letterbox, filter_rows, letterbox, non_max_suppression, round_to_stride,
-                         scale_boxes, to_chw_float)
-from .results import Detections, Result
+from .processing import PAD_VALUE, Letterbox, letterbox, round_to_stride, to_chw_float
+from .results import Result
 from .sources import SourceItem, is_video, iter_entries
+from .tasks import task_named
 
 LOGGER = logging.getLogger("yolo_openvino")
 _DEFAULT = defaults("predict")  # the user-facing defaults are declared once, in options.py
@@ -41,13 +41,12 @@ class PredictSettings:
     agnostic_nms: bool = _DEFAULT["agnostic_nms"]
     batch: int = _DEFAULT["batch"]
     workers: int = _DEFAULT["workers"]
+    retina_masks: bool = _DEFAULT["retina_masks"]  # segment: masks at the original image size
     multi_label: bool = False  # every (box, class) pair above conf, as validation does
     keep_images: bool = False  # keep each file's decoded image on its Result (else read again when plotted)
-    # Decode large JPEGs at 1/2, 1/4 or 1/8 scale when that still covers the model input (never with
-    # keep_images, which wants the full picture): 1080p and 4K decode several times faster.
-    reduced_decode: bool = True
-    # Letterbox padding: square | minimal | val (see processing.letterbox_shape). None: minimal for dynamic
-    # exported models, square for PyTorch (as the reference's predict does, so results match it).
+    reduced_decode: bool = _DEFAULT["reduced_decode"]  # large JPEGs decoded at 1/2, 1/4, 1/8 (io_utils.reduction)
+    # Letterbox padding: square | minimal | val (see processing.letterbox_shape). None: minimal wherever shapes may
+    # vary (a .pt, a dynamic export: the reference's .pt predict pads so too), else square.
     pad: str | None = None
 
 
@@ -86,6 +85,7 @@ class Predictor:
         self.backend = backend
         self.settings = settings
         self.meta = backend.metadata
+        self.task = task_named(self.meta.task)
         self.stats = PredictStats()
         if self.meta.dynamic:
             self.target = round_to_stride(settings.imgsz or self.meta.imgsz, self.meta.stride)
@@ -96,10 +96,8 @@ class Predictor:
                 LOGGER.info("model has a static input %s; imgsz %s ignored", list(self.target), settings.imgsz)
             self.batch = self.meta.batch
         self.max_det = self._max_det(settings.max_det)
-        # Minimal padding only where shapes may vary and each batch holds one image.
-        pad = settings.pad or ("minimal" if self.meta.format != "pytorch" else "square")
         # Shapes may only vary per image where the model is dynamic and each batch holds one image.
-        self.pad = pad if self.meta.dynamic and self.batch == 1 else "square"
+        self.pad = (settings.pad or "minimal") if self.meta.dynamic and self.batch == 1 else "square"
 
     def _max_det(self, asked: int | None) -> int:
         """``max_det`` as asked, else the default; a rows output gives at most the rows it was made with, so
@@ -179,22 +177,21 @@ class Predictor:
             images = np.concatenate((images, filler))
         return images
 
-    def _postprocess(self, output: np.ndarray, group: list[Prepared], infer_ms: float) -> list[Result]:
+    def _postprocess(self, outputs: list[np.ndarray], group: list[Prepared], infer_ms: float) -> list[Result]:
+        """The task's post-processing of a batch's outputs into one Result per image (padding images dropped)."""
         started = time.perf_counter()
-        s = self.settings
-        output = output[: len(group)]  # drop the padding of a partial batch
-        if self.meta.outputs_rows:
-            rows = filter_rows(output, s.conf, self.max_det, s.classes)
-        else:
-            rows = non_max_suppression(output, s.conf, s.iou, self.max_det, s.classes, s.agnostic_nms, s.multi_label)
-        post_ms = (time.perf_counter() - started) * 1000 / len(group)
+        outputs = [o[: len(group)] for o in outputs]  # drop the padding of a partial batch
+        predictions = self.task.postprocess(outputs, self.meta, self.settings, self.max_det)
+        input_hw = group[0].input.shape[:2] if self.backend.input_kind == UINT8_NHWC_BGR else group[0].input.shape[1:]
         results = []
-        for p, r in zip(group, rows):
-            r[:, :4] = scale_boxes(r[:, :4], p.box, p.orig_shape)
-            speed = {"preprocess": p.preprocess_ms, "inference": infer_ms / len(group), "postprocess": post_ms}
-            results.append(Result(p.item.name, p.orig_shape, Detections.from_rows(r, p.orig_shape), self.meta.names,
-                                  image=p.item.image, frame=p.item.frame, speed=speed,
-                                  latency_ms=(time.perf_counter() - p.started) * 1000))
+        for p, prediction in zip(group, predictions):
+            fields = self.task.fields(prediction, p.box, p.orig_shape, input_hw, self.settings)
+            results.append(Result(p.item.name, p.orig_shape, names=self.meta.names, image=p.item.image,
+                                  frame=p.item.frame, **fields))
+        post_ms = (time.perf_counter() - started) * 1000 / len(group)
+        for p, r in zip(group, results):
+            r.speed = {"preprocess": p.preprocess_ms, "inference": infer_ms / len(group), "postprocess": post_ms}
+            r.latency_ms = (time.perf_counter() - p.started) * 1000
         return results
 
     # -- entry points ----------------------------------------------------------------------------------------------
@@ -203,13 +200,13 @@ class Predictor:
         started = time.perf_counter()
         batches = self._batches(self._prepared_stream(entries))
         if asynchronous:
-            for output, group, infer_ms in self.backend.infer_many(batches):
-                yield from self._emit(self._postprocess(output, group, infer_ms))
+            for outputs, group, infer_ms in self.backend.infer_many(batches):
+                yield from self._emit(self._postprocess(outputs, group, infer_ms))
         else:
             for batch, group in batches:
                 t0 = time.perf_counter()
-                output = self.backend.infer(batch)
-                yield from self._emit(self._postprocess(output, group, (time.perf_counter() - t0) * 1000))
+                outputs = self.backend.infer(batch)
+                yield from self._emit(self._postprocess(outputs, group, (time.perf_counter() - t0) * 1000))
         self.stats.seconds = time.perf_counter() - started
 
     def _emit(self, results: list[Result]) -> Iterator[Result]:

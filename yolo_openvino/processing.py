@@ -1,7 +1,7 @@
 """Pre- and post-processing shared by every backend (numpy + OpenCV, no torch).
 
-Images are BGR uint8 (H, W, 3) as OpenCV reads them. Raw model output is (B, 4 + nc, A): boxes
-(cx, cy, w, h) in model-input pixels, then per-class scores in [0, 1].
+Images are BGR uint8 (H, W, 3) as OpenCV reads them. Raw model output is (B, 4 + nc + E, A): boxes
+(cx, cy, w, h) in model-input pixels, per-class scores in [0, 1], then a task's E extra channels per anchor.
 """
 
 from __future__ import annotations
@@ -160,15 +160,17 @@ def _nms_indices(boxes: np.ndarray, scores: np.ndarray, iou: float, max_det: int
 
 def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
                         classes: list[int] | None = None, agnostic: bool = False,
-                        multi_label: bool = False) -> list[np.ndarray]:
-    """Filter raw output (B, 4 + nc, A) into per-image (N, 6) arrays of x1, y1, x2, y2, score, class.
+                        multi_label: bool = False, nc: int | None = None) -> list[np.ndarray]:
+    """Filter raw output (B, 4 + nc + E, A) into per-image (N, 6 + E) arrays of x1, y1, x2, y2, score, class and the
+    anchor's E extra channels (segment: mask coefficients); ``nc`` defaults to every row after the box.
 
     Class-aware by default (boxes of different classes never suppress each other). ``multi_label``
     keeps every (box, class) pair above ``conf``, as validation does.
     """
     results = []
+    nc = prediction.shape[1] - 4 if nc is None else nc
     for image_pred in prediction:
-        class_scores = image_pred[4:]  # (nc, A): reductions over axis 0 read contiguous rows
+        class_scores = image_pred[4:4 + nc]  # (nc, A): reductions over axis 0 read contiguous rows
         if multi_label:
             anchor_idx, class_idx = np.nonzero((class_scores > conf).T)  # anchor-major, as the reference orders ties
             scores = class_scores[class_idx, anchor_idx]
@@ -187,8 +189,9 @@ def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float =
         boxes = xywh_to_xyxy(image_pred[:4, anchor_idx].T)
         offsets = 0 if agnostic else class_idx[:, None].astype(np.float32) * MAX_WH
         keep = _nms_indices(boxes + offsets, scores, iou, max_det)
-        results.append(np.concatenate(
-            (boxes[keep], scores[keep, None], class_idx[keep, None].astype(np.float32)), 1).astype(np.float32))
+        extra = image_pred[4 + nc:, anchor_idx[keep]].T  # (N, E)
+        results.append(np.concatenate((boxes[keep], scores[keep, None], class_idx[keep, None].astype(np.float32),
+                                       extra), 1).astype(np.float32))
     return results
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import UsageError
 from .memory import PeakMemory
-from .options import PROJECT
+from .tasks import task_named
 from .tables import csv_text, text_table
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -569,7 +569,7 @@ def report_plan(device: str | None, devices: list[str], cores: int, sweep: bool,
 
 def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0, repeats: int = 3,
                               device: str | None = None, sweep: bool = True, batches=(1, 2, 4, 8),
-                              startup: bool = True, project: str | Path = PROJECT, name: str = "modes",
+                              startup: bool = True, project: str | Path | None = None, name: str = "modes",
                               verbose: bool = True) -> ModesReport:
     """Measure every mode of an OpenVINO IR on this machine; save JSON, CSV and a PNG; return the report."""
     from tqdm import tqdm
@@ -598,7 +598,7 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
     starts = measure_startup(model, device) if startup else []
     report = ModesReport(str(model), device_name, images_text, measurements, starts,
                          recommend(measurements, str(model)), notes=notes)
-    report.save(next_run_dir(project, name).resolve())
+    report.save(next_run_dir(project or task_named(read_ir_metadata(xml).task).project, name).resolve())
     if verbose:
         print(report.table())
         print("saved " + ", ".join(report.files.values()))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .masks import Masks
+
 
 class Values(np.ndarray):
     """A numpy array that, holding one element, converts to ``int`` and ``float`` as a torch tensor does.
@@ -157,6 +159,7 @@ class Result:
     frame: int | None = None
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
     latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
+    masks: Masks | None = None  # segment: one per box (masks.py), else None
 
     def __post_init__(self):
         self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
@@ -164,13 +167,15 @@ class Result:
             self.boxes = replace(self.boxes, orig_shape=self.orig_shape)
         elif self.boxes.orig_shape != self.orig_shape:
             raise ValueError(f"Result: boxes of a {self.boxes.orig_shape} image for a {self.orig_shape} image")
+        if self.masks is not None and len(self.masks) != len(self.boxes):
+            raise ValueError(f"Result: {len(self.masks)} masks for {len(self.boxes)} boxes")
 
     def __len__(self) -> int:
         return len(self.boxes)
 
     def __getitem__(self, index) -> "Result":
-        """The same image with only the boxes selected by ``index`` (as the reference's ``r[0]``)."""
-        return replace(self, boxes=self.boxes[index])
+        """The same image with only the boxes (and their masks) selected by ``index`` (as the reference's ``r[0]``)."""
+        return replace(self, boxes=self.boxes[index], masks=None if self.masks is None else self.masks[index])
 
     @property
     def detections(self) -> Detections:
@@ -206,10 +211,14 @@ class Result:
         """Annotated BGR copy of the image: boxes with class name and confidence (see annotate.py)."""
         from .annotate import draw_boxes
 
+        from .annotate import draw_masks
+
         canvas = (image if image is not None else self.orig_img).copy()
+        b = self.boxes
+        if self.masks is not None:
+            draw_masks(canvas, self.masks.at_image_size(), b.class_id)
         if not boxes:
             return canvas
-        b = self.boxes
         return draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels)
 
     def show(self, wait_ms: int = 0) -> None:
@@ -230,10 +239,12 @@ class Result:
 
     # -- text and tables ----------------------------------------------------------------------------------------------
     def to_yolo_txt(self, save_conf: bool = False) -> str:
-        """Lines ``class cx cy w h [conf]`` normalised to the original image size."""
+        """Lines ``class cx cy w h [conf]`` normalised to the original image size; with masks, as the reference,
+        ``class x1 y1 x2 y2 ... [conf]`` (each mask's outline, normalised)."""
         lines = []
-        for (cx, cy, w, h), score, cid in zip(self.boxes.xywhn, self.boxes.confidence, self.boxes.class_id):
-            line = f"{int(cid)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
+        shapes = self.masks.xyn if self.masks is not None else [np.asarray(b)[None] for b in self.boxes.xywhn]
+        for points, score, cid in zip(shapes, self.boxes.confidence, self.boxes.class_id):
+            line = f"{int(cid)} " + " ".join(f"{v:.6f}" for v in np.asarray(points).reshape(-1))
             lines.append(line + (f" {score:.5f}" if save_conf else ""))
         return "\n".join(lines) + ("\n" if lines else "")
 
@@ -246,9 +257,14 @@ class Result:
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
         """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``)."""
         xyxy = self.boxes.xyxyn if normalize else self.boxes.xyxy
-        return [{"name": name, "class": int(c), "confidence": round(float(s), decimals),
+        rows = [{"name": name, "class": int(c), "confidence": round(float(s), decimals),
                  "box": dict(zip(("x1", "y1", "x2", "y2"), (round(float(v), decimals) for v in box)))}
                 for box, s, c, name in zip(xyxy, self.boxes.confidence, self.boxes.class_id, self.labels)]
+        if self.masks is not None:  # the reference's form: {"segments": {"x": [...], "y": [...]}}
+            for row, points in zip(rows, self.masks.xyn if normalize else self.masks.xy):
+                row["segments"] = {"x": np.round(points[:, 0], decimals).tolist(),
+                                   "y": np.round(points[:, 1], decimals).tolist()}
+        return rows
 
     def verbose(self) -> str:
         """Counts per class in class-id order, pluralised: ``'2 persons, 1 bus, '``; ``'(no detections), '``."""
@@ -269,6 +285,7 @@ class Result:
         import supervision as sv
         return sv.Detections(xyxy=np.asarray(self.boxes.xyxy), confidence=np.asarray(self.boxes.confidence),
                              class_id=np.asarray(self.boxes.class_id),
+                             mask=None if self.masks is None else self.masks.at_image_size(),
                              data={"class_name": np.array(self.labels, dtype=str)})
 
     def to_dict(self) -> dict:
@@ -276,6 +293,9 @@ class Result:
                        "class_id": int(cid), "name": name}
                       for box, score, cid, name in zip(self.boxes.xyxy, self.boxes.confidence, self.boxes.class_id,
                                                        self.labels)]
+        if self.masks is not None:  # each mask's outline in original pixels: [[x, y], ...]
+            for detection, points in zip(detections, self.masks.xy):
+                detection["polygon"] = np.round(points, 1).tolist()
         return {"path": self.path, "frame": self.frame, "orig_shape": list(self.orig_shape),
                 "detections": detections, "speed": self.speed}
 

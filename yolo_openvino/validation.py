@@ -6,12 +6,12 @@ import contextlib
 import io
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .datasets import LabelIssues, load_dataset, read_labels
+from .datasets import LabelIssues, load_dataset
 from .errors import UsageError
 from .options import defaults
 from .predictor import PredictSettings, Predictor
@@ -20,57 +20,97 @@ from .tables import counted
 LOGGER = logging.getLogger("yolo_openvino")
 
 
+_SUFFIX = {"bbox": "B", "segm": "M"}  # COCO's iouType -> the reference's results_dict suffix
+
+
 @dataclass
-class ValidationResult:
-    """mAPs (0..1), per-class AP50-95, mean speed per image in ms, and what was odd in the data."""
+class Metric:
+    """One kind of mAP (boxes, masks) over the dataset, 0..1: as the reference's ``metrics.box`` / ``metrics.seg``."""
 
     map50_95: float
     map50: float
     map75: float
-    per_class: dict[str, float]
+    per_class: dict[str, float] = field(default_factory=dict)  # class name -> AP50-95
+
+    @property
+    def map(self) -> float:
+        """mAP50-95, the reference's name for it."""
+        return self.map50_95
+
+
+@dataclass
+class ValidationResult:
+    """The task's metrics by results_dict suffix (``B`` boxes, ``M`` masks), mean speed per image in ms, and what
+    was odd in the data. ``map50_95``, ``map50``, ``map75``, ``per_class`` are the boxes' (every task has them)."""
+
+    metrics: dict[str, Metric]
     speed: dict[str, float]
     images: int
     instances: int
     issues: LabelIssues = field(default_factory=LabelIssues)
     skipped: list[str] = field(default_factory=list)
     inference_precision: str | None = None  # what the runtime computed in (bf16 on AVX512_BF16/AMX CPUs by default)
+    task: str = "detect"
+
+    @property
+    def box(self) -> Metric:
+        return self.metrics["B"]
+
+    @property
+    def seg(self) -> Metric | None:
+        """Mask mAP (segmentation models), else None."""
+        return self.metrics.get("M")
+
+    map50_95 = property(lambda self: self.box.map50_95)
+    map50 = property(lambda self: self.box.map50)
+    map75 = property(lambda self: self.box.map75)
+    per_class = property(lambda self: self.box.per_class)
 
     @property
     def results_dict(self) -> dict[str, float]:
-        return {"metrics/mAP50(B)": self.map50, "metrics/mAP75(B)": self.map75, "metrics/mAP50-95(B)": self.map50_95,
-                "fitness": 0.1 * self.map50 + 0.9 * self.map50_95}
+        """The reference's keys: ``metrics/mAP50(B)``, ``metrics/mAP50-95(M)``, ... and ``fitness`` (0.1 mAP50 +
+        0.9 mAP50-95, summed over the kinds, as the reference)."""
+        out = {}
+        for suffix, m in self.metrics.items():
+            out.update({f"metrics/mAP50({suffix})": m.map50, f"metrics/mAP75({suffix})": m.map75,
+                        f"metrics/mAP50-95({suffix})": m.map50_95})
+        out["fitness"] = sum(0.1 * m.map50 + 0.9 * m.map50_95 for m in self.metrics.values())
+        return out
 
     def summary(self) -> str:
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
-        text = (f"{counted(self.images, 'image')}, {counted(self.instances, 'instance')}: mAP50-95 {self.map50_95:.4f}, mAP50 {self.map50:.4f}, "
-                f"mAP75 {self.map75:.4f}; speed ms/image: {speed}; inference precision {self.inference_precision or '?'}; "
-                f"labels: {self.issues.summary()}")
+        kinds = "; ".join(f"{'masks' if suffix == 'M' else 'boxes'} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
+                          f"mAP75 {m.map75:.4f}" for suffix, m in self.metrics.items())
+        kinds = kinds.replace("boxes mAP50-95", "mAP50-95", 1) if list(self.metrics) == ["B"] else kinds
+        text = (f"{counted(self.images, 'image')}, {counted(self.instances, 'instance')}: {kinds}; speed ms/image: "
+                f"{speed}; inference precision {self.inference_precision or '?'}; labels: {self.issues.summary()}")
         return text + (f"; {counted(len(self.skipped), 'unreadable image')} skipped" if self.skipped else "")
 
     def to_dict(self) -> dict:
-        return {"map50_95": self.map50_95, "map50": self.map50, "map75": self.map75, "per_class": self.per_class,
+        return {"task": self.task, "map50_95": self.map50_95, "map50": self.map50, "map75": self.map75,
+                "per_class": self.per_class, "metrics": {k: asdict(m) for k, m in self.metrics.items()},
                 "speed": self.speed, "images": self.images, "instances": self.instances,
-                "inference_precision": self.inference_precision,
-                "results_dict": self.results_dict, "label_issues": vars(self.issues), "skipped": self.skipped}
+                "inference_precision": self.inference_precision, "results_dict": self.results_dict,
+                "label_issues": vars(self.issues), "skipped": self.skipped}
 
 
-def coco_map(gt_images: list[dict], gt_boxes: list[dict], detections: list[dict], names: dict[int, str],
-             max_det: int = 300) -> tuple[float, float, float, dict[str, float]]:
-    """(mAP50-95, mAP50, mAP75, per-class AP50-95) by faster-coco-eval's COCOeval.
+def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list[dict], names: dict[int, str],
+             max_det: int = 300, iou_type: str = "bbox") -> Metric:
+    """mAP50-95, mAP50, mAP75 and per-class AP50-95 by faster-coco-eval's COCOeval for ``iou_type`` (bbox, segm).
 
-    ``gt_boxes`` / ``detections`` are COCO annotation dicts (bbox x, y, w, h in pixels). maxDets is
-    raised to ``max_det`` so the evaluation sees the same detections the validation kept.
+    ``gt_annotations`` / ``detections`` are COCO dicts (bbox x, y, w, h in pixels; segm: polygons / RLE).
+    maxDets is raised to ``max_det`` so the evaluation sees the same detections the validation kept.
     """
     from faster_coco_eval import COCO, COCOeval_faster
 
-    if not gt_boxes:
+    if not gt_annotations:
         raise UsageError("no labelled boxes: mAP is undefined")
     gt = COCO()
-    gt.dataset = {"images": gt_images, "annotations": gt_boxes,
+    gt.dataset = {"images": gt_images, "annotations": [{**a, "id": i} for i, a in enumerate(gt_annotations, 1)],
                   "categories": [{"id": int(k), "name": v} for k, v in names.items()]}
     gt.createIndex()
     dt = gt.loadRes(detections) if detections else COCO()
-    evaluator = COCOeval_faster(gt, dt, "bbox", print_function=LOGGER.debug)
+    evaluator = COCOeval_faster(gt, dt, iou_type, print_function=LOGGER.debug)
     evaluator.params.maxDets = [1, 10, max_det]
     with contextlib.redirect_stdout(io.StringIO()):  # COCOeval prints its table; we report our own
         evaluator.evaluate()
@@ -83,57 +123,47 @@ def coco_map(gt_images: list[dict], gt_boxes: list[dict], detections: list[dict]
         p = precision[:, :, k, 0, -1]
         if (p > -1).any():
             per_class[names[int(cat_id)]] = float(p[p > -1].mean())
-    return float(stats[0]), float(stats[1]), float(stats[2]), per_class
-
-
-def _ground_truth(files, shapes: dict[int, tuple[int, int]], names, issues: LabelIssues):
-    """COCO image and annotation dicts for the images that were read (``shapes``: image id -> (h, w)).
-
-    Unreadable images are left out: the predictor skips and reports them.
-    """
-    images, boxes = [], []
-    for image_id, f in enumerate(files):
-        if image_id not in shapes:
-            continue
-        h, w = shapes[image_id]
-        labels = read_labels(f, len(names), issues)
-        images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
-        for cls, cx, cy, bw, bh in labels:
-            box = [float((cx - bw / 2) * w), float((cy - bh / 2) * h), float(bw * w), float(bh * h)]
-            boxes.append({"id": len(boxes) + 1, "image_id": image_id, "category_id": int(cls), "bbox": box,
-                          "area": box[2] * box[3], "iscrowd": 0})
-    return images, boxes
+    return Metric(float(stats[0]), float(stats[1]), float(stats[2]), per_class)
 
 
 def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings: PredictSettings,
                      asynchronous: bool = False, where="the dataset") -> ValidationResult:
-    """Predict ``files`` with ``backend`` and score them against their labels (problems reported)."""
-    index_of = {str(f): i for i, f in enumerate(files)}
-    predictor = Predictor(backend, settings)
-    detections, speeds, shapes = [], [], {}
+    """Predict ``files`` with ``backend`` and score them against their labels with the task's own metrics
+    (problems in the labels reported)."""
+    from dataclasses import replace
+
     from tqdm import tqdm
 
+    index_of = {str(f): i for i, f in enumerate(files)}
+    # Masks on the original image: COCO scores them against the labels' polygons there.
+    predictor = Predictor(backend, replace(settings, retina_masks=True))
+    task = predictor.task
+    detections, speeds, shapes = [], [], {}
     for result in tqdm(predictor.stream([str(f) for f in files], asynchronous=asynchronous), total=len(files),
                        desc="val", leave=False, disable=None if len(files) >= 16 else True):
         image_id = index_of[result.path]
         shapes[image_id] = result.orig_shape  # the size of the decode the predictor did: no second read
         speeds.append(result.speed)
-        for (x1, y1, x2, y2), score, cls in zip(result.boxes.xyxy, result.boxes.confidence, result.boxes.class_id):
-            detections.append({"image_id": image_id, "category_id": int(cls), "score": float(score),
-                               "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]})
+        detections += task.coco_detections(result, image_id)
     issues = LabelIssues()
-    gt_images, gt_boxes = _ground_truth(files, shapes, names, issues)
+    gt_images, gt_annotations = [], []
+    for image_id, f in enumerate(files):
+        if image_id in shapes:  # unreadable images are left out: the predictor skipped and reported them
+            h, w = shapes[image_id]
+            gt_images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
+            gt_annotations += task.ground_truth(f, image_id, (h, w), len(names), issues)
     if issues.corrupt or issues.out_of_range or issues.unreadable:
         LOGGER.warning("label issues in %s: %s dropped, the rest evaluated; e.g. %s", where, issues.summary(),
                        issues.examples())
-    if not gt_boxes:
+    if not gt_annotations:
         raise UsageError(f"{where}: no usable labelled boxes, so mAP is undefined ({issues.summary()}"
                          + (f"; e.g. {issues.examples()}" if issues.examples() else "") + ")")
-    map50_95, map50, map75, per_class = coco_map(gt_images, gt_boxes, detections, names, predictor.max_det)
+    metrics = {_SUFFIX[kind]: coco_map(gt_images, gt_annotations, detections, names, predictor.max_det, kind)
+               for kind in task.coco_types}
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)
-    return ValidationResult(map50_95, map50, map75, per_class, speed, len(files) - len(skipped), len(gt_boxes),
-                            issues, skipped, backend.inference_precision)
+    return ValidationResult(metrics, speed, len(files) - len(skipped), len(gt_annotations), issues, skipped,
+                            backend.inference_precision, task.name)
 
 
 def validate(backend, **options) -> ValidationResult:
@@ -147,14 +177,17 @@ def validate(backend, **options) -> ValidationResult:
     if unknown:
         LOGGER.warning("dataset %s has class ids %s the model does not predict", dataset.yaml_path, unknown)
     use_rect = backend.metadata.dynamic if o["rect"] is None else o["rect"]
+    # Full-size decoding, as the reference validates: its figures are what ours are compared with.
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
-                               batch=o["batch"], pad="val" if use_rect else "square")
+                               batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=False)
     result = evaluate_backend(backend, files, names, settings, where=dataset.yaml_path)
     if o["save_json"]:
         from .io_utils import write_text_atomic
         from .outputs import next_run_dir
+        from .tasks import task_named
 
-        write_text_atomic(next_run_dir(o["project"], o["name"]) / "metrics.json", json.dumps(result.to_dict(), indent=1))
+        folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
+        write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
     return result
 
 

@@ -31,8 +31,9 @@ class YOLO:
     """
 
     def __init__(self, model: str | Path = "yolov8n.pt", task: str | None = None, **runtime):
-        if task not in (None, "detect"):
-            raise UsageError(f"task='{task}': only detection is supported yet")
+        from .tasks import task_named
+
+        self.expected_task = task_named(task, where=f"task={task}").name if task else None
         self.runtime = check("runtime", runtime, where="YOLO")
         self.format = model_format(model)
         self.model = None  # the torch nn.Module for pytorch models
@@ -42,12 +43,24 @@ class YOLO:
             self.model, self.ckpt_path = _load_torch_model(model)
             self.model_path = self.ckpt_path
             self.load_time_s = time.perf_counter() - started
+            self._check_task(self.model.task)
         else:
             self.model_path = Path(model)
             self.ckpt_path = None
         self._backends: dict = {}
         self._load_said: set[int] = set()
         self.last_stats = None
+
+    def _check_task(self, actual: str) -> None:
+        """One line where ``task=`` (the CLI's task word) is not the model's own."""
+        if self.expected_task and actual != self.expected_task:
+            raise UsageError(f"{self.model_path}: a {actual} model, not {self.expected_task}: leave the task out "
+                             f"or pass a {self.expected_task} model")
+
+    @property
+    def task(self) -> str:
+        """The model's task (tasks/): a checkpoint's from its head, an export's from its metadata."""
+        return self.model.task if self.model is not None else self.backend().metadata.task
 
     # -- runtime --------------------------------------------------------------------------------------------
     def backend(self, **overrides):
@@ -57,6 +70,7 @@ class YOLO:
         if key not in self._backends:
             target = self.model if self.format == "pytorch" else self.model_path
             self._backends[key] = load_backend(target, self.format, **options)
+            self._check_task(self._backends[key].metadata.task)
         return self._backends[key]
 
     @property
@@ -170,10 +184,10 @@ def _load_torch_model(model):
     name = str(model)
     if is_architecture_name(Path(name).name) and not Path(name).exists():
         from .nn.architectures import architecture_from_name
-        from .nn.model import DetectionModel
+        from .nn.model import YOLOModel
 
         LOGGER.info("building untrained %s", name)
-        return DetectionModel(architecture_from_name(Path(name).name)).for_inference(), Path(Path(name).stem + ".pt")
+        return YOLOModel(architecture_from_name(Path(name).name)).for_inference(), Path(Path(name).stem + ".pt")
     from .checkpoint import load_model
     from .downloads import resolve_weights
 

@@ -42,6 +42,11 @@ def load_backend(model, fmt: str, device: str | None = None, **options) -> Backe
     """Instantiate the backend for ``fmt``. ``model`` is a path, or an nn.Module for pytorch."""
     started = time.perf_counter()
     backend = _instantiate(model, fmt, device, **options)
+    if fmt != "pytorch":  # an exported file says its task: its outputs must be that task's (ours are built so)
+        from ..tasks import task_named
+
+        where = str(model)
+        task_named(backend.metadata.task, where).check_outputs(backend.metadata, backend.output_shapes(), where)
     if not backend.load_time_s:  # OpenVINO times its own compile; the others are timed here
         backend.load_time_s = time.perf_counter() - started
     return backend

@@ -19,19 +19,24 @@ class Backend:
     """A loaded model.
 
     ``infer`` takes one batch in the backend's ``input_kind`` convention, (B, 3, H, W) float32 or
-    (B, H, W, 3) uint8, and returns the raw output: (B, 4 + nc, A) or, where ``metadata.outputs_rows``,
-    (B, metadata.max_det, 6).
+    (B, H, W, 3) uint8, and returns every output of the model, in order (``output0``, ``output1``, ...; the task's
+    layout, tasks/): detect's (B, 4 + nc, A) or, where ``metadata.outputs_rows``, (B, metadata.max_det, 6);
+    segment adds 32 mask coefficients per anchor (row) and the prototypes (B, 32, H/4, W/4).
     """
 
     metadata: ModelMetadata
     input_kind: str = FLOAT_NCHW_RGB
     load_time_s: float = 0.0  # loading (and compiling) the model, once: never part of a per-image time
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         raise NotImplementedError
 
-    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any, float]]:
-        """Run a stream of (batch, context) pairs and yield (output, context, infer_ms) in input order.
+    def output_shapes(self) -> list[tuple]:
+        """Each output's shape as the model declares it, -1 for a dynamic dimension (checked against the task)."""
+        raise NotImplementedError
+
+    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[list[np.ndarray], Any, float]]:
+        """Run a stream of (batch, context) pairs and yield (outputs, context, infer_ms) in input order.
 
         ``infer_ms`` is that batch's own inference time, not the gap between outputs: in a pipeline the
         gaps mix queueing and overlap, which made per-image times swing from 1 to 300 ms. The default runs
@@ -40,8 +45,8 @@ class Backend:
         """
         for batch, context in batches:
             started = time.perf_counter()
-            output = self.infer(batch)
-            yield output, context, (time.perf_counter() - started) * 1000
+            outputs = self.infer(batch)
+            yield outputs, context, (time.perf_counter() - started) * 1000
 
     @property
     def inference_precision(self) -> str | None:

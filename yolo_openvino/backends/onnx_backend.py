@@ -43,10 +43,13 @@ class OnnxBackend(Backend):
         shape = model_input.shape
         self.static_shape = tuple(shape) if all(isinstance(d, int) for d in shape) else None
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         self.check_input(batch, self.static_shape)
         feed = batch.astype(np.float16) if self.fp16_input else batch
-        return np.asarray(self.session.run(None, {self.input_name: feed})[0], dtype=np.float32)
+        return [np.asarray(out, dtype=np.float32) for out in self.session.run(None, {self.input_name: feed})]
+
+    def output_shapes(self) -> list[tuple]:
+        return [tuple(d if isinstance(d, int) else -1 for d in out.shape) for out in self.session.get_outputs()]
 
     def info(self) -> dict:
         return {**super().info(), "providers": self.session.get_providers()}

@@ -198,6 +198,7 @@ class OpenVINOBackend(Backend):
         self._requests: queue.SimpleQueue = queue.SimpleQueue()  # idle sync requests, one per concurrent caller
         partial = compiled.input(0).get_partial_shape()
         self.static_shape = tuple(d.get_length() for d in partial) if partial.is_static else None
+        self.output_count = len(compiled.outputs)
         self.first_inference_ms: float | None = None
         self._precision: str | None = None
 
@@ -238,7 +239,7 @@ class OpenVINOBackend(Backend):
                    requests=requests, load_time_s=load_time_s)
 
     # -- synchronous ---------------------------------------------------------------------------------------
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         self.check_input(batch, self.static_shape)
         request = self._idle_request()
         try:
@@ -246,7 +247,7 @@ class OpenVINOBackend(Backend):
             request.infer({0: batch}, share_inputs=True)  # read in place: the caller holds ``batch`` meanwhile
             if self.first_inference_ms is None:
                 self.first_inference_ms = (time.perf_counter() - started) * 1000
-            return request.get_output_tensor(0).data.copy()
+            return [request.get_output_tensor(i).data.copy() for i in range(self.output_count)]
         finally:
             self._requests.put(request)
 
@@ -256,6 +257,10 @@ class OpenVINOBackend(Backend):
             return self._requests.get_nowait()
         except queue.Empty:
             return self.compiled.create_infer_request()
+
+    def output_shapes(self) -> list[tuple]:
+        return [tuple(d.get_length() if d.is_static else -1 for d in out.get_partial_shape())
+                for out in self.compiled.outputs]
 
     # -- asynchronous, in order ---------------------------------------------------------------------------------
     @property
@@ -282,23 +287,25 @@ class OpenVINOBackend(Backend):
                 extra = int(self.compiled.get_property("NUM_STREAMS"))
         return max(self.optimal_requests + extra, 1)
 
-    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[np.ndarray, Any, float]]:
+    def infer_many(self, batches: Iterable[tuple[np.ndarray, Any]]) -> Iterator[tuple[list[np.ndarray], Any, float]]:
         """Keep ``ring_size`` inferences in flight; yield in input order.
 
         The time yielded is OpenVINO's own latency of that request (``InferRequest.latency``, ms). Each output
-        is a view of its request's tensor, valid until the next item is requested (then the request is reused):
-        post-process it in the loop body or copy it. Not copying saves a (B, 84, 8400) float copy per batch.
+        is a list of views of its request's tensors, valid until the next item is requested (then the request is
+        reused): post-process them in the loop body or copy them. Not copying saves a (B, 84, 8400) float copy per
+        batch.
         """
         def checked():
             for batch, context in batches:
                 self.check_input(batch, self.static_shape)
                 yield batch, context
 
+        count = self.output_count
         requests = [self._idle_request() for _ in range(self.ring_size)]  # reused across calls, as the sync ones are
         ring = in_flight(requests, checked())
         try:
             for request, context in ring:
-                yield request.get_output_tensor(0).data, context, request.latency
+                yield [request.get_output_tensor(i).data for i in range(count)], context, request.latency
         finally:
             ring.close()  # waits for any still running, so the pool gets idle requests only
             for request in requests:

@@ -38,13 +38,15 @@ class _TorchBackend(Backend):
         self.metadata = metadata
         self._torch = torch
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         torch = self._torch
         with torch.inference_mode():
             out = self._forward(torch.from_numpy(batch).to(self.device))
-            if isinstance(out, (tuple, list)):
-                out = out[0]
-            return out.float().cpu().numpy()
+            return [o.float().cpu().numpy() for o in (out if isinstance(out, (tuple, list)) else (out,))]
+
+    def output_shapes(self) -> list[tuple]:
+        h, w = self.metadata.imgsz
+        return [tuple(o.shape) for o in self.infer(np.zeros((max(self.metadata.batch, 1), 3, h, w), np.float32))]
 
     def _forward(self, x):
         return self.module(x)
@@ -59,7 +61,7 @@ class PyTorchBackend(_TorchBackend):
         imgsz = imgsz or trained_imgsz(model)  # the reference's default for a .pt: its training size
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
-                                 dynamic=True, format="pytorch", precision="fp32", args=model.args)
+                                 dynamic=True, format="pytorch", precision="fp32", args=model.args, task=model.task)
         super().__init__(model, metadata, device)
 
     def with_head(self, one2one: bool, max_det: int | None = None) -> "PyTorchBackend":
@@ -89,6 +91,6 @@ class TorchScriptBackend(_TorchBackend):
         metadata = ModelMetadata.from_dict(json.loads(extra["config.txt"]), "torchscript", where=str(path))
         super().__init__(module, metadata, device)
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         self.check_input(batch, (self.metadata.batch, 3, *self.metadata.imgsz))
         return super().infer(batch)

@@ -21,6 +21,7 @@ from ..io_utils import atomic_output, file_size_mb
 from ..nn.architectures import family
 from ..options import defaults
 from ..processing import round_to_stride
+from ..tasks import task_named
 from .onnx import export_onnx
 from .openvino import export_openvino
 from .output import check_output
@@ -30,7 +31,7 @@ from .torchscript import export_torchscript
 LOGGER = logging.getLogger("yolo_openvino")
 
 
-def parse_export_args(stride: int, has_one2one: bool = False, **kwargs) -> SimpleNamespace:
+def parse_export_args(stride: int, has_one2one: bool = False, task: str = "detect", **kwargs) -> SimpleNamespace:
     """Checked export arguments (see options.EXPORT) with the defaults filled in and the combinations checked.
 
     The public ``nms`` (the reference's spelling) means two things, and is read here once into two names:
@@ -55,6 +56,10 @@ def parse_export_args(stride: int, has_one2one: bool = False, **kwargs) -> Simpl
                          "use format=openvino half=True for FP16 on CPU")
     args.nms_in_graph = bool(args.nms)
     args.one2one = args.nms is False and has_one2one
+    if args.nms_in_graph and not task_named(task).nms_in_graph:
+        raise UsageError(f"nms=True puts OpenVINO's NMS op, which keeps boxes only, in the graph: a {task} model "
+                         "runs its NMS on the host (leave nms out)" + (", or use its NMS-free head (nms=False)"
+                                                                      if has_one2one else ""))
     if args.nms_in_graph and args.format != "openvino":
         raise UsageError(f"nms=True is supported for format=openvino only (OpenVINO's NMS op), not {args.format}")
     if args.ovms and args.format != "openvino":
@@ -85,7 +90,7 @@ def build_metadata(model, args, ckpt_path: Path) -> dict:
         "version": __version__,
         "format": args.format,
         "source": ckpt_path.name,
-        "task": "detect",
+        "task": model.task,
         "stride": int(max(model.stride)),
         "batch": args.batch,
         "imgsz": list(args.imgsz),
@@ -100,7 +105,7 @@ def build_metadata(model, args, ckpt_path: Path) -> dict:
 
 
 def export(model, ckpt_path: str | Path, **kwargs) -> Path:
-    """Export ``model`` (our DetectionModel, loaded from ``ckpt_path``) and return the output path."""
+    """Export ``model`` (our YOLOModel, loaded from ``ckpt_path``) and return the output path."""
     import torch
 
     from ..checkpoint import trained_imgsz
@@ -108,7 +113,7 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
 
     ckpt_path = Path(ckpt_path)
     kwargs["imgsz"] = kwargs.get("imgsz") or trained_imgsz(model)  # the reference's default: the training size
-    args = parse_export_args(int(max(model.stride)), model.has_one2one, **kwargs)
+    args = parse_export_args(int(max(model.stride)), model.has_one2one, model.task, **kwargs)
     target = Path(args.output).expanduser() if args.output else default_output(ckpt_path, args.format, args.int8)
     check_output(target, args.format, ckpt_path)
     if args.int8:

@@ -13,9 +13,13 @@ def export_onnx(module, example, target: Path, metadata: dict, args) -> Path:
     import onnx
     import torch
 
-    dynamic_axes = {"images": {0: "batch", 2: "height", 3: "width"}, "output0": {0: "batch"}} if args.dynamic else None
+    from ..tasks import task_named
+
+    outputs = list(task_named(metadata["task"]).outputs)  # output0 (and the prototypes, output1), as the reference
+    dynamic_axes = ({"images": {0: "batch", 2: "height", 3: "width"}, **{name: {0: "batch"} for name in outputs}}
+                    if args.dynamic else None)
     torch.onnx.export(module, example, str(target), opset_version=args.opset or DEFAULT_OPSET, input_names=["images"],
-                      output_names=["output0"], dynamic_axes=dynamic_axes, dynamo=False)
+                      output_names=outputs, dynamic_axes=dynamic_axes, dynamo=False)
     model = onnx.load(str(target))
     if args.half:
         model = _to_fp16(model)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metadata import metadata_text
+from ..tasks import task_named
 from ..telemetry import unasked_telemetry_off
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -32,9 +33,10 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
             ov_model = quantize_int8(ov_model, args)
     if args.nms_in_graph:
         ov_model = append_nms(ov_model, batch, args)
-    ov_model.outputs[0].get_tensor().set_names({"output0"})
+    for i, output in enumerate(ov_model.outputs):  # output0, output1: the reference's names
+        output.get_tensor().set_names({f"output{i}"})
     ov_model.inputs[0].get_tensor().set_names({"images"})
-    if not (args.nms_in_graph or args.one2one):
+    if task_named(metadata["task"]).model_api and not (args.nms_in_graph or args.one2one):
         _set_model_info(ov_model, metadata)
     target.mkdir(parents=True)
     ov.save_model(ov_model, target / f"{stem}.xml", compress_to_fp16=bool(args.half))
@@ -45,8 +47,8 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
 def _set_model_info(ov_model, metadata: dict) -> None:
     """rt_info ``model_info`` that Intel's openvino-model-api reads to pre/post-process the model itself.
 
-    Only for the raw (B, 4 + nc, A) output, which its YOLOv8 / YOLO11 wrappers decode (YOLO26's one-to-many
-    head has that layout too). Rows out of in-graph NMS or the NMS-free head are not a layout model-api
+    Only for a task whose raw output it reads (detection's (B, 4 + nc, A), which its YOLOv8 / YOLO11 wrappers
+    decode; YOLO26's one-to-many head has that layout too). Rows out of in-graph NMS or the NMS-free head are not a layout model-api
     knows: such an IR gets no ``model_info`` at all, rather than a ``model_type`` that would misread it.
     """
     labels = " ".join(name.replace(" ", "_") for _, name in sorted(metadata["names"].items()))

@@ -7,7 +7,7 @@ from torch import nn
 
 
 class ExportModule(nn.Module):
-    """Wrap a DetectionModel for export.
+    """Wrap a YOLOModel for export.
 
     Without NMS: (B, 3, H, W) -> raw (B, 4 + nc, A); with ``one2one`` (YOLO26) the NMS-free head's rows
     (B, max_det, 6) x1, y1, x2, y2, score, class, its top-k traced into the graph.

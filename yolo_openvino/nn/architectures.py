@@ -119,18 +119,24 @@ YOLO26 = {
 }
 
 FAMILIES = {"yolov8": YOLOV8, "yolo11": YOLO11, "yolo26": YOLO26}
-_NAME = re.compile(r"^(yolov8|yolo11|yolo26)([nslmx])(\.yaml)?$")
+# A task's name suffix and the head block that replaces Detect, per family (the rest of the network is the same).
+TASK_HEADS = {"": {}, "-seg": {"yolov8": ["Segment", ["nc", 32, 256]], "yolo11": ["Segment", ["nc", 32, 256]],
+                               "yolo26": ["Segment26", ["nc", 32, 256]]}}
+_NAME = re.compile(r"^(yolov8|yolo11|yolo26)([nslmx])(" + "|".join(t for t in TASK_HEADS if t) + r")?(\.yaml)?$")
 
 
 def architecture_from_name(name: str) -> dict:
-    """Definition for ``yolov8n.yaml`` / ``yolo11s`` style names, with ``scale`` filled in."""
+    """Definition for ``yolov8n.yaml`` / ``yolo11s`` / ``yolo26n-seg.yaml`` style names, with ``scale`` filled in."""
     match = _NAME.match(name.lower())
     if not match:
-        known = ", ".join(f"{f}{s}.yaml" for f in FAMILIES for s in "nsmlx")
+        known = ", ".join(f"{f}{s}{t}.yaml" for t in TASK_HEADS for f in FAMILIES for s in "nsmlx")
         raise ValueError(f"Unknown model name '{name}'. Known architectures: {known}.")
-    name, scale = match.group(1), match.group(2)
+    name, scale, task = match.group(1), match.group(2), match.group(3) or ""
     arch = copy.deepcopy(FAMILIES[name])
-    arch.update(scale=scale, yaml_file=f"{name}{scale}.yaml")
+    if task:
+        sources = arch["head"][-1][0]
+        arch["head"][-1] = [sources, 1, *TASK_HEADS[task][name]]
+    arch.update(scale=scale, yaml_file=f"{name}{scale}{task}.yaml")
     return arch
 
 

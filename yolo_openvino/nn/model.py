@@ -1,8 +1,10 @@
-"""DetectionModel: a YOLOv8 / YOLO11 / YOLO26 detector built from an architecture dict.
+"""YOLOModel: a YOLOv8 / YOLO11 / YOLO26 model of any supported task, built from an architecture dict.
 
 The module tree is ``model.{i}.<block attributes>`` as in official checkpoints, so their weights load with
-``load_state_dict(strict=True)``. ``forward`` takes (B, 3, H, W) float RGB in [0, 1] and returns the head
-output (B, 4 + nc, A): boxes (cx, cy, w, h) in input pixels, then class probabilities.
+``load_state_dict(strict=True)``. ``forward`` takes (B, 3, H, W) float RGB in [0, 1] and returns the head's
+outputs as the reference's exports lay them out (see ``heads.py``): detect (B, 4 + nc, A) boxes (cx, cy, w, h)
+in input pixels then class probabilities; segment a tuple of that with 32 mask coefficients per anchor
+appended, and the prototypes.
 """
 
 from __future__ import annotations
@@ -14,14 +16,9 @@ import torch
 from torch import nn
 
 from . import modules as M
-from .architectures import depthwise_class_branch
+from ..tasks import task_of_head
+from .blocks import BLOCKS, HEADS, Place
 
-# Blocks whose first arg is the output channel count (scaled by width) and whose input is ch[from].
-_CHANNEL_BLOCKS = {"Conv": M.Conv, "DWConv": M.DWConv, "Bottleneck": M.Bottleneck, "C2f": M.C2f, "C3": M.C3,
-                   "C3k": M.C3k, "C3k2": M.C3k2, "SPPF": M.SPPF, "C2PSA": M.C2PSA}
-# Blocks that take the repeat count as an argument instead of being stacked in a Sequential.
-_REPEAT_BLOCKS = {"C2f", "C3", "C3k", "C3k2", "C2PSA"}
-SUPPORTED_BLOCKS = set(_CHANNEL_BLOCKS) | {"Concat", "Detect", "nn.Upsample"}
 # Sanity limits on an architecture read from a file, checked before anything is built. The official models
 # stay far below them (yolov8x: 23 layers, repeats <= 6, 640 channels); a hostile file that asks for
 # 10 million repeats or 50 million classes is refused instead of exhausting memory.
@@ -31,10 +28,6 @@ LIMITS = {"layers": 256, "repeats": 64, "blocks": 1024, "channels": 8192, "nc": 
 
 class ArchitectureError(ValueError):
     """An architecture dict that is malformed, over a sanity limit, or does not match its weights."""
-
-
-def make_divisible(x: float, divisor: int = 8) -> int:
-    return int(math.ceil(x / divisor) * divisor)
 
 
 def _scale_multipliers(arch: dict) -> tuple[float, float, float, str | None]:
@@ -79,18 +72,27 @@ def check_architecture(arch: dict) -> None:
         if not isinstance(repeats, int) or not 1 <= repeats <= LIMITS["repeats"]:
             raise ArchitectureError(f"layer {i}: repeats={repeats!r}: expected 1 to {LIMITS['repeats']} (limit 'repeats')")
         blocks += max(round(repeats * depth), 1)
-        if not isinstance(name, str) or name not in SUPPORTED_BLOCKS:
-            raise ArchitectureError(f"layer {i}: block '{name!s:.40}' is not supported yet "
-                                    f"(supported: {sorted(SUPPORTED_BLOCKS)})")
-        for value in args[1:] if name in _CHANNEL_BLOCKS else args:
-            _check_argument(i, value)
-        if name in _CHANNEL_BLOCKS:
-            c_out = nc if args and args[0] == "nc" else (args[0] if args else None)
-            if not isinstance(c_out, int) or not 1 <= min(c_out, max_channels) * width <= LIMITS["channels"]:
-                raise ArchitectureError(f"layer {i}: {c_out!r:.40} output channels: expected 1 to "
-                                        f"{LIMITS['channels']} after scaling (limit 'channels')")
+        if not isinstance(name, str) or name not in BLOCKS:
+            raise ArchitectureError(f"layer {i}: block '{name!s:.40}' is not supported "
+                                    f"(supported: {sorted(BLOCKS)})")
+        if (name in HEADS) != (i == len(specs) - 1):
+            raise ArchitectureError(f"layer {i}: a model ends with exactly one head ({', '.join(HEADS)}); "
+                                    f"'{name}' is {'a head' if name in HEADS else 'not a head'}")
+        channel_args = BLOCKS[name].channel_args
+        for j, value in enumerate(args):
+            if j in channel_args:
+                _check_channels(i, nc if value == "nc" else value, width, max_channels)
+            else:
+                _check_argument(i, value)
     if blocks > LIMITS["blocks"]:
         raise ArchitectureError(f"{blocks} blocks after depth scaling: more than {LIMITS['blocks']} (limit 'blocks')")
+
+
+def _check_channels(layer: int, channels, width: float, max_channels: float) -> None:
+    if not isinstance(channels, int) or isinstance(channels, bool) or not (
+            1 <= min(channels, max_channels) * width <= LIMITS["channels"]):
+        raise ArchitectureError(f"layer {layer}: {channels!r:.40} output channels: expected 1 to "
+                                f"{LIMITS['channels']} after scaling (limit 'channels')")
 
 
 def _check_argument(layer: int, value) -> None:
@@ -107,7 +109,7 @@ def _check_argument(layer: int, value) -> None:
 
 
 def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes: int,
-                  train_args: dict | None = None) -> "DetectionModel":
+                  train_args: dict | None = None) -> "YOLOModel":
     """Build ``arch`` and load ``state_dict`` strictly, refusing before any allocation when they disagree.
 
     The model is first built on torch's meta device (shapes only, no memory): its parameters must fit in
@@ -117,7 +119,7 @@ def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes
     check_architecture(arch)
     try:
         with torch.device("meta"):
-            skeleton = DetectionModel(arch, names=names)
+            skeleton = YOLOModel(arch, names=names)
     except Exception as e:  # noqa: BLE001 - malformed block arguments from a file: report, do not crash
         raise ArchitectureError(f"cannot build the stored architecture ({type(e).__name__}: {e})") from None
     expected = skeleton.state_dict()
@@ -133,7 +135,7 @@ def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes
         if not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != tuple(expected[key].shape):
             raise ArchitectureError(f"weight '{key}' has shape {tuple(getattr(tensor, 'shape', ()))}, the "
                                     f"architecture needs {tuple(expected[key].shape)}")
-    model = DetectionModel(arch, names=names, train_args=train_args)
+    model = YOLOModel(arch, names=names, train_args=train_args)
     model.load_state_dict(state_dict, strict=True)
     return model
 
@@ -155,43 +157,18 @@ def _resolve_args(args: list, nc: int) -> list:
 
 
 def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[int]]:
-    """Instantiate the layer list. Returns (layers, indices whose outputs later layers read)."""
-    nc = arch["nc"]
+    """Instantiate the layer list with the BLOCKS table. Returns (layers, indices whose outputs later layers read)."""
     depth, width, max_channels, scale = _scale_multipliers(arch)
-    layer_specs = arch["backbone"] + arch["head"]
-    legacy_head = not depthwise_class_branch(arch)
     channels = [in_channels]
     layers, saved = [], []
-    for i, (source, repeats, name, args) in enumerate(layer_specs):
-        if name not in SUPPORTED_BLOCKS:
-            raise ArchitectureError(f"Layer {i}: block '{name}' is not supported yet (supported: {sorted(SUPPORTED_BLOCKS)}).")
-        args = _resolve_args(list(args), nc)
+    for i, (source, repeats, name, args) in enumerate(arch["backbone"] + arch["head"]):
+        if name not in BLOCKS:
+            raise ArchitectureError(f"Layer {i}: block '{name}' is not supported (supported: {sorted(BLOCKS)}).")
+        sources = [source] if isinstance(source, int) else list(source)
         repeats = max(round(repeats * depth), 1) if repeats > 1 else repeats
-        if name in _CHANNEL_BLOCKS:
-            c_in, c_out = channels[source], args[0]
-            if c_out != nc:
-                c_out = make_divisible(min(c_out, max_channels) * width, 8)
-            args = [c_in, c_out, *args[1:]]
-            if name in _REPEAT_BLOCKS:
-                args.insert(2, repeats)
-                repeats = 1
-            if name == "C3k2" and scale in ("m", "l", "x"):
-                args[3] = True  # the larger YOLO11 scales use C3k inner blocks
-            block_cls = _CHANNEL_BLOCKS[name]
-        elif name == "Concat":
-            c_out = sum(channels[j] for j in source)
-            block_cls = M.Concat
-        elif name == "Detect":
-            args = [args[0], [channels[j] for j in source], legacy_head, int(arch.get("reg_max", 16)),
-                    bool(arch.get("end2end", False))]
-            c_out = None
-            block_cls = M.Detect
-        else:  # nn.Upsample
-            c_out = channels[source]
-            block_cls = nn.Upsample
-        block = nn.Sequential(*(block_cls(*args) for _ in range(repeats))) if repeats > 1 else block_cls(*args)
+        place = Place([channels[j] for j in sources], repeats, arch, width, max_channels, scale)
+        block, c_out = BLOCKS[name].build(place, _resolve_args(list(args), arch["nc"]))
         block.i, block.f = i, source
-        sources = [source] if isinstance(source, int) else source
         saved.extend(j % i for j in sources if j != -1)
         layers.append(block)
         if i == 0:
@@ -200,7 +177,7 @@ def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[
     return nn.Sequential(*layers), sorted(saved)
 
 
-class DetectionModel(nn.Module):
+class YOLOModel(nn.Module):
     """A YOLO detector: ``model`` (the layer Sequential), ``names``, ``stride``, ``yaml``, and ``args``: the
     checkpoint's ``train_args`` (its ``imgsz`` is the default size of predict, val and export), {} for a model
     built from an architecture name."""
@@ -212,7 +189,7 @@ class DetectionModel(nn.Module):
         self.model, self.save = build_layers(arch, in_channels)
         self.nc = arch["nc"]
         self.names = names or {i: str(i) for i in range(self.nc)}
-        self.task = "detect"
+        self.task = task_of_head((arch["backbone"] + arch["head"])[-1][2]).name
         self.args = dict(train_args or {})
         head = self.model[-1]
         # Strides from a probe forward: downsampling factor of each feature map the head reads.
@@ -254,9 +231,10 @@ class DetectionModel(nn.Module):
     def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self._run(x, stop_before_head=True)
 
-    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = 300) -> torch.Tensor:
-        """(B, 3, H, W) RGB in [0, 1] -> (B, 4 + nc, A) one-to-many output, or with ``one2one`` (YOLO26 heads
-        only) (B, max_det, 6) rows x1, y1, x2, y2, score, class from a top-k of ``max_det``."""
+    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = 300):
+        """(B, 3, H, W) RGB in [0, 1] -> the one-to-many ``output0`` (B, 4 + nc + E, A), or with ``one2one``
+        (YOLO26 heads only) (B, max_det, 6 + E) rows x1, y1, x2, y2, score, class from a top-k of ``max_det``;
+        a tuple with ``output1`` (the prototypes) for segmentation. E: the task's extra channels (heads.py)."""
         return self._run(x, one2one=one2one, max_det=max_det)
 
     @property
@@ -264,7 +242,7 @@ class DetectionModel(nn.Module):
         """True when the head also has the NMS-free one-to-one branch (YOLO26)."""
         return bool(self.model[-1].has_one2one)
 
-    def for_inference(self) -> "DetectionModel":
+    def for_inference(self) -> "YOLOModel":
         """Float32, eval mode, no gradients, and fused, except a model with a one-to-one branch (YOLO26).
 
         The one place that decides fusing. YOLO26 stays unfused: it amplifies any last-bit change, and
@@ -275,7 +253,7 @@ class DetectionModel(nn.Module):
         self.requires_grad_(False)
         return self if self.has_one2one else self.fuse()
 
-    def fuse(self) -> "DetectionModel":
+    def fuse(self) -> "YOLOModel":
         """Fold every BatchNorm into its convolution, in place. Returns self."""
         for module in self.modules():
             if isinstance(module, M.Conv) and module.bn is not None:

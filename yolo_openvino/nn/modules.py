@@ -1,4 +1,4 @@
-"""Building blocks of YOLOv8 / YOLO11 / YOLO26 detectors.
+"""Building blocks of YOLOv8 / YOLO11 / YOLO26 networks (the heads are in heads.py).
 
 Attribute names (``cv1``, ``cv2``, ``m``, ``bn`` ...) are those of the official checkpoints so that
 their state dicts load with ``strict=True``. Shapes are written (B, C, H, W).
@@ -6,7 +6,6 @@ their state dicts load with ``strict=True``. Shapes are written (B, C, H, W).
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
@@ -217,134 +216,3 @@ class Concat(nn.Module):
 
     def forward(self, x: list[torch.Tensor]) -> torch.Tensor:
         return torch.cat(x, self.d)
-
-
-class DFL(nn.Module):
-    """Distribution focal loss integral: expected value of a 16-bin distance distribution.
-
-    In (B, 4*bins, A) logits -> out (B, 4, A) distances in stride units.
-    """
-
-    def __init__(self, c1: int = 16):
-        super().__init__()
-        self.conv = nn.Conv2d(c1, 1, 1, bias=False).requires_grad_(False)
-        self.conv.weight.data[:] = torch.arange(c1, dtype=torch.float).view(1, c1, 1, 1)
-        self.c1 = c1
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, a = x.shape
-        probs = x.view(b, 4, self.c1, a).transpose(2, 1).softmax(1)  # (B, bins, 4, A)
-        return self.conv(probs).view(b, 4, a)
-
-
-def make_anchors(features: list[torch.Tensor], strides: list[float], offset: float = 0.5):
-    """Anchor centres in grid units (A, 2) and their stride (A, 1) for each feature map, P3 first."""
-    points, stride_column = [], []
-    dtype, device = features[0].dtype, features[0].device
-    for feature, stride in zip(features, strides):
-        h, w = feature.shape[2:]
-        xs = torch.arange(w, device=device, dtype=dtype) + offset
-        ys = torch.arange(h, device=device, dtype=dtype) + offset
-        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-        points.append(torch.stack((grid_x, grid_y), -1).view(-1, 2))
-        stride_column.append(torch.full((h * w, 1), stride, dtype=dtype, device=device))
-    return torch.cat(points), torch.cat(stride_column)
-
-
-class Detect(nn.Module):
-    """Anchor-free decoupled head.
-
-    One-to-many output (every head): (B, 4 + nc, A) with boxes (cx, cy, w, h) in input pixels, then class
-    probabilities; NMS follows on the host or in the graph. ``legacy`` selects YOLOv8's classification branch
-    (plain 3x3 convs) over the depth-wise one of YOLO11/YOLO26. ``reg_max`` 16 regresses each box side as a
-    distribution (DFL); 1 (YOLO26) regresses the distance directly.
-
-    ``has_one2one`` (YOLO26) adds a one-to-one branch (``one2one_cv2``/``one2one_cv3``, same shapes), trained to
-    give one box per object: ``forward(features, one2one=True, max_det=k)`` returns (B, k, 6) rows x1, y1, x2, y2,
-    score, class after a top-k, with no NMS.
-    """
-
-    def __init__(self, nc: int = 80, ch: tuple = (), legacy: bool = True, reg_max: int = 16,
-                 has_one2one: bool = False):
-        super().__init__()
-        self.nc = nc
-        self.nl = len(ch)
-        self.reg_max = reg_max
-        self.no = nc + 4 * reg_max
-        self.has_one2one = has_one2one
-        self.strides: list[float] = []  # of each level, P3 first: set by the model builder from a probe
-        box_channels = max(16, ch[0] // 4, 4 * reg_max)
-        cls_channels = max(ch[0], min(nc, 100))
-        self.cv2 = nn.ModuleList(
-            nn.Sequential(Conv(c, box_channels, 3), Conv(box_channels, box_channels, 3), nn.Conv2d(box_channels, 4 * reg_max, 1))
-            for c in ch
-        )
-        if legacy:
-            self.cv3 = nn.ModuleList(
-                nn.Sequential(Conv(c, cls_channels, 3), Conv(cls_channels, cls_channels, 3), nn.Conv2d(cls_channels, nc, 1))
-                for c in ch
-            )
-        else:
-            self.cv3 = nn.ModuleList(
-                nn.Sequential(
-                    nn.Sequential(DWConv(c, c, 3), Conv(c, cls_channels, 1)),
-                    nn.Sequential(DWConv(cls_channels, cls_channels, 3), Conv(cls_channels, cls_channels, 1)),
-                    nn.Conv2d(cls_channels, nc, 1),
-                )
-                for c in ch
-            )
-        self.dfl = DFL(reg_max) if reg_max > 1 else nn.Identity()
-        if has_one2one:
-            self.one2one_cv2 = copy.deepcopy(self.cv2)
-            self.one2one_cv3 = copy.deepcopy(self.cv3)
-
-    def branches(self, one2one: bool = False) -> tuple[nn.ModuleList, nn.ModuleList]:
-        """(box branches, class branches) of the one-to-many or the one-to-one head."""
-        if one2one:
-            if not self.has_one2one:
-                raise ValueError("this head has no one-to-one branch (only YOLO26-style end-to-end heads do)")
-            return self.one2one_cv2, self.one2one_cv3
-        return self.cv2, self.cv3
-
-    def forward(self, features: list[torch.Tensor], one2one: bool = False, max_det: int = 300) -> torch.Tensor:
-        box_branches, cls_branches = self.branches(one2one)
-        b = features[0].shape[0]
-        box = torch.cat([branch(f).view(b, 4 * self.reg_max, -1) for branch, f in zip(box_branches, features)], 2)
-        cls = torch.cat([branch(f).view(b, self.nc, -1) for branch, f in zip(cls_branches, features)], 2)
-        # Python floats, not the tensor: tracing then records constants instead of warning about them.
-        anchors, strides = make_anchors(features, self.strides)
-        distances = self.dfl(box)  # (B, 4, A): left, top, right, bottom in stride units
-        anchors, strides = anchors.transpose(0, 1).unsqueeze(0), strides.transpose(0, 1)
-        top_left = anchors - distances[:, :2]
-        bottom_right = anchors + distances[:, 2:]
-        scores = cls.sigmoid()
-        if one2one:
-            return top_k_rows(torch.cat((top_left, bottom_right), 1) * strides, scores, max_det)
-        boxes = torch.cat(((top_left + bottom_right) / 2, bottom_right - top_left), 1) * strides
-        return torch.cat((boxes, scores), 1)
-
-
-def top_k_rows(boxes: torch.Tensor, scores: torch.Tensor, k: int) -> torch.Tensor:
-    """The k best (anchor, class) pairs per image, best first: (B, k, 6) rows x1, y1, x2, y2, score, class.
-
-    boxes (B, 4, A) xyxy, scores (B, nc, A). First the k anchors with the highest best-class score, then the
-    k highest scores among their k x nc (anchor, class) pairs, so one anchor may give rows for two classes.
-
-    With fewer anchors than k (inputs below 128 px for k = 300) only the first A rows are real, as in the
-    reference; the rest are placeholders scoring -1, which every confidence threshold drops. The shape stays
-    (B, k, 6) and nothing reads the anchor count in Python, so a dynamic export traced at 640 runs on such
-    inputs too (a k taken from the trace made the runtime fail there).
-    """
-    a = scores.shape[2]
-    # Placeholder anchors scoring -1, below every real (sigmoid) score: topk always has k to choose from.
-    scores = torch.cat((scores, torch.full_like(scores[..., :1], -1.0).expand(-1, -1, k)), 2)
-    boxes = torch.cat((boxes, torch.zeros_like(boxes[..., :1]).expand(-1, -1, k)), 2)
-    b, nc, _ = scores.shape
-    per_anchor = scores.transpose(1, 2)  # (B, A + k, nc)
-    anchors = per_anchor.amax(-1).topk(k, dim=1).indices  # (B, k)
-    candidates = per_anchor.gather(1, anchors.unsqueeze(-1).expand(b, k, nc))  # (B, k, nc)
-    best, flat = candidates.flatten(1).topk(k, dim=1)  # (B, k)
-    best = best.masked_fill(torch.arange(k, device=best.device) >= a, -1.0)  # at most A real rows
-    anchor = anchors.gather(1, torch.div(flat, nc, rounding_mode="floor"))
-    box = boxes.transpose(1, 2).gather(1, anchor.unsqueeze(-1).expand(b, k, 4))  # (B, k, 4)
-    return torch.cat((box, best.unsqueeze(-1), (flat % nc).unsqueeze(-1).to(box.dtype)), -1)

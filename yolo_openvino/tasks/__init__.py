@@ -1,0 +1,109 @@
+"""The tasks we serve, one declared entry each (timm's registry, torchvision's Weights enums): the checkpoint
+class and head blocks that mean it, its outputs and their layout, how raw outputs become a Result's fields, and
+the metric it is scored by. The loader, the metadata reader, the backends, the predictor, the exporters and
+validation ask this table; no module outside ``tasks/`` tests a task's name.
+
+Adding a task is one new module here with its entry, and its tests (which parametrize over ``TASKS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import UnsupportedError
+
+# Tasks of the reference that a file may name and we do not run (yet); anything else is unknown. Both refused.
+NOT_SUPPORTED = ("pose", "obb", "classify", "world", "yoloe", "rtdetr", "semantic", "depth")
+MODEL_CLASSES_NOT_SUPPORTED = {"PoseModel": "pose", "OBBModel": "obb", "ClassificationModel": "classify",
+                               "WorldModel": "world", "YOLOEModel": "yoloe", "YOLOESegModel": "yoloe",
+                               "RTDETRDetectionModel": "rtdetr"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task. ``outputs``: the model's outputs in order, named as the reference names them. ``extra``: what
+    follows the class scores in ``output0`` per anchor (a raw output is (B, 4 + nc + E, A), rows (B, k, 6 + E)).
+    ``postprocess(outputs, meta, settings, max_det)`` -> per image a dict of arrays in model-input pixels;
+    ``fields(prediction, letterbox, orig_shape, input_hw, settings)`` -> the Result fields it fills, in
+    original-image pixels. ``metric``: the suffix of its own mAP in ``results_dict`` (B boxes, M masks).
+    ``extra_channels(output shapes)`` -> E."""
+
+    name: str
+    model_class: str
+    heads: tuple[str, ...]
+    outputs: tuple[str, ...]
+    extra: str
+    metric: str
+    postprocess: Callable
+    fields: Callable
+    extra_channels: Callable[[list[tuple]], int] = lambda shapes: 0
+    ground_truth: Callable = None  # (image file, image id, (h, w), nc, issues) -> COCO annotations of its labels
+    coco_detections: Callable = None  # (Result, image id) -> COCO detections
+    coco_types: tuple[str, ...] = ("bbox",)  # COCOeval iouTypes it is scored by, in results_dict order (B, M)
+    model_api: bool = False  # Intel's model-api runs its raw output (its YOLOv8 / YOLO11 detection wrappers)
+    nms_in_graph: bool = False  # its rows can come out of OpenVINO's NMS op (boxes only: detection)
+
+    @property
+    def project(self) -> str:
+        """Where its jobs write by default, as Ultralytics users look: runs/detect, runs/segment, ..."""
+        return f"runs/{self.name}"
+
+    def check_outputs(self, meta, shapes: list[tuple], where: str) -> None:
+        """Refuse, in one line, outputs whose count or layout is not this task's for ``meta``'s classes: an IR
+        whose metadata says one task and whose graph is another's would otherwise run with wrong results.
+        ``shapes``: each output's shape, -1 for a dynamic dimension."""
+        from ..errors import UsageError
+
+        if len(shapes) != len(self.outputs):
+            raise UsageError(f"{where}: {len(shapes)} outputs, but a {self.name} model has {len(self.outputs)} "
+                             f"({', '.join(self.outputs)}); its metadata's task does not match the model")
+        nc, extra = len(meta.names), self.extra_channels(shapes)
+        first = shapes[0]
+        got, want = (first[-1], 6 + extra) if meta.outputs_rows else (first[1] if len(first) == 3 else None,
+                                                                       4 + nc + extra)
+        if got != want:
+            layout = "rows of x1 y1 x2 y2 score class" if meta.outputs_rows else f"4 box + {nc} class"
+            raise UsageError(f"{where}: output0 has shape {tuple(first)}, but a {self.name} model with {nc} classes "
+                             f"gives {want} ({layout}{' + ' + str(extra) + ' ' + self.extra if extra else ''}) per "
+                             "anchor; the metadata's task or names do not match the model")
+
+
+def _entries() -> tuple[Task, ...]:
+    from .detect import DETECT
+    from .segment import SEGMENT
+
+    return DETECT, SEGMENT
+
+
+def tasks() -> dict[str, Task]:
+    """Every task we serve, by name."""
+    return {task.name: task for task in _entries()}
+
+
+def task_named(name: str | None, where: str = "model") -> Task:
+    """The task called ``name`` (None: detect, as files of older exports say nothing); one line for any other."""
+    table = tasks()
+    name = name or "detect"
+    if name in table:
+        return table[name]
+    known = f"supported: {', '.join(table)}"
+    if name in NOT_SUPPORTED:
+        raise UnsupportedError(f"{where}: a '{name}' model, which is not supported yet ({known})")
+    raise UnsupportedError(f"{where}: unknown task '{name!s:.40}' ({known})")
+
+
+def task_of_model_class(class_name: str, where: str = "model") -> Task:
+    """The task of a checkpoint's model class (YOLOModel, SegmentationModel, ...); one line for any other."""
+    for task in _entries():
+        if task.model_class == class_name:
+            return task
+    return task_named(MODEL_CLASSES_NOT_SUPPORTED.get(class_name, class_name), where)
+
+
+def task_of_head(block: str) -> Task:
+    """The task whose head block ``block`` is (Detect, Segment, Segment26, ...)."""
+    return next(task for task in _entries() if block in task.heads)
+
+
+__all__ = ["Task", "tasks", "task_named", "task_of_model_class", "task_of_head"]
