@@ -92,6 +92,16 @@ def checkpoint(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def seg_checkpoint(tmp_path_factory) -> Path:
+    """An untrained segmentation checkpoint in the official layout (SegmentationModel, a Segment head), tiny."""
+    import ultralytics_fakes
+
+    path = tmp_path_factory.mktemp("seg") / "tiny-seg.pt"
+    ultralytics_fakes.save_checkpoint(path, arch=ultralytics_fakes.tiny_arch(task="segment"))
+    return path
+
+
+@pytest.fixture(scope="session")
 def tiny_ir(checkpoint) -> str:
     """``checkpoint`` exported to OpenVINO at 64 px."""
     from yolo_openvino import YOLO

@@ -15,7 +15,7 @@ from yolo_openvino.nn import heads as H
 from yolo_openvino.nn import modules as M
 from yolo_openvino.nn.model import YOLOModel
 
-_HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head", "Segment": "head"}
+_HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head", "Segment": "head"}  # else "block"
 
 
 def _fake_class(base: type, module_name: str, name: str) -> type:
@@ -46,11 +46,15 @@ def cleanup() -> None:
         del sys.modules[name]
 
 
-def tiny_arch(nc: int = 2) -> dict:
-    """YOLOv8 layout at a width of 1/16: the real block structure in a ~100 kB checkpoint (fast to fuzz)."""
+MODEL_CLASSES = {"detect": "DetectionModel", "segment": "SegmentationModel"}  # the reference's, per task
+
+
+def tiny_arch(nc: int = 2, task: str = "detect") -> dict:
+    """YOLOv8 layout at a width of 1/16: the real block structure in a ~100 kB checkpoint (fast to fuzz);
+    ``task="segment"`` ends in a Segment head (yolov8n-seg.yaml's)."""
     from yolo_openvino.nn.architectures import architecture_from_name
 
-    arch = architecture_from_name("yolov8n.yaml")
+    arch = architecture_from_name("yolov8n-seg.yaml" if task == "segment" else "yolov8n.yaml")
     arch.update(nc=nc, scales={"t": [0.33, 0.0625, 1024]}, scale="t")
     return arch
 
@@ -64,7 +68,7 @@ def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, **fiel
     model = YOLOModel(arch, names={i: f"c{i}" for i in range(arch["nc"])})
     state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
-        as_ultralytics(model)
+        as_ultralytics(model, MODEL_CLASSES[model.task])
         for key, value in fields.items():
             setattr(model, key, value)
         torch.save({"model": model.half(), "train_args": {"imgsz": 320}, "version": "8.4.190"}, path,

@@ -69,7 +69,7 @@ class BenchmarkRow:
     status: str
     size_mb: float | None = None
     precision: str | None = None  # what the runtime computed in, read back from it (bf16 / f32)
-    map50_95: float | None = None
+    map50_95: float | None = None  # the task's own: boxes for detect, masks for segment (BenchmarkResult.metric)
     ms_per_image: float | None = None  # inference only, batch 1, mean over the dataset
     fps: float | None = None  # 1000 / ms_per_image
     export_s: float | None = None
@@ -91,13 +91,14 @@ class BenchmarkResult:
     imgsz: tuple[int, int]
     device: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # csv / json paths once saved
+    metric: str = "mAP50-95(B)"  # what map50_95 is: the task's own mAP, named as in results_dict
 
     def row(self, format: str) -> BenchmarkRow:
         label = select_formats(format)[0].label
         return next(r for r in self.rows if r.format == label)
 
     def table(self) -> str:
-        header = ["Format", "Status", "Size (MB)", "Precision", "mAP50-95(B)", "Inference time (ms/im)", "FPS"]
+        header = ["Format", "Status", "Size (MB)", "Precision", self.metric, "Inference time (ms/im)", "FPS"]
         lines = [[r.format, _status_text(r), _num(r.size_mb, 1), r.precision or "-", _num(r.map50_95, 4),
                   _num(r.ms_per_image, 2), _num(r.fps, 2)] for r in self.rows]
         title = f"Benchmarks of {self.model} on {self.data} at imgsz={list(self.imgsz)}"
@@ -107,6 +108,7 @@ class BenchmarkResult:
 
     def to_dict(self) -> dict:
         return {"model": self.model, "data": self.data, "imgsz": list(self.imgsz), "device": self.device,
+                "metric": self.metric,
                 "rows": [{**asdict(r), "status_icon": r.icon} for r in self.rows]}
 
     def to_csv(self) -> str:
@@ -148,18 +150,20 @@ def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, for
     from .processing import round_to_stride
 
     size = round_to_stride(imgsz, int(max(model.stride)))
+    task = task_named(model.task)
+    metric = f"mAP50-95({task.metric})"
     specs = select_formats(format)
-    run_dir = next_run_dir(project or task_named(model.task).project, name)
+    run_dir = next_run_dir(project or task.project, name)
     rows = []
     with tqdm(specs, desc="benchmark", unit="format", disable=None if verbose else True) as bar:
         for spec in bar:
             bar.set_postfix_str(spec.label)
-            row = _benchmark_one(model, Path(ckpt_path), spec, data, size, run_dir, device, fraction)
+            row = _benchmark_one(model, Path(ckpt_path), spec, data, size, run_dir, device, fraction, task.metric)
             rows.append(row)
             if verbose:
                 tqdm.write(f"{row.format}: {_status_text(row)}"
-                           + (f" mAP50-95 {row.map50_95:.4f}, {row.ms_per_image:.1f} ms/im" if row.status == "passed" else ""))
-    result = BenchmarkResult(rows, str(ckpt_path), str(data), size, device)
+                           + (f" {metric} {row.map50_95:.4f}, {row.ms_per_image:.1f} ms/im" if row.status == "passed" else ""))
+    result = BenchmarkResult(rows, str(ckpt_path), str(data), size, device, metric=metric)
     result.save(run_dir)
     if verbose:
         print(result.table())
@@ -167,7 +171,8 @@ def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, for
     return result
 
 
-def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_dir: Path, device, fraction) -> BenchmarkRow:
+def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_dir: Path, device, fraction,
+                   metric: str) -> BenchmarkRow:
     import time
 
     from .backends import load_backend
@@ -202,7 +207,7 @@ def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_di
         row.status, row.error = "run_failed", _reason(e)
         return row
     row.precision = metrics.inference_precision
-    row.map50_95 = round(metrics.map50_95, 4)
+    row.map50_95 = round(metrics.metrics[metric].map50_95, 4)
     row.ms_per_image = round(metrics.speed["inference"], 2)
     row.fps = round(1000 / metrics.speed["inference"], 2) if metrics.speed["inference"] > 0 else None
     return row

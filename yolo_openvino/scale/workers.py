@@ -95,7 +95,7 @@ class Detector:
             if error:
                 for key in ("width", "height"):
                     columns[key].append(None)
-                for key in ("boxes", "scores", "classes", "names"):
+                for key in ("boxes", "scores", "classes", "names", "polygons"):
                     columns[key].append([])
                 continue
             boxes = result.boxes
@@ -105,16 +105,20 @@ class Detector:
             columns["scores"].append(boxes.confidence.astype("float32").tolist())
             columns["classes"].append(boxes.class_id.astype("int32").tolist())
             columns["names"].append(result.labels)
+            # segment: each mask's outline in original pixels, [[x, y], ...] per box; detect: none
+            columns["polygons"].append([] if result.masks is None else [p.tolist() for p in result.masks.xy])
         return columns
 
 
-ROW_COLUMNS = ("path", "width", "height", "boxes", "scores", "classes", "names", "error")
+ROW_COLUMNS = ("path", "width", "height", "boxes", "scores", "classes", "names", "polygons", "error")
 
 
 def row_schema():
-    """The Parquet schema of the batch output: one row per input; boxes are x1, y1, x2, y2 in pixels."""
+    """The Parquet schema of the batch output: one row per input; boxes are x1, y1, x2, y2 in pixels; polygons
+    (segmentation models) each mask's outline, [x, y] points in pixels, one list per box (empty for detection)."""
     import pyarrow as pa
 
     return pa.schema([("path", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
                       ("boxes", pa.list_(pa.list_(pa.float32(), 4))), ("scores", pa.list_(pa.float32())),
-                      ("classes", pa.list_(pa.int32())), ("names", pa.list_(pa.string())), ("error", pa.string())])
+                      ("classes", pa.list_(pa.int32())), ("names", pa.list_(pa.string())),
+                      ("polygons", pa.list_(pa.list_(pa.list_(pa.float32(), 2)))), ("error", pa.string())])
