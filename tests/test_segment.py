@@ -308,3 +308,45 @@ def test_int8_keeps_mask_map_and_its_float_parts(exported):
     assert "FakeQuantize" not in decode and "Softmax" in decode and "Concat" in decode
     maps = [YOLO(ir, inference_precision="f32").val(data=str(SEG_DATA), verbose=False).seg.map for ir in (fp32, int8)]
     assert maps[0] - maps[1] <= 0.02, maps
+
+
+def _seg_dataset(root):
+    """Two images with one triangle each, as polygon labels (a tiny segmentation set)."""
+    import yaml as _yaml
+
+    for stem in ("a", "b"):
+        write_image(root / "images" / "val" / f"{stem}.jpg", h=64, w=64)
+        label = root / "labels" / "val" / f"{stem}.txt"
+        label.parent.mkdir(parents=True, exist_ok=True)
+        label.write_text("0 0.2 0.2 0.8 0.2 0.5 0.8\n")
+    (root / "seg.yaml").write_text(_yaml.safe_dump({"path": ".", "val": "images/val", "names": ["a", "b"]}))
+    return root / "seg.yaml"
+
+
+def test_benchmark_table_and_report_score_masks(seg_checkpoint, tiny_seg_ir, tmp_path):
+    """The format table's metric column is the task's own (mask mAP), and the latency/throughput report runs."""
+    data = _seg_dataset(tmp_path / "data")
+    table = YOLO(seg_checkpoint).benchmark(data=str(data), imgsz=64, format="pytorch,openvino",
+                                           project=str(tmp_path), verbose=False)
+    assert table.metric == "mAP50-95(M)" and "mAP50-95(M)" in table.table()
+    assert [r.status for r in table.rows] == ["passed", "passed"]
+    assert (tmp_path / "benchmark" / "benchmarks.csv").exists()
+    report = YOLO(tiny_seg_ir).benchmark(seconds=0.05, repeats=1, sweep=False, startup=False,
+                                         project=str(tmp_path), verbose=False)
+    assert {m.kind for m in report.measurements} == {"inference", "end_to_end"}
+
+
+def test_ray_rows_and_service_answers_carry_the_polygons(tiny_seg_ir, tmp_path):
+    """What a Ray actor and a Serve replica run (workers.py, in a plain process): each box's outline."""
+    import cv2
+
+    from yolo_openvino.scale.workers import ROW_COLUMNS, Detector, model_files
+
+    detector = Detector(model_files(tiny_seg_ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 4})
+    image = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))[1].tobytes()
+    rows = detector.rows(["a.jpg", "bad.jpg"], [image, b"not an image"])
+    assert list(rows) == list(ROW_COLUMNS)
+    assert len(rows["polygons"][0]) == len(rows["boxes"][0]) == 4 and rows["polygons"][1] == []
+    assert all(len(point) == 2 for polygon in rows["polygons"][0] for point in polygon)
+    answer = json.loads(detector.results(["a.jpg"], [image])[0].to_json())
+    assert len(answer["detections"]) == 4 and all("polygon" in d for d in answer["detections"])

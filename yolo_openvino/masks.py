@@ -14,7 +14,9 @@ their own grid, upsampled to the input, ``.data`` at the inference shape) or the
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -137,6 +139,24 @@ def _weights(out_start: int, out_stop: int, scale: float, src_start: float, src_
     return weights, lo
 
 
+@lru_cache(maxsize=1)
+def _blas():
+    """threadpoolctl's view of the BLAS numpy uses (found once: scanning the loaded libraries costs milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """Within: numpy's BLAS on one thread. Its worker threads spin after every multi-threaded product, and the
+    masks' many small products left them spinning while OpenVINO ran the next image: a yolov8n-seg image took
+    80 ms instead of 36 (2-core AVX512_BF16 CPU; ``OPENBLAS_NUM_THREADS=1`` gave the same 36). Restored after,
+    so a user's own numpy keeps its threads."""
+    with _blas().limit(limits=1, user_api="blas"):
+        yield
+
+
 def mask_crops(protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray, shape: tuple[int, int],
                source: tuple[float, float, float, float] | None = None, cut_first: bool = True
                ) -> tuple[list[np.ndarray], np.ndarray]:
@@ -148,21 +168,18 @@ def mask_crops(protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray, 
     the box (in the prototypes' grid) before upsampling, as the reference does at the inference shape; else
     upsample, then cut to the box on the canvas (its retina masks).
     """
+    with single_threaded_blas():
+        return _mask_crops(protos, coefficients, boxes, shape, source, cut_first)
+
+
+def _mask_crops(protos, coefficients, boxes, shape, source, cut_first):
     c, mh, mw = protos.shape
     h, w = shape
     y0, x0, sh, sw = source or (0.0, 0.0, float(mh), float(mw))
     scale_y, scale_x = sh / h, sw / w  # source pixels per canvas pixel
-    flat = protos.reshape(c, -1).astype(np.float32)
     crops, offsets = [], []
     for box, coeff in zip(np.asarray(boxes, np.float64), np.asarray(coefficients, np.float32)):
-        logits = (coeff @ flat).reshape(mh, mw)
-        if cut_first:
-            # The box in the prototypes' grid; prototype pixels outside it are zeroed (index-wise, as the reference's
-            # crop). The upsampled mask reaches one prototype pixel beyond: the window is widened by that much.
-            gx1, gy1, gx2, gy2 = box[0] * scale_x, box[1] * scale_y, box[2] * scale_x, box[3] * scale_y
-            cols, rows = np.arange(mw), np.arange(mh)
-            inside = ((rows >= gy1) & (rows < gy2))[:, None] & ((cols >= gx1) & (cols < gx2))[None, :]
-            logits = np.where(inside, logits, 0)
+        if cut_first:  # the upsampled mask reaches one prototype pixel beyond the cut: the window is that much wider
             wy1, wx1 = max(int(np.floor(box[1] - 2 / scale_y)), 0), max(int(np.floor(box[0] - 2 / scale_x)), 0)
             wy2, wx2 = min(int(np.ceil(box[3] + 2 / scale_y)), h), min(int(np.ceil(box[2] + 2 / scale_x)), w)
         else:  # cut on the canvas after upsampling: pixel columns x1 <= x < x2 (the reference's crop)
@@ -172,10 +189,15 @@ def mask_crops(protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray, 
             crops.append(np.zeros((0, 0), bool))
             offsets.append((wy1, wx1))
             continue
-        wy, ly = _weights(wy1, wy2, scale_y, y0, mh)
+        wy, ly = _weights(wy1, wy2, scale_y, y0, mh)  # the prototype rows and columns this window reads
         wx, lx = _weights(wx1, wx2, scale_x, x0, mw)
-        window = logits[ly:ly + wy.shape[1], lx:lx + wx.shape[1]]
-        crop = (wy @ window @ wx.T) > 0
-        crops.append(crop)
+        rows, cols = np.arange(ly, ly + wy.shape[1]), np.arange(lx, lx + wx.shape[1])
+        logits = (coeff @ protos[:, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].reshape(c, -1)).reshape(len(rows),
+                                                                                                    len(cols))
+        if cut_first:  # prototype pixels outside the box (in their grid, index-wise as the reference) are zeroed
+            inside = ((rows >= box[1] * scale_y) & (rows < box[3] * scale_y))[:, None] & \
+                     ((cols >= box[0] * scale_x) & (cols < box[2] * scale_x))[None, :]
+            logits = np.where(inside, logits, 0)
+        crops.append((wy @ logits @ wx.T) > 0)
         offsets.append((wy1, wx1))
     return crops, np.asarray(offsets, np.int64).reshape(-1, 2)

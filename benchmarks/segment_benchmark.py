@@ -1,0 +1,107 @@
+"""Segmentation speed against OpenVINO's benchmark_app on the same IR, and the mask stage alone.
+
+    .venv/bin/python benchmarks/segment_benchmark.py [--rounds 3] [--seconds 10]
+
+Exports yolov8n-seg-shapes (../shared/models) to an FP32 IR at 640 (static, the default), then in ``--rounds``
+interleaved rounds, best of each side (runtime_benchmark.py's method and helpers, each of ours in a fresh
+process): our end-to-end predict with default settings over the COCO128 folder (decode -> Results with masks)
+against ``benchmark_app -hint throughput``, and one image end to end (p50) against ``-hint latency -api sync``
+in four alternating pairs per round. Then, in this process, the mask stage alone: the time spent turning
+coefficients and prototypes into masks (masks.mask_crops) per image and per mask. Writes
+benchmarks/results_segment.json with the CPU kind. Targets (the segmentation issue): throughput >= 0.85x,
+latency <= 1.15x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import runtime_benchmark as rb  # noqa: E402 - the shared method: benchmark_app, fresh processes, the table
+
+TARGETS = {"throughput yolov8n-seg": (">=", 0.85), "latency yolov8n-seg": ("<=", 1.15)}
+
+
+def mask_stage(ir: Path, folder: Path) -> dict:
+    """Milliseconds spent computing masks per image and per mask over ``folder`` (predict defaults)."""
+    from yolo_openvino import YOLO, masks
+    from yolo_openvino.tasks import segment
+
+    spent, calls = [0.0], [0]
+    real = masks.mask_crops
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        out = real(*args, **kwargs)
+        spent[0] += time.perf_counter() - started
+        calls[0] += len(out[0])
+        return out
+
+    masks.mask_crops = segment.mask_crops = timed
+    try:
+        model = YOLO(ir)
+        results = list(model(str(folder), verbose=False))
+    finally:
+        masks.mask_crops = segment.mask_crops = real
+    stats = model.last_stats
+    return {"images": len(results), "masks": calls[0], "mask_ms_per_image": round(1000 * spent[0] / len(results), 3),
+            "mask_ms_per_mask": round(1000 * spent[0] / max(calls[0], 1), 3),
+            "postprocess_ms_per_image": round(stats.speed_sums["postprocess"] / max(stats.images, 1), 3)}
+
+
+def measure(ir: Path, rounds: int, seconds: float) -> dict:
+    """Best of ``rounds`` interleaved rounds: {figure: {"ours": x, "reference": y}} (runtime_benchmark's method)."""
+    images = rb.COCO128 / "images" / "train2017"
+    one = sorted(images.glob("*.jpg"))[0]
+    xml = next(ir.glob("*.xml"))
+    best = {"throughput yolov8n-seg fp32": {}, "latency yolov8n-seg fp32": {}}
+
+    def keep(figure, side, value, higher_is_better=True):
+        old = best[figure].get(side)
+        best[figure][side] = round(value if old is None or (value > old) == higher_is_better else old, 2)
+
+    for r in range(rounds):
+        keep("throughput yolov8n-seg fp32", "reference", rb.benchmark_app(xml, "throughput", seconds)["fps"])
+        keep("throughput yolov8n-seg fp32", "ours", rb.in_fresh_process(rb.our_throughput, ir, images))
+        pair_seconds = max(1, int(seconds / rb.LATENCY_PAIRS))
+        for _ in range(rb.LATENCY_PAIRS):
+            keep("latency yolov8n-seg fp32", "reference",
+                 rb.benchmark_app(xml, "latency", pair_seconds, ["-api", "sync"])["median_ms"], False)
+            keep("latency yolov8n-seg fp32", "ours", rb.in_fresh_process(rb.our_latency_ms, ir, one, pair_seconds),
+                 False)
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10, help="benchmark_app duration per run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each side is kept")
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "yolo-ov-segment-benchmark"))
+    parser.add_argument("--out", default=str(rb.ROOT / "benchmarks" / "results_segment.json"))
+    args = parser.parse_args()
+    from yolo_openvino import YOLO
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    ir = work / "yolov8n-seg_fp32_openvino_model"
+    if not ir.exists():
+        YOLO(rb.SHARED / "models" / "yolov8n-seg-shapes.pt").export(format="openvino", imgsz=640, output=str(ir))
+    rb.TARGETS.update(TARGETS)
+    started = time.perf_counter()
+    text, rows = rb.table(measure(ir, args.rounds, args.seconds))
+    stage = mask_stage(ir, rb.COCO128 / "images" / "train2017")
+    summary = (f"CPU: {rb.cpu_kind()}\n{text}\nmask stage over COCO128 (predict defaults): {stage}\n"
+               f"measured in {time.perf_counter() - started:.0f} s, {args.rounds} rounds of {args.seconds:.0f} s")
+    Path(args.out).write_text(json.dumps({"cpu": rb.cpu_kind(), "rows": rows, "mask_stage": stage,
+                                          "rounds": args.rounds, "seconds": args.seconds}, indent=1))
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
