@@ -92,6 +92,16 @@ def checkpoint(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def yolo26_checkpoint(tmp_path_factory) -> Path:
+    """An untrained YOLO26 detector (dual head, reg_max 1) in the official layout, tiny: the family's graph."""
+    import ultralytics_fakes
+
+    path = tmp_path_factory.mktemp("y26") / "tiny26.pt"
+    ultralytics_fakes.save_checkpoint(path, arch=ultralytics_fakes.tiny_arch(family="yolo26"))
+    return path
+
+
+@pytest.fixture(scope="session")
 def seg_checkpoint(tmp_path_factory) -> Path:
     """An untrained segmentation checkpoint in the official layout (SegmentationModel, a Segment head), tiny."""
     import ultralytics_fakes

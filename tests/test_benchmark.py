@@ -221,6 +221,7 @@ def test_inference_loops_count_and_time(dynamic_ir, mode, preprocess, dtype, sha
         assert fps <= 2 * 1000 / np.mean(latencies) * 1.05
 
 
+@pytest.mark.slow  # 7 configurations x 3 interleaved repeats (17 s); test_cli_report runs a report in the fast set
 def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     report = YOLO(dynamic_ir).benchmark(seconds=0.2, batches=(1, 2), project=str(tmp_path), verbose=False)
     rows = {(m.name, m.kind): m for m in report.measurements}

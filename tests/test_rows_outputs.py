@@ -17,17 +17,18 @@ from yolo_openvino.errors import UsageError
 IMAGE = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
 
 
-def test_max_det_is_the_top_k_of_a_nms_free_checkpoint():
+def test_max_det_is_the_top_k_of_a_nms_free_checkpoint(yolo26_checkpoint):
     """At 256 px YOLO26 has 1344 anchors: max_det=500 gives 500 rows (a fixed top-k of 300 gave 300)."""
-    model = YOLO("yolo26n.yaml")
+    model = YOLO(yolo26_checkpoint)
     assert len(model(IMAGE, imgsz=256, nms=False, conf=0.0, max_det=500, verbose=False)[0]) == 500
     assert len(model(IMAGE, imgsz=256, nms=False, conf=0.0, verbose=False)[0]) == 300  # the default
 
 
-@pytest.mark.parametrize("source,nms,made_by", [("yolo26n.yaml", False, "its NMS-free head's top-k"),
-                                                ("tiny", True, "its NMS")])
-def test_an_export_gives_the_rows_it_was_made_with_and_refuses_more(checkpoint, tmp_path, source, nms, made_by):
-    model = YOLO(checkpoint if source == "tiny" else source)
+@pytest.mark.parametrize("source,nms,made_by", [("yolo26", False, "its NMS-free head's top-k"),
+                                                ("yolov8", True, "its NMS")])
+def test_an_export_gives_the_rows_it_was_made_with_and_refuses_more(checkpoint, yolo26_checkpoint, tmp_path, source,
+                                                                     nms, made_by):
+    model = YOLO(checkpoint if source == "yolov8" else yolo26_checkpoint)
     ir = model.export(format="openvino", imgsz=64, nms=nms, max_det=40, conf=0.0,
                       output=str(tmp_path / "rows_openvino_model"))
     assert yaml.safe_load((tmp_path / "rows_openvino_model" / "metadata.yaml").read_text())["args"]["max_det"] == 40
@@ -39,14 +40,14 @@ def test_an_export_gives_the_rows_it_was_made_with_and_refuses_more(checkpoint, 
         rows(IMAGE, max_det=100, verbose=False)
 
 
-@pytest.mark.parametrize("source,nms,model_type", [("tiny", None, "YOLOv8"), ("tiny", True, None),
-                                                   ("yolo26n.yaml", None, "YOLOv8"), ("yolo26n.yaml", False, None)])
-def test_model_api_info_only_for_outputs_it_reads(checkpoint, tmp_path, source, nms, model_type):
+@pytest.mark.parametrize("source,nms,model_type", [("yolov8", None, "YOLOv8"), ("yolov8", True, None),
+                                                   ("yolo26", None, "YOLOv8"), ("yolo26", False, None)])
+def test_model_api_info_only_for_outputs_it_reads(checkpoint, yolo26_checkpoint, tmp_path, source, nms, model_type):
     """Raw (B, 4 + nc, A) outputs carry model-api's model_info; rows out of NMS or a top-k carry none (its
     YOLOv8 wrapper would misread them as anchors)."""
     import openvino as ov
 
-    model = YOLO(checkpoint if source == "tiny" else source)
+    model = YOLO(checkpoint if source == "yolov8" else yolo26_checkpoint)
     ir = model.export(format="openvino", imgsz=64, nms=nms, output=str(tmp_path / "m_openvino_model"))
     xml = ov.Core().read_model(next((tmp_path / "m_openvino_model").glob("*.xml")))
     assert YOLO(ir).backend().metadata.outputs_rows is (model_type is None)

@@ -54,10 +54,10 @@ def test_one_to_one_top_k_takes_the_best_pairs_in_order():
     assert rows[:, 5].tolist() == [0, 1] and rows[:, :4].tolist() == [[0, 0, 5, 5]] * 2  # both from anchor 0
 
 
-def test_dynamic_nms_free_export_runs_below_max_det_anchors(tmp_path):
+def test_dynamic_nms_free_export_runs_below_max_det_anchors(yolo26_checkpoint, tmp_path):
     """Traced at 128 px (336 anchors), run at 64 px (84 anchors, fewer than max_det=300): one row per real
     (anchor, class) pair the top-k can give, as in PyTorch; the placeholders never reach the results."""
-    model = YOLO("yolo26n.yaml")
+    model = YOLO(yolo26_checkpoint)
     ir = model.export(format="openvino", imgsz=128, nms=False, dynamic=True, output=str(tmp_path / "d_openvino_model"))
     image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     pt = model(image, imgsz=64, nms=False, conf=0.0, verbose=False)[0]
@@ -180,14 +180,15 @@ def _int8_graph_kinds(ir) -> tuple[dict, list[str]]:
     return kinds, [kinds[name] for name in decode_node_names(model)]
 
 
-@pytest.mark.parametrize("nms", [None, False], ids=["nms_none", "nms_false"])
-def test_int8_keeps_the_decode_and_top_k_in_float(tmp_path, nms):
+@pytest.mark.parametrize("nms", [pytest.param(None, marks=pytest.mark.slow), False], ids=["nms_none", "nms_false"])
+def test_int8_keeps_the_decode_and_top_k_in_float(yolo26_checkpoint, tmp_path, nms):
     """NNCF quantizes the network but nothing between the head's last learned convs and the outputs (the graph
-    is the family's at any width and size: an untrained yolo26n at 64 px, calibrated on 4 generated images)."""
+    is the family's at any width and size: an untrained YOLO26 at 1/16 width and 64 px, calibrated on 4
+    generated images)."""
     from conftest import write_dataset
 
     data = write_dataset(tmp_path / "data", {f"im{i}": "0 0.5 0.5 0.4 0.4\n" for i in range(4)})
-    ir = YOLO("yolo26n.yaml").export(format="openvino", nms=nms, int8=True, data=str(data), imgsz=64,
+    ir = YOLO(yolo26_checkpoint).export(format="openvino", nms=nms, int8=True, data=str(data), imgsz=64,
                                      output=str(tmp_path / "q_openvino_model"))
     kinds, decode = _int8_graph_kinds(ir)
     assert sum(kind == "FakeQuantize" for kind in kinds.values()) > 50 and "FakeQuantize" not in decode

@@ -49,13 +49,13 @@ def cleanup() -> None:
 MODEL_CLASSES = {"detect": "DetectionModel", "segment": "SegmentationModel"}  # the reference's, per task
 
 
-def tiny_arch(nc: int = 2, task: str = "detect") -> dict:
-    """YOLOv8 layout at a width of 1/16: the real block structure in a ~100 kB checkpoint (fast to fuzz);
-    ``task="segment"`` ends in a Segment head (yolov8n-seg.yaml's)."""
+def tiny_arch(nc: int = 2, task: str = "detect", family: str = "yolov8") -> dict:
+    """A family's n layout at a width of 1/16: the real block structure (YOLO26: its dual head too) in a ~100 kB
+    checkpoint, fast to fuzz and export; ``task="segment"`` ends in the family's segmentation head."""
     from yolo_openvino.nn.architectures import architecture_from_name
 
-    arch = architecture_from_name("yolov8n-seg.yaml" if task == "segment" else "yolov8n.yaml")
-    arch.update(nc=nc, scales={"t": [0.33, 0.0625, 1024]}, scale="t")
+    arch = architecture_from_name(f"{family}n{'-seg' if task == 'segment' else ''}.yaml")
+    arch.update(nc=nc, scales={"t": [arch["scales"]["n"][0], 0.0625, 1024]}, scale="t")
     return arch
 
 
