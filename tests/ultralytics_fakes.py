@@ -70,7 +70,7 @@ def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, **fiel
     try:
         as_ultralytics(model, MODEL_CLASSES[model.task])
         for key, value in fields.items():
-            setattr(model, key, value)
+            model.__dict__[key] = value  # into the pickled state as a checkpoint holds it (some are properties here)
         torch.save({"model": model.half(), "train_args": {"imgsz": 320}, "version": "8.4.190"}, path,
                    _use_new_zipfile_serialization=not legacy)
     finally:
