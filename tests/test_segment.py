@@ -149,7 +149,7 @@ def test_the_references_own_static_ir_runs_with_its_masks():
 
 
 @needs_shared
-@pytest.mark.parametrize("fmt", ["pytorch", "openvino"])
+@pytest.mark.parametrize("fmt", ["pytorch", pytest.param("openvino", marks=pytest.mark.slow)])
 def test_val_box_and_mask_map_match_the_reference(exported, fmt):
     """PyTorch against the reference's .pt (rect validation), our FP32 IR against its FP32 IR (static, the CPU's
     default precision), within 0.005 for boxes and masks."""

@@ -105,10 +105,14 @@ def _unmatched(expected: dict, result, px: float, score: float) -> list[float]:
     return missed
 
 
+# Every (format, head, threshold); the fast set has both heads from the .pt and the default head's IR.
+PREDICTION_CASES = [pytest.param(fmt, nms, low, id=f"{fmt}-{MODES[nms][0]}-conf{0.001 if low else 0.25}",
+                                 marks=[pytest.mark.slow] if low or (fmt == "openvino" and nms is False) else [])
+                    for fmt in ("pytorch", "openvino") for nms in (None, False) for low in (False, True)]
+
+
 @needs_shared
-@pytest.mark.parametrize("low_conf", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["conf0.25", "conf0.001"])
-@pytest.mark.parametrize("nms", [None, False], ids=["nms_none", "nms_false"])
-@pytest.mark.parametrize("fmt", ["pytorch", "openvino"])
+@pytest.mark.parametrize("fmt,nms,low_conf", PREDICTION_CASES)
 def test_predictions_match_the_reference(exported, fmt, nms, low_conf):
     golden = json.loads((GOLDEN / "yolo26n-coco128_predict.json").read_text())
     if fmt == "pytorch":
@@ -130,7 +134,7 @@ def test_predictions_match_the_reference(exported, fmt, nms, low_conf):
 
 @needs_shared
 @pytest.mark.parametrize("nms,shape,end2end", [(None, (1, 84, 8400), False), (False, (1, 300, 6), True),
-                                               (True, (1, 300, 6), False)])
+                                               pytest.param(True, (1, 300, 6), False, marks=pytest.mark.slow)])
 def test_export_holds_the_head_nms_asks_for(exported, nms, shape, end2end):
     import openvino as ov
 
