@@ -47,8 +47,8 @@ def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, cla
 
 
 def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place;
-    least confident first is the caller's order (the last drawn is on top)."""
+    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place,
+    in the order given (the last drawn is on top)."""
     for mask, cid in zip(masks, class_id):
         if mask.any():
             region = canvas[mask]

@@ -93,13 +93,14 @@ class Masks:
         return planes
 
     def rle(self) -> list[dict]:
-        """Each mask as COCO RLE on the canvas ({'size': [h, w], 'counts': str})."""
+        """Each mask as COCO RLE on the canvas ({'size': [h, w], 'counts': str}), one plane at a time: never N."""
         from faster_coco_eval.core import mask as mask_utils
 
         out = []
-        for plane in self.data if len(self) <= 16 else (self[i].data[0] for i in range(len(self))):
-            rle = mask_utils.encode(np.asfortranarray(plane.astype(np.uint8)))
-            out.append({"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")})
+        for crop, (y, x) in zip(self.crops, self.offsets):
+            plane = np.zeros(self.shape, np.uint8, order="F")
+            plane[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
+            out.append({"size": list(self.shape), "counts": mask_utils.encode(plane)["counts"].decode("ascii")})
         return out
 
     def cpu(self) -> "Masks":

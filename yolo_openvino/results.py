@@ -215,8 +215,9 @@ class Result:
 
         canvas = (image if image is not None else self.orig_img).copy()
         b = self.boxes
-        if self.masks is not None:
-            draw_masks(canvas, self.masks.at_image_size(), b.class_id)
+        if self.masks is not None:  # least confident first: the surest mask ends on top, as the boxes do
+            order = np.argsort(b.confidence, kind="stable")
+            draw_masks(canvas, self.masks.at_image_size()[order], b.class_id[order])
         if not boxes:
             return canvas
         return draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels)

@@ -64,16 +64,13 @@ def ground_truth(image, image_id: int, shape: tuple[int, int], nc: int, issues) 
 
 
 def coco_detections(result, image_id: int) -> list[dict]:
-    """Boxes and, for COCO's segm evaluation, each mask as RLE on the original image."""
-    from faster_coco_eval.core import mask as mask_utils
-
+    """Boxes and, for COCO's segm evaluation, each mask as RLE on the original image (validation asks for retina
+    masks, whose canvas is the image)."""
     detections = box_detections(result, image_id)
-    h, w = result.orig_shape
-    for detection, crop, (y, x) in zip(detections, result.masks.crops, result.masks.offsets):
-        plane = np.zeros((h, w), np.uint8, order="F")  # one plane at a time: never N of them
-        plane[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
-        rle = mask_utils.encode(plane)
-        detection["segmentation"] = {"size": [h, w], "counts": rle["counts"].decode("ascii")}
+    if tuple(result.masks.shape) != tuple(result.orig_shape):
+        raise ValueError("COCO masks need retina_masks=True: these masks are on the model input")
+    for detection, rle in zip(detections, result.masks.rle()):
+        detection["segmentation"] = rle
     return detections
 
 
