@@ -42,7 +42,9 @@ def load_backend(model, fmt: str, device: str | None = None, **options) -> Backe
     """Instantiate the backend for ``fmt``. ``model`` is a path, or an nn.Module for pytorch."""
     started = time.perf_counter()
     backend = _instantiate(model, fmt, device, **options)
-    if fmt != "pytorch":  # an exported file says its task: its outputs must be that task's (ours are built so)
+    # A file another tool may have written says its task: its declared outputs must be that task's. A .pt and a
+    # .torchscript are built by us from the task's own head (reading the latter's shapes would cost a forward pass).
+    if fmt in ("openvino", "onnx"):
         from ..tasks import task_named
 
         where = str(model)

@@ -44,10 +44,6 @@ class _TorchBackend(Backend):
             out = self._forward(torch.from_numpy(batch).to(self.device))
             return [o.float().cpu().numpy() for o in (out if isinstance(out, (tuple, list)) else (out,))]
 
-    def output_shapes(self) -> list[tuple]:
-        h, w = self.metadata.imgsz
-        return [tuple(o.shape) for o in self.infer(np.zeros((max(self.metadata.batch, 1), 3, h, w), np.float32))]
-
     def _forward(self, x):
         return self.module(x)
 

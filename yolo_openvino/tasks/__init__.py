@@ -3,7 +3,7 @@ class and head blocks that mean it, its outputs and their layout, how raw output
 the metric it is scored by. The loader, the metadata reader, the backends, the predictor, the exporters and
 validation ask this table; no module outside ``tasks/`` tests a task's name.
 
-Adding a task is one new module here with its entry, and its tests (which parametrize over ``TASKS``).
+Adding a task is one new module here with its entry, its head blocks in ``nn/blocks.py``, and its tests.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import UnsupportedError
+from ..errors import UnsupportedError, UsageError
 
 # Tasks of the reference that a file may name and we do not run (yet); anything else is unknown. Both refused.
 NOT_SUPPORTED = ("pose", "obb", "classify", "world", "yoloe", "rtdetr", "semantic", "depth")
@@ -53,8 +53,6 @@ class Task:
         """Refuse, in one line, outputs whose count or layout is not this task's for ``meta``'s classes: an IR
         whose metadata says one task and whose graph is another's would otherwise run with wrong results.
         ``shapes``: each output's shape, -1 for a dynamic dimension."""
-        from ..errors import UsageError
-
         if len(shapes) != len(self.outputs):
             raise UsageError(f"{where}: {len(shapes)} outputs, but a {self.name} model has {len(self.outputs)} "
                              f"({', '.join(self.outputs)}); its metadata's task does not match the model")
