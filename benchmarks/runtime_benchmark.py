@@ -177,7 +177,7 @@ def reduced_decode_map(ir: Path, data: Path) -> dict:
     for name, reduced in (("reduced", True), ("full", False)):
         settings = PredictSettings(conf=0.001, iou=0.7, max_det=300, multi_label=True, reduced_decode=reduced)
         started = time.perf_counter()
-        result = evaluate_backend(backend, dataset.images("val"), dataset.names, settings, where=str(data))
+        result = evaluate_backend(backend, dataset.images("val"), dataset, settings, where=str(data))
         maps[name] = {"map50_95": round(result.map50_95, 4), "seconds": round(time.perf_counter() - started, 1)}
     return maps
 

@@ -25,10 +25,12 @@ def line_width_for(shape: tuple) -> int:
 
 
 def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray,
-               labels: list[str], line_width: int | None = None, conf: bool = True, names: bool = True) -> np.ndarray:
+               labels: list[str], line_width: int | None = None, conf: bool = True, names: bool = True,
+               outlines: np.ndarray | None = None) -> np.ndarray:
     """Draw boxes with their label (class name and/or confidence) on ``canvas`` (H, W, 3) BGR uint8, in place.
 
-    xyxy (N, 4) pixels, confidence (N,), class_id (N,), labels: N class names. Returns ``canvas``.
+    xyxy (N, 4) pixels, confidence (N,), class_id (N,), labels: N class names; ``outlines`` (N, 4, 2) pixels, when
+    given, are drawn instead of the rectangles (oriented boxes; ``xyxy`` then places the labels). Returns ``canvas``.
     """
     import cv2
 
@@ -36,7 +38,11 @@ def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, cla
     placed: list[tuple[int, str, Rect]] = []  # (box, text, label rectangle)
     for i in np.argsort(-np.asarray(confidence), kind="stable"):  # the surest box gets the best free spot
         x1, y1, x2, y2 = (int(v) for v in xyxy[i])
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), color(int(class_id[i])), width, cv2.LINE_AA)
+        if outlines is None:
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), color(int(class_id[i])), width, cv2.LINE_AA)
+        else:
+            points = np.round(outlines[i]).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(canvas, [points], True, color(int(class_id[i])), width, cv2.LINE_AA)
         text = " ".join(([labels[i]] if names else []) + ([f"{confidence[i]:.2f}"] if conf else []))
         if text:
             spot = label_spot(canvas.shape, _text_size(text, width), (x1, y1, x2, y2), [r for *_, r in placed])
@@ -53,6 +59,32 @@ def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alph
         if mask.any():
             region = canvas[mask]
             canvas[mask] = (region * (1 - alpha) + np.array(color(int(cid)), np.float32) * alpha).astype(np.uint8)
+    return canvas
+
+
+# COCO's 17 person keypoints joined into a skeleton (pairs of keypoint indices), drawn for 17-keypoint models.
+COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9),
+                 (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
+
+
+def draw_keypoints(canvas: np.ndarray, keypoints: np.ndarray, line_width: int | None = None,
+                   visible: float = 0.5) -> np.ndarray:
+    """Draw ``keypoints`` (N, K, 2 or 3) pixels on ``canvas`` in place: a dot per keypoint (coloured by its index)
+    whose visibility is at least ``visible``, and COCO's skeleton between such points when K is 17."""
+    import cv2
+
+    width = line_width or line_width_for(canvas.shape)
+    h, w = canvas.shape[:2]
+    for person in keypoints:
+        seen = person[:, 2] >= visible if person.shape[1] == 3 else np.ones(len(person), bool)
+        seen &= (person[:, 0] > 0) & (person[:, 1] > 0) & (person[:, 0] < w) & (person[:, 1] < h)
+        points = np.round(person[:, :2]).astype(int)
+        if len(person) == 17:
+            for a, b in COCO_SKELETON:
+                if seen[a] and seen[b]:
+                    cv2.line(canvas, tuple(points[a]), tuple(points[b]), color(a + 3), max(width // 2, 1), cv2.LINE_AA)
+        for k in np.nonzero(seen)[0]:
+            cv2.circle(canvas, tuple(points[k]), max(width + 1, 3), color(int(k)), -1, cv2.LINE_AA)
     return canvas
 
 

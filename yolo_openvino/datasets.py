@@ -61,6 +61,7 @@ class Dataset:
     names: dict[int, str]
     splits: dict[str, list[Path]]
     split_paths: dict[str, str] = field(default_factory=dict)  # as written in the yaml, for messages
+    kpt_shape: tuple[int, int] | None = None  # pose sets: keypoints per object and values per keypoint (2 or 3)
 
     def images(self, split: str = "val") -> list[Path]:
         """The split's image files; a missing or empty split is an error (never silently another split)."""
@@ -187,6 +188,55 @@ def read_polygons(image: Path, nc: int, issues: LabelIssues) -> list[tuple[int, 
     return polygons
 
 
+def _keypoint_problem(values: list[str], nc: int, kpt_shape: tuple[int, int]) -> tuple[str, str] | None:
+    """(kind, reason) when a pose label line must be dropped, else None."""
+    k, d = kpt_shape
+    if len(values) != 5 + k * d:
+        return "corrupt", (f"{len(values)} columns, expected {5 + k * d} for kpt_shape [{k}, {d}] "
+                           f"(class cx cy w h, then {k} keypoints of {d} values)")
+    problem = _line_problem(values[:5], nc)
+    if problem:
+        return problem
+    try:
+        points = np.array(values[5:], dtype=np.float64).reshape(k, d)
+    except ValueError:
+        return "corrupt", "keypoints are not numbers"
+    if not np.isfinite(points).all():
+        return "corrupt", "NaN or infinite keypoint value"
+    return None
+
+
+def read_keypoints(image: Path, nc: int, kpt_shape, issues: LabelIssues) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(class, (4,) normalised cx cy w h, (K, D) normalised keypoints) per object of ``image``'s pose labels;
+    lines with the wrong column count for ``kpt_shape`` (or bad values) are dropped into ``issues``."""
+    kpt_shape = (int(kpt_shape[0]), int(kpt_shape[1]))
+    objects = []
+    for path, number, values in _label_lines(image, issues):
+        problem = _keypoint_problem(values, nc, kpt_shape)
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            numbers = np.array(values, np.float32)
+            objects.append((int(numbers[0]), numbers[1:5], numbers[5:].reshape(kpt_shape)))
+    return objects
+
+
+def read_quadrilaterals(image: Path, nc: int, issues: LabelIssues) -> list[tuple[int, np.ndarray]]:
+    """(class, (4, 2) normalised corners) per object of ``image``'s OBB labels ``class x1 y1 x2 y2 x3 y3 x4 y4``;
+    any other line (a box, another point count, bad values) is dropped into ``issues``."""
+    quads = []
+    for path, number, values in _label_lines(image, issues):
+        problem = _polygon_problem(values, nc) or (None if len(values) == 9 else (
+            "corrupt", f"{(len(values) - 1) // 2} points, an oriented box has 4 (class x1 y1 x2 y2 x3 y3 x4 y4)"))
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            quads.append((int(float(values[0])), np.array(values[1:], np.float32).reshape(4, 2)))
+    return quads
+
+
 def _resolve_root(yaml_path: Path, data: dict) -> Path:
     root = Path(data.get("path") or ".")
     if root.is_absolute():
@@ -261,4 +311,10 @@ def load_dataset(data: str | Path) -> Dataset:
     names = names_dict(spec["names"], yaml_path)
     root = _resolve_root(yaml_path, spec)
     splits = {s: _list_split(root, spec.get(s)) for s in ("train", "val", "test") if spec.get(s)}
-    return Dataset(yaml_path, root, names, splits, {s: str(spec.get(s)) for s in splits})
+    kpt_shape = spec.get("kpt_shape")
+    if kpt_shape is not None and not (isinstance(kpt_shape, (list, tuple)) and len(kpt_shape) == 2
+                                      and all(isinstance(v, int) for v in kpt_shape) and kpt_shape[1] in (2, 3)
+                                      and kpt_shape[0] >= 1):
+        raise UsageError(f"{yaml_path}: kpt_shape {kpt_shape!r:.40} must be [keypoints, 2 or 3], e.g. [17, 3]")
+    return Dataset(yaml_path, root, names, splits, {s: str(spec.get(s)) for s in splits},
+                   tuple(kpt_shape) if kpt_shape else None)

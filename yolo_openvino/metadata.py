@@ -81,6 +81,7 @@ class ModelMetadata:
     one2one: bool = False
     max_det: int = DEFAULT_MAX_DET
     task: str = "detect"
+    kpt_shape: tuple[int, int] | None = None  # pose: (keypoints, 2 or 3 values each)
     format: str = "pytorch"
     precision: str = "fp32"
     description: str = ""
@@ -100,7 +101,7 @@ class ModelMetadata:
 
     @classmethod
     def _from_dict(cls, data: dict, fmt: str, where: str) -> "ModelMetadata":
-        file_keys = {"names", "imgsz", "format", "stride", "nms", "end2end"}  # read below, by their file names
+        file_keys = {"names", "imgsz", "format", "stride", "nms", "end2end", "kpt_shape"}  # read below
         known = {f for f in cls.__dataclass_fields__ if f not in ("nms_in_graph", "one2one", "max_det")}
         args = data.get("args") or {}
         imgsz = data.get("imgsz", 640)
@@ -109,10 +110,12 @@ class ModelMetadata:
         values = {k: v for k, v in data.items() if k in known and k not in file_keys}
         values.setdefault("dynamic", bool(args.get("dynamic", False)))
         one2one = bool(data.get("end2end"))
+        kpt_shape = data.get("kpt_shape")
+        kpt_shape = (int(kpt_shape[0]), int(kpt_shape[1])) if kpt_shape is not None else None
         return cls(names=names_dict(data["names"], where), imgsz=imgsz, format=fmt,
                    stride=int(max(stride) if isinstance(stride, (list, tuple)) else stride),
                    one2one=one2one, nms_in_graph=bool(data.get("nms", args.get("nms")) or False) and not one2one,
-                   max_det=int(args.get("max_det") or DEFAULT_MAX_DET),
+                   max_det=int(args.get("max_det") or DEFAULT_MAX_DET), kpt_shape=kpt_shape,
                    extra={k: v for k, v in data.items() if k not in known | file_keys}, **values)
 
     @property

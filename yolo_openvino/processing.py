@@ -160,12 +160,13 @@ def _nms_indices(boxes: np.ndarray, scores: np.ndarray, iou: float, max_det: int
 
 def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
                         classes: list[int] | None = None, agnostic: bool = False,
-                        multi_label: bool = False, nc: int | None = None) -> list[np.ndarray]:
+                        multi_label: bool = False, nc: int | None = None, rotated: bool = False) -> list[np.ndarray]:
     """Filter raw output (B, 4 + nc + E, A) into per-image (N, 6 + E) arrays of x1, y1, x2, y2, score, class and the
     anchor's E extra channels (segment: mask coefficients); ``nc`` defaults to every row after the box.
 
     Class-aware by default (boxes of different classes never suppress each other). ``multi_label``
-    keeps every (box, class) pair above ``conf``, as validation does.
+    keeps every (box, class) pair above ``conf``, as validation does. ``rotated``: oriented boxes, whose angle is
+    the first extra channel: rows keep the box as cx, cy, w, h, and the overlap is the rotated boxes' (rotated.py).
     """
     results = []
     nc = prediction.shape[1] - 4 if nc is None else nc
@@ -186,9 +187,16 @@ def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float =
         if len(scores) > MAX_NMS_CANDIDATES:
             top = np.argpartition(-scores, MAX_NMS_CANDIDATES)[:MAX_NMS_CANDIDATES]
             anchor_idx, class_idx, scores = anchor_idx[top], class_idx[top], scores[top]
-        boxes = xywh_to_xyxy(image_pred[:4, anchor_idx].T)
         offsets = 0 if agnostic else class_idx[:, None].astype(np.float32) * MAX_WH
-        keep = _nms_indices(boxes + offsets, scores, iou, max_det)
+        if rotated:
+            from .rotated import rotated_nms_indices
+
+            boxes = image_pred[:4, anchor_idx].T
+            shifted = np.concatenate((boxes[:, :2] + offsets, boxes[:, 2:], image_pred[4 + nc:5 + nc, anchor_idx].T), 1)
+            keep = rotated_nms_indices(shifted, scores, iou, max_det)
+        else:
+            boxes = xywh_to_xyxy(image_pred[:4, anchor_idx].T)
+            keep = _nms_indices(boxes + offsets, scores, iou, max_det)
         extra = image_pred[4 + nc:, anchor_idx[keep]].T  # (N, E)
         results.append(np.concatenate((boxes[keep], scores[keep, None], class_idx[keep, None].astype(np.float32),
                                        extra), 1).astype(np.float32))

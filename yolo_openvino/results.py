@@ -8,30 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .arrays import Values, checked as _checked, values as _values
+from .keypoints import Keypoints
 from .masks import Masks
-
-
-class Values(np.ndarray):
-    """A numpy array that, holding one element, converts to ``int`` and ``float`` as a torch tensor does.
-
-    Ultralytics code iterates boxes and writes ``int(box.cls)``, ``float(box.conf)`` or ``box.cls[0]``; numpy
-    2 refuses ``int()`` of a (1,) array, so one-box views return these. Everything else is plain numpy.
-    """
-
-    def _scalar(self):
-        if self.size != 1:
-            raise TypeError(f"only one-element arrays convert to a Python number, this one has shape {self.shape}")
-        return self.reshape(-1)[0].item()
-
-    def __int__(self) -> int:
-        return int(self._scalar())
-
-    def __float__(self) -> float:
-        return float(self._scalar())
-
-
-def _values(array: np.ndarray) -> Values:
-    return np.asarray(array).view(Values)
+from .oriented import OrientedBoxes
 
 
 @dataclass
@@ -130,15 +110,6 @@ class Detections:
         return self
 
 
-def _checked(array, dtype, shape: tuple, name: str) -> np.ndarray:
-    """``array`` as ``dtype`` if its shape is ``shape`` (None: any length), else a ValueError naming it."""
-    array = np.asarray(array, dtype=dtype)
-    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
-        expected = "(" + ", ".join("N" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-        raise ValueError(f"Detections: {name} has shape {array.shape}, expected {expected}")
-    return array
-
-
 Boxes = Detections  # the reference's name for the same thing
 
 
@@ -160,6 +131,8 @@ class Result:
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
     latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
     masks: Masks | None = None  # segment: one per box (masks.py), else None
+    keypoints: Keypoints | None = None  # pose: one set per box (keypoints.py), else None
+    obb: OrientedBoxes | None = None  # obb: the oriented boxes (``boxes`` then holds their enclosing boxes)
 
     def __post_init__(self):
         self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
@@ -167,15 +140,20 @@ class Result:
             self.boxes = replace(self.boxes, orig_shape=self.orig_shape)
         elif self.boxes.orig_shape != self.orig_shape:
             raise ValueError(f"Result: boxes of a {self.boxes.orig_shape} image for a {self.orig_shape} image")
-        if self.masks is not None and len(self.masks) != len(self.boxes):
-            raise ValueError(f"Result: {len(self.masks)} masks for {len(self.boxes)} boxes")
+        for name in ("masks", "keypoints", "obb"):
+            part = getattr(self, name)
+            if part is not None and len(part) != len(self.boxes):
+                raise ValueError(f"Result: {len(part)} {name} for {len(self.boxes)} boxes")
 
     def __len__(self) -> int:
         return len(self.boxes)
 
     def __getitem__(self, index) -> "Result":
-        """The same image with only the boxes (and their masks) selected by ``index`` (as the reference's ``r[0]``)."""
-        return replace(self, boxes=self.boxes[index], masks=None if self.masks is None else self.masks[index])
+        """The same image with only the boxes (and their masks, keypoints, oriented boxes) selected by ``index`` (as
+        the reference's ``r[0]``)."""
+        parts = {name: None if getattr(self, name) is None else getattr(self, name)[index]
+                 for name in ("masks", "keypoints", "obb")}
+        return replace(self, boxes=self.boxes[index], **parts)
 
     @property
     def detections(self) -> Detections:
@@ -208,19 +186,21 @@ class Result:
 
     def plot(self, image: np.ndarray | None = None, line_width: int | None = None, conf: bool = True,
              labels: bool = True, boxes: bool = True) -> np.ndarray:
-        """Annotated BGR copy of the image: boxes with class name and confidence (see annotate.py)."""
-        from .annotate import draw_boxes
-
-        from .annotate import draw_masks
+        """Annotated BGR copy of the image: boxes (oriented ones turned) with class name and confidence, masks,
+        keypoints (see annotate.py)."""
+        from .annotate import draw_boxes, draw_keypoints, draw_masks
 
         canvas = (image if image is not None else self.orig_img).copy()
         b = self.boxes
         if self.masks is not None:  # least confident first: the surest mask ends on top, as the boxes do
             order = np.argsort(b.confidence, kind="stable")
             draw_masks(canvas, self.masks.at_image_size()[order], b.class_id[order])
-        if not boxes:
-            return canvas
-        return draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels)
+        if boxes:
+            outlines = None if self.obb is None else self.obb.xyxyxyxy
+            draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels, outlines)
+        if self.keypoints is not None:
+            draw_keypoints(canvas, self.keypoints.data, line_width)
+        return canvas
 
     def show(self, wait_ms: int = 0) -> None:
         """Show the annotated image in a window; waits for a key (``wait_ms=0``) or that many milliseconds."""
@@ -240,12 +220,23 @@ class Result:
 
     # -- text and tables ----------------------------------------------------------------------------------------------
     def to_yolo_txt(self, save_conf: bool = False) -> str:
-        """Lines ``class cx cy w h [conf]`` normalised to the original image size; with masks, as the reference,
-        ``class x1 y1 x2 y2 ... [conf]`` (each mask's outline, normalised)."""
+        """Lines ``class cx cy w h [conf]`` normalised to the original image size, in the reference's forms: with
+        masks ``class x1 y1 x2 y2 ... [conf]`` (each mask's outline), oriented boxes ``class x1 y1 ... x4 y4 [conf]``
+        (the corners, DOTA's order), keypoints appended to the box as ``x y [visibility]`` per keypoint."""
         lines = []
-        shapes = self.masks.xyn if self.masks is not None else [np.asarray(b)[None] for b in self.boxes.xywhn]
-        for points, score, cid in zip(shapes, self.boxes.confidence, self.boxes.class_id):
-            line = f"{int(cid)} " + " ".join(f"{v:.6f}" for v in np.asarray(points).reshape(-1))
+        if self.masks is not None:
+            shapes = self.masks.xyn
+        elif self.obb is not None:
+            shapes = self.obb.xyxyxyxyn
+        else:
+            shapes = self.boxes.xywhn
+        for i, (points, score, cid) in enumerate(zip(shapes, self.boxes.confidence, self.boxes.class_id)):
+            numbers = [np.asarray(points).reshape(-1)]
+            if self.keypoints is not None:
+                k = self.keypoints
+                numbers.append(np.concatenate((k.xyn[i], k.conf[i][:, None]), 1).reshape(-1) if k.has_visible
+                               else k.xyn[i].reshape(-1))
+            line = f"{int(cid)} " + " ".join(f"{v:.6f}" for v in np.concatenate(numbers))
             lines.append(line + (f" {score:.5f}" if save_conf else ""))
         return "\n".join(lines) + ("\n" if lines else "")
 
@@ -265,6 +256,17 @@ class Result:
             for row, points in zip(rows, self.masks.xyn if normalize else self.masks.xy):
                 row["segments"] = {"x": np.round(points[:, 0], decimals).tolist(),
                                    "y": np.round(points[:, 1], decimals).tolist()}
+        if self.obb is not None:  # the reference's form: the four corners x1, y1 ... x4, y4
+            for row, points in zip(rows, self.obb.xyxyxyxyn if normalize else self.obb.xyxyxyxy):
+                row["box"] = {f"{axis}{k}": round(float(points[k - 1, j]), decimals)
+                              for k in range(1, 5) for j, axis in enumerate("xy")}
+        if self.keypoints is not None:  # the reference's form: {"keypoints": {"x": [...], "y": [...], "visible": [...]}}
+            k = self.keypoints
+            for i, (row, points) in enumerate(zip(rows, k.xyn if normalize else k.xy)):
+                row["keypoints"] = {"x": np.round(points[:, 0], decimals).tolist(),
+                                    "y": np.round(points[:, 1], decimals).tolist()}
+                if k.has_visible:
+                    row["keypoints"]["visible"] = np.round(k.conf[i], decimals).tolist()
         return rows
 
     def verbose(self) -> str:
@@ -275,11 +277,15 @@ class Result:
         return "".join(f"{n} {self.label(c)}{'s' if n > 1 else ''}, " for c, n in zip(ids, counts))
 
     def to_df(self, normalize: bool = False, decimals: int = 5):
-        """The boxes as a pandas DataFrame (pandas is optional: ``pip install pandas``)."""
+        """:meth:`summary` as a pandas DataFrame, one row per box (pandas is optional: ``pip install pandas``): the box
+        as columns (x1 .. y4 for oriented boxes), outlines and keypoints as list-valued ``segments`` / ``keypoints``."""
         import pandas
-        rows = [{"name": d["name"], "class": d["class"], "confidence": d["confidence"], **d["box"]}
+        rows = [{"name": d["name"], "class": d["class"], "confidence": d["confidence"], **d["box"],
+                 **{key: d[key] for key in ("segments", "keypoints") if key in d}}
                 for d in self.summary(normalize, decimals)]
-        return pandas.DataFrame(rows, columns=["name", "class", "confidence", "x1", "y1", "x2", "y2"])
+        corners = [f"{axis}{k}" for k in range(1, 5) for axis in "xy"] if self.obb is not None else ["x1", "y1", "x2", "y2"]
+        extra = [key for key in ("segments", "keypoints") if rows and key in rows[0]]
+        return pandas.DataFrame(rows, columns=["name", "class", "confidence", *corners, *extra])
 
     def to_supervision(self):
         """A ``supervision.Detections`` (``pip install 'yolo-openvino[supervision]'``) with class names in ``data``."""
@@ -297,6 +303,13 @@ class Result:
         if self.masks is not None:  # each mask's outline in original pixels: [[x, y], ...]
             for detection, points in zip(detections, self.masks.xy):
                 detection["polygon"] = np.round(points, 1).tolist()
+        if self.obb is not None:  # the oriented box: its corners [[x, y] x 4] and cx, cy, w, h, angle (radians)
+            for detection, points, xywhr in zip(detections, self.obb.xyxyxyxy, self.obb.xywhr):
+                detection["corners"] = np.round(points, 2).tolist()
+                detection["xywhr"] = [round(float(v), 2) for v in xywhr[:4]] + [round(float(xywhr[4]), 5)]
+        if self.keypoints is not None:  # [[x, y(, visibility)], ...] per box, original pixels
+            for detection, points in zip(detections, self.keypoints.data):
+                detection["keypoints"] = np.round(points, 3).tolist()
         return {"path": self.path, "frame": self.frame, "orig_shape": list(self.orig_shape),
                 "detections": detections, "speed": self.speed}
 

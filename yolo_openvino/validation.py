@@ -20,7 +20,7 @@ from .tables import counted
 LOGGER = logging.getLogger("yolo_openvino")
 
 
-_SUFFIX = {"bbox": "B", "segm": "M"}  # COCO's iouType -> the reference's results_dict suffix
+KIND_NAMES = {"B": "boxes", "M": "masks", "P": "pose"}  # results_dict suffix -> what it scores
 
 
 @dataclass
@@ -61,6 +61,11 @@ class ValidationResult:
         """Mask mAP (segmentation models), else None."""
         return self.metrics.get("M")
 
+    @property
+    def pose(self) -> Metric | None:
+        """Keypoint (OKS) mAP (pose models), else None."""
+        return self.metrics.get("P")
+
     map50_95 = property(lambda self: self.box.map50_95)
     map50 = property(lambda self: self.box.map50)
     map75 = property(lambda self: self.box.map75)
@@ -79,7 +84,7 @@ class ValidationResult:
 
     def summary(self) -> str:
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
-        kinds = "; ".join(f"{'masks' if suffix == 'M' else 'boxes'} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
+        kinds = "; ".join(f"{KIND_NAMES.get(suffix, suffix)} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
                           f"mAP75 {m.map75:.4f}" for suffix, m in self.metrics.items())
         kinds = kinds.replace("boxes mAP50-95", "mAP50-95", 1) if list(self.metrics) == ["B"] else kinds
         text = (f"{counted(self.images, 'image')}, {counted(self.instances, 'instance')}: {kinds}; speed ms/image: "
@@ -95,11 +100,14 @@ class ValidationResult:
 
 
 def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list[dict], names: dict[int, str],
-             max_det: int = 300, iou_type: str = "bbox") -> Metric:
-    """mAP50-95, mAP50, mAP75 and per-class AP50-95 by faster-coco-eval's COCOeval for ``iou_type`` (bbox, segm).
+             max_det: int = 300, iou_type: str = "bbox", **options) -> Metric:
+    """mAP50-95, mAP50, mAP75 and per-class AP50-95 by faster-coco-eval's COCOeval for ``iou_type`` (bbox, segm,
+    keypoints; ``options`` such as ``kpt_oks_sigmas`` go to COCOeval).
 
-    ``gt_annotations`` / ``detections`` are COCO dicts (bbox x, y, w, h in pixels; segm: polygons / RLE).
-    maxDets is raised to ``max_det`` so the evaluation sees the same detections the validation kept.
+    ``gt_annotations`` / ``detections`` are COCO dicts (bbox x, y, w, h in pixels; segm: polygons / RLE;
+    keypoints: x, y, v triples). maxDets is raised to ``max_det`` so the evaluation sees the same detections the
+    validation kept; the figures are read from the precision table at all areas (keypoint evaluation has no
+    'small' area and summarises at 20 detections, so its own summary would not be comparable).
     """
     from faster_coco_eval import COCO, COCOeval_faster
 
@@ -110,26 +118,34 @@ def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list
                   "categories": [{"id": int(k), "name": v} for k, v in names.items()]}
     gt.createIndex()
     dt = gt.loadRes(detections) if detections else COCO()
-    evaluator = COCOeval_faster(gt, dt, iou_type, print_function=LOGGER.debug)
+    evaluator = COCOeval_faster(gt, dt, iou_type, print_function=LOGGER.debug, **options)
     evaluator.params.maxDets = [1, 10, max_det]
     with contextlib.redirect_stdout(io.StringIO()):  # COCOeval prints its table; we report our own
         evaluator.evaluate()
         evaluator.accumulate()
-        evaluator.summarize()
-    stats = evaluator.stats
-    precision = evaluator.eval["precision"]  # (iou thresholds, recall points, classes, areas, max dets)
-    per_class = {}
-    for k, cat_id in enumerate(evaluator.params.catIds):
-        p = precision[:, :, k, 0, -1]
-        if (p > -1).any():
-            per_class[names[int(cat_id)]] = float(p[p > -1].mean())
-    return Metric(float(stats[0]), float(stats[1]), float(stats[2]), per_class)
+    precision = evaluator.eval["precision"][..., 0, -1]  # (iou thresholds, recall points, classes), all areas
+
+    def mean(p: np.ndarray) -> float:
+        return float(p[p > -1].mean()) if (p > -1).any() else -1.0
+    per_class = {names[int(cat_id)]: mean(precision[:, :, k]) for k, cat_id in enumerate(evaluator.params.catIds)
+                 if (precision[:, :, k] > -1).any()}
+    return Metric(mean(precision), mean(precision[0]), mean(precision[5]), per_class)
 
 
-def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings: PredictSettings,
+def score(kind: str, gt_images, gt_annotations, detections, names, max_det: int, options: dict) -> Metric:
+    """One of a task's metrics: a COCOeval iouType, or ``rotated`` (oriented boxes, rotated_eval.py)."""
+    if kind != "rotated":
+        return coco_map(gt_images, gt_annotations, detections, names, max_det, kind, **options)
+    from .rotated_eval import rotated_map
+
+    m50_95, m50, m75, per_class = rotated_map(gt_annotations, detections, list(names), max_det)
+    return Metric(m50_95, m50, m75, {names[c]: ap for c, ap in per_class.items()})
+
+
+def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSettings,
                      asynchronous: bool = False, where="the dataset") -> ValidationResult:
     """Predict ``files`` with ``backend`` and score them against their labels with the task's own metrics
-    (problems in the labels reported)."""
+    (problems in the labels reported). ``dataset``: what the labels mean (datasets.Dataset: names, kpt_shape)."""
     from dataclasses import replace
 
     from tqdm import tqdm
@@ -151,15 +167,16 @@ def evaluate_backend(backend, files: list[Path], names: dict[int, str], settings
         if image_id in shapes:  # unreadable images are left out: the predictor skipped and reported them
             h, w = shapes[image_id]
             gt_images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
-            gt_annotations += task.ground_truth(f, image_id, (h, w), len(names), issues)
+            gt_annotations += task.ground_truth(f, image_id, (h, w), dataset, issues)
     if issues.corrupt or issues.out_of_range or issues.unreadable:
         LOGGER.warning("label issues in %s: %s dropped, the rest evaluated; e.g. %s", where, issues.summary(),
                        issues.examples())
     if not gt_annotations:
         raise UsageError(f"{where}: no usable labelled boxes, so mAP is undefined ({issues.summary()}"
                          + (f"; e.g. {issues.examples()}" if issues.examples() else "") + ")")
-    metrics = {_SUFFIX[kind]: coco_map(gt_images, gt_annotations, detections, names, predictor.max_det, kind)
-               for kind in task.coco_types}
+    names, options = dataset.names, task.metric_options(dataset)
+    metrics = {suffix: score(kind, gt_images, gt_annotations, detections, names, predictor.max_det, options)
+               for suffix, kind in task.scores}
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)
     return ValidationResult(metrics, speed, len(files) - len(skipped), len(gt_annotations), issues, skipped,
@@ -180,7 +197,11 @@ def validate(backend, **options) -> ValidationResult:
     # Full-size decoding, as the reference validates: its figures are what ours are compared with.
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
                                batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=False)
-    result = evaluate_backend(backend, files, names, settings, where=dataset.yaml_path)
+    if backend.metadata.task == "pose" and dataset.kpt_shape != backend.metadata.kpt_shape:
+        raise UsageError(f"{dataset.yaml_path}: kpt_shape {list(dataset.kpt_shape) if dataset.kpt_shape else None} "
+                         f"does not match the model's {list(backend.metadata.kpt_shape or ())}; the labels must have "
+                         "the model's keypoints (set kpt_shape in the yaml)")
+    result = evaluate_backend(backend, files, dataset, settings, where=dataset.yaml_path)
     if o["save_json"]:
         from .io_utils import write_text_atomic
         from .outputs import next_run_dir
@@ -191,12 +212,12 @@ def validate(backend, **options) -> ValidationResult:
     return result
 
 
-def map_of_compiled_model(compiled_model, files, names, imgsz, batch: int = 1) -> float:
+def map_of_compiled_model(compiled_model, files, dataset, imgsz, batch: int = 1) -> float:
     """mAP50-95 of a model compiled elsewhere (NNCF's accuracy-control loop), through the usual pipeline."""
     from .backends.openvino_backend import OpenVINOBackend
     from .metadata import ModelMetadata
 
-    metadata = ModelMetadata(names=names, imgsz=tuple(imgsz), batch=batch, format="openvino")
+    metadata = ModelMetadata(names=dataset.names, imgsz=tuple(imgsz), batch=batch, format="openvino")
     backend = OpenVINOBackend(compiled_model, metadata)
     settings = PredictSettings(imgsz=tuple(imgsz), conf=0.001, iou=0.7, multi_label=True, pad="square")
-    return evaluate_backend(backend, files, names, settings).map50_95
+    return evaluate_backend(backend, files, dataset, settings).map50_95

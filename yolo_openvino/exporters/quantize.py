@@ -140,7 +140,7 @@ def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common
     files = val_fraction(dataset, args.fraction)
 
     def validate(compiled_model, _items) -> float:
-        return map_of_compiled_model(compiled_model, files, dataset.names, args.imgsz, args.batch)
+        return map_of_compiled_model(compiled_model, files, dataset, args.imgsz, args.batch)
 
     validation = nncf.Dataset([0])  # our validate() reads the images itself (it needs labels and letterbox info)
     return nncf.quantize_with_accuracy_control(

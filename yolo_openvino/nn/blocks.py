@@ -86,6 +86,18 @@ def _segment(proto26: bool) -> Block:
     return Block(build, channel_args=(2,))
 
 
+def _pose(cls) -> Block:
+    def build(p: Place, args: list):
+        return cls(args[0], args[1], **p.head_kwargs()), None
+    return Block(build, channel_args=())
+
+
+def _obb(cls) -> Block:
+    def build(p: Place, args: list):
+        return cls(args[0], (list(args) + [1])[1], **p.head_kwargs()), None
+    return Block(build, channel_args=())
+
+
 BLOCKS: dict[str, Block] = {
     "Conv": _plain(M.Conv), "DWConv": _plain(M.DWConv), "Bottleneck": _plain(M.Bottleneck), "SPPF": _plain(M.SPPF),
     "C2f": _csp(M.C2f), "C3": _csp(M.C3), "C3k": _csp(M.C3k), "C2PSA": _csp(M.C2PSA), "C3k2": Block(_c3k2),
@@ -94,5 +106,7 @@ BLOCKS: dict[str, Block] = {
     "Detect": Block(lambda p, args: (H.Detect(args[0], **p.head_kwargs()), None), channel_args=()),
     "Segment": _segment(proto26=False),
     "Segment26": _segment(proto26=True),
+    "Pose": _pose(H.Pose), "Pose26": _pose(H.Pose26),
+    "OBB": _obb(H.OBB), "OBB26": _obb(H.OBB26),
 }
-HEADS = ("Detect", "Segment", "Segment26")  # blocks that end a model: their output is the model's
+HEADS = ("Detect", "Segment", "Segment26", "Pose", "Pose26", "OBB", "OBB26")  # blocks that end a model: their output is the model's

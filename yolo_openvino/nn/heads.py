@@ -12,6 +12,7 @@ weights load with ``strict=True``. Outputs are laid out as the reference's expor
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
@@ -103,38 +104,47 @@ class Detect(nn.Module):
             return self.one2one_cv2, self.one2one_cv3
         return self.cv2, self.cv3
 
-    def extra(self, features: list[torch.Tensor], one2one: bool) -> torch.Tensor | None:
-        """(B, E, A) per-anchor channels after the class scores (segment: mask coefficients); None for detect."""
+    def extra(self, features: list[torch.Tensor], one2one: bool, anchors: torch.Tensor,
+              strides: torch.Tensor) -> torch.Tensor | None:
+        """(B, E, A) per-anchor channels after the class scores (segment: mask coefficients; pose: decoded
+        keypoints; obb: the angle); None for detect. ``anchors`` (1, 2, A) centres in grid units, ``strides`` (1, A)."""
         return None
 
     def outputs(self, features: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """Outputs after ``output0`` (segment: the prototypes); none for detect."""
         return ()
 
+    def boxes(self, distances: torch.Tensor, anchors: torch.Tensor, strides: torch.Tensor,
+              extra: torch.Tensor | None) -> torch.Tensor:
+        """(B, 4, A) boxes in input pixels as the one-to-one rows carry them: corners x1, y1, x2, y2.
+        ``distances`` (B, 4, A): left, top, right, bottom in stride units."""
+        return torch.cat((anchors - distances[:, :2], anchors + distances[:, 2:]), 1) * strides
+
+    def centre_size(self, boxes: torch.Tensor) -> torch.Tensor:
+        """:meth:`boxes` as the one-to-many ``output0`` carries them: cx, cy, w, h."""
+        return torch.cat(((boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]), 1)
+
+    def branch_outputs(self, branches: nn.ModuleList, features: list[torch.Tensor], channels: int) -> torch.Tensor:
+        """(B, channels, A): one branch per level, flattened and joined, P3's anchors first."""
+        b = features[0].shape[0]
+        return torch.cat([branch(f).view(b, channels, -1) for branch, f in zip(branches, features)], 2)
+
     def forward(self, features: list[torch.Tensor], one2one: bool = False, max_det: int = 300):
         """``output0`` alone (detect), or a tuple (``output0``, ``output1``, ...) where the head has more."""
-        corners, scores = self.decode(features, one2one)
-        extra = self.extra(features, one2one)
-        if one2one:
-            out = top_k_rows(corners, scores, max_det, extra)
-        else:
-            xy, wh = (corners[:, :2] + corners[:, 2:]) / 2, corners[:, 2:] - corners[:, :2]
-            out = torch.cat((xy, wh, scores) + (() if extra is None else (extra,)), 1)
-        more = self.outputs(features)
-        return (out, *more) if more else out
-
-    def decode(self, features: list[torch.Tensor], one2one: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """(corners (B, 4, A) x1, y1, x2, y2 in input pixels, class probabilities (B, nc, A))."""
         box_branches, cls_branches = self.branches(one2one)
-        b = features[0].shape[0]
-        box = torch.cat([branch(f).view(b, 4 * self.reg_max, -1) for branch, f in zip(box_branches, features)], 2)
-        cls = torch.cat([branch(f).view(b, self.nc, -1) for branch, f in zip(cls_branches, features)], 2)
+        distances = self.dfl(self.branch_outputs(box_branches, features, 4 * self.reg_max))  # (B, 4, A)
+        scores = self.branch_outputs(cls_branches, features, self.nc).sigmoid()
         # Python floats, not a tensor: tracing then records constants instead of warning about them.
         anchors, strides = make_anchors(features, self.strides)
-        distances = self.dfl(box)  # (B, 4, A): left, top, right, bottom in stride units
         anchors, strides = anchors.transpose(0, 1).unsqueeze(0), strides.transpose(0, 1)
-        corners = torch.cat((anchors - distances[:, :2], anchors + distances[:, 2:]), 1) * strides
-        return corners, cls.sigmoid()
+        extra = self.extra(features, one2one, anchors, strides)
+        boxes = self.boxes(distances, anchors, strides, extra)
+        if one2one:
+            out = top_k_rows(boxes, scores, max_det, extra)
+        else:
+            out = torch.cat((self.centre_size(boxes), scores) + (() if extra is None else (extra,)), 1)
+        more = self.outputs(features)
+        return (out, *more) if more else out
 
 
 class Proto(nn.Module):
@@ -187,13 +197,138 @@ class Segment(Detect):
         if has_one2one:
             self.one2one_cv4 = copy.deepcopy(self.cv4)
 
-    def extra(self, features: list[torch.Tensor], one2one: bool) -> torch.Tensor:
-        branches = self.one2one_cv4 if one2one else self.cv4
-        b = features[0].shape[0]
-        return torch.cat([branch(f).view(b, self.nm, -1) for branch, f in zip(branches, features)], 2)
+    def extra(self, features: list[torch.Tensor], one2one: bool, anchors, strides) -> torch.Tensor:
+        return self.branch_outputs(self.one2one_cv4 if one2one else self.cv4, features, self.nm)
 
     def outputs(self, features: list[torch.Tensor]) -> tuple[torch.Tensor]:
         return (self.proto(features if isinstance(self.proto, Proto26) else features[0]),)
+
+
+class Pose(Detect):
+    """Detect plus ``kpt_shape`` = (K, D) keypoints per anchor (``cv4``): x, y and, when D is 3, a visibility.
+
+    Keypoints are decoded in the graph, as the reference exports them: x = (2 t + grid) * stride, where grid is
+    the anchor's cell index, so a keypoint may lie up to two strides outside its own cell per unit of t.
+    """
+
+    def __init__(self, nc: int = 80, kpt_shape: tuple = (17, 3), ch: tuple = (), legacy: bool = True,
+                 reg_max: int = 16, has_one2one: bool = False):
+        super().__init__(nc, ch, legacy, reg_max, has_one2one)
+        self.kpt_shape = tuple(int(v) for v in kpt_shape)
+        self.nk = self.kpt_shape[0] * self.kpt_shape[1]
+        self.cv4 = self._keypoint_branches(ch)
+        if has_one2one:
+            self.one2one_cv4 = copy.deepcopy(self.cv4)
+
+    def _keypoint_branches(self, ch: tuple) -> nn.ModuleList:
+        return nn.ModuleList(_branch_pair(c, max(ch[0] // 4, self.nk), self.nk) for c in ch)
+
+    def raw_keypoints(self, features: list[torch.Tensor], one2one: bool) -> torch.Tensor:
+        """(B, K * D, A) keypoint regressions before decoding."""
+        return self.branch_outputs(self.one2one_cv4 if one2one else self.cv4, features, self.nk)
+
+    def extra(self, features: list[torch.Tensor], one2one: bool, anchors, strides) -> torch.Tensor:
+        """(B, K * D, A) keypoints per anchor: x, y in input pixels (and visibility in [0, 1]) for each keypoint."""
+        raw = self.raw_keypoints(features, one2one)
+        b, _, a = raw.shape
+        k, d = self.kpt_shape
+        per_point = raw.view(b, k, d, a)
+        xy = self.keypoint_xy(per_point[:, :, :2], anchors.unsqueeze(1)) * strides
+        parts = (xy, per_point[:, :, 2:].sigmoid()) if d == 3 else (xy,)
+        return torch.cat(parts, 2).view(b, k * d, a)
+
+    def keypoint_xy(self, t: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+        """(B, K, 2, A) keypoint offsets -> positions in stride units; ``anchors`` (1, 1, 2, A) cell centres."""
+        return t * 2.0 + (anchors - 0.5)
+
+
+class RealNVP(nn.Module):
+    """The normalising flow YOLO26-pose trains its keypoint likelihood with (residual log-likelihood estimation).
+
+    Inference never runs it: it is here so that checkpoints, which hold its weights, load with ``strict=True``.
+    """
+
+    def __init__(self, layers: int = 6, hidden: int = 64):
+        super().__init__()
+        self.register_buffer("loc", torch.zeros(2))
+        self.register_buffer("cov", torch.eye(2))
+        self.register_buffer("mask", torch.tensor([[0.0, 1.0], [1.0, 0.0]] * (layers // 2)))
+
+        def net(last: nn.Module | None) -> nn.Sequential:
+            parts = [nn.Linear(2, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 2)]
+            return nn.Sequential(*parts, *([last] if last else []))
+        self.s = nn.ModuleList(net(nn.Tanh()) for _ in range(layers))
+        self.t = nn.ModuleList(net(None) for _ in range(layers))
+
+
+class Pose26(Pose):
+    """YOLO26's pose head: a shared keypoint trunk (``cv4``), then the keypoints (``cv4_kpts``) and their
+    uncertainties (``cv4_sigma``, training only); keypoints decode as x = (t + grid centre) * stride."""
+
+    def __init__(self, nc: int = 80, kpt_shape: tuple = (17, 3), ch: tuple = (), legacy: bool = True,
+                 reg_max: int = 16, has_one2one: bool = False):
+        super().__init__(nc, kpt_shape, ch, legacy, reg_max, has_one2one)
+        k = self.kpt_shape[0]
+        hidden = self.cv4[0][0].conv.out_channels
+        self.cv4_kpts = nn.ModuleList(nn.Conv2d(hidden, self.nk, 1) for _ in ch)
+        self.cv4_sigma = nn.ModuleList(nn.Conv2d(hidden, 2 * k, 1) for _ in ch)
+        self.flow_model = RealNVP()
+        if has_one2one:
+            self.one2one_cv4_kpts = copy.deepcopy(self.cv4_kpts)
+            self.one2one_cv4_sigma = copy.deepcopy(self.cv4_sigma)
+
+    def _keypoint_branches(self, ch: tuple) -> nn.ModuleList:
+        hidden = max(ch[0] // 4, self.kpt_shape[0] * (self.kpt_shape[1] + 2))  # room for 2 sigmas per keypoint
+        return nn.ModuleList(nn.Sequential(Conv(c, hidden, 3), Conv(hidden, hidden, 3)) for c in ch)
+
+    def raw_keypoints(self, features: list[torch.Tensor], one2one: bool) -> torch.Tensor:
+        trunks, outs = (self.one2one_cv4, self.one2one_cv4_kpts) if one2one else (self.cv4, self.cv4_kpts)
+        b = features[0].shape[0]
+        return torch.cat([out(trunk(f)).view(b, self.nk, -1) for trunk, out, f in zip(trunks, outs, features)], 2)
+
+    def keypoint_xy(self, t: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+        return t + anchors
+
+
+class OBB(Detect):
+    """Detect plus a rotation angle per anchor (``cv4``): boxes are (cx, cy, w, h, angle), the angle in radians
+    in [-pi/4, 3pi/4). The box sides are regressed in the box's own frame, then turned by the angle."""
+
+    def __init__(self, nc: int = 80, ne: int = 1, ch: tuple = (), legacy: bool = True, reg_max: int = 16,
+                 has_one2one: bool = False):
+        super().__init__(nc, ch, legacy, reg_max, has_one2one)
+        self.ne = ne
+        self.cv4 = nn.ModuleList(_branch_pair(c, max(ch[0] // 4, ne), ne) for c in ch)
+        if has_one2one:
+            self.one2one_cv4 = copy.deepcopy(self.cv4)
+
+    def extra(self, features: list[torch.Tensor], one2one: bool, anchors, strides) -> torch.Tensor:
+        """(B, 1, A) the angle in radians."""
+        raw = self.branch_outputs(self.one2one_cv4 if one2one else self.cv4, features, self.ne)
+        return self.angle(raw)
+
+    def angle(self, raw: torch.Tensor) -> torch.Tensor:
+        return (raw.sigmoid() - 0.25) * math.pi
+
+    def boxes(self, distances, anchors, strides, extra) -> torch.Tensor:
+        """(B, 4, A) rotated boxes cx, cy, w, h in input pixels (the angle is ``extra``): the centre is the
+        anchor moved by half the difference of opposite distances, turned by the angle."""
+        left_top, right_bottom = distances[:, :2], distances[:, 2:]
+        half = (right_bottom - left_top) / 2
+        cos, sin = extra.cos(), extra.sin()
+        dx, dy = half[:, :1], half[:, 1:]
+        centre = torch.cat((dx * cos - dy * sin, dx * sin + dy * cos), 1) + anchors
+        return torch.cat((centre, left_top + right_bottom), 1) * strides
+
+    def centre_size(self, boxes: torch.Tensor) -> torch.Tensor:
+        return boxes  # already cx, cy, w, h
+
+
+class OBB26(OBB):
+    """YOLO26's OBB head: as OBB, with the angle regressed directly (no sigmoid range)."""
+
+    def angle(self, raw: torch.Tensor) -> torch.Tensor:
+        return raw
 
 
 def top_k_rows(boxes: torch.Tensor, scores: torch.Tensor, k: int, extra: torch.Tensor | None = None) -> torch.Tensor:

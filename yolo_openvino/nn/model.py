@@ -23,7 +23,10 @@ from .blocks import BLOCKS, HEADS, Place
 # stay far below them (yolov8x: 23 layers, repeats <= 6, 640 channels); a hostile file that asks for
 # 10 million repeats or 50 million classes is refused instead of exhausting memory.
 LIMITS = {"layers": 256, "repeats": 64, "blocks": 1024, "channels": 8192, "nc": 10_000, "multiplier": 4.0,
-          "argument": 64}  # argument: any other int argument (kernel, stride, groups, upsample scale)
+          "argument": 64, "keypoints": 1000}
+# Head arguments a file names by the architecture's own keys, as the reference's yaml does: ['nc', 'kpt_shape'],
+# with the reference's default for a key the architecture lacks.
+ARCH_KEYS = {"nc": None, "kpt_shape": [17, 3]}  # argument: any other int argument (kernel, stride, groups, upsample scale)
 
 
 class ArchitectureError(ValueError):
@@ -47,6 +50,12 @@ def check_architecture(arch: dict) -> None:
     nc = arch.get("nc")
     if not isinstance(nc, int) or isinstance(nc, bool) or not 1 <= nc <= LIMITS["nc"]:
         raise ArchitectureError(f"nc={nc!r}: expected an int in [1, {LIMITS['nc']}] (limit 'nc')")
+    kpt_shape = arch.get("kpt_shape", ARCH_KEYS["kpt_shape"])
+    if not (isinstance(kpt_shape, (list, tuple)) and len(kpt_shape) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in kpt_shape)
+            and 1 <= kpt_shape[0] <= LIMITS["keypoints"] and kpt_shape[1] in (2, 3)):
+        raise ArchitectureError(f"kpt_shape={kpt_shape!r:.40}: expected [keypoints, 2 or 3] with 1 to "
+                                f"{LIMITS['keypoints']} keypoints (limit 'keypoints')")
     try:
         depth, width, max_channels, _ = _scale_multipliers(arch)
     except (KeyError, TypeError, ValueError, StopIteration) as e:
@@ -98,7 +107,7 @@ def _check_channels(layer: int, channels, width: float, max_channels: float) -> 
 def _check_argument(layer: int, value) -> None:
     """Block arguments beyond the channel count: small ints (kernel 1e7 would hang a pooling layer,
     an upsample scale of 1e6 exhaust memory), finite floats such as expansion ratios, a few strings."""
-    if isinstance(value, bool) or value is None or value in ("nc", "None", "nearest"):
+    if isinstance(value, bool) or value is None or value in (*ARCH_KEYS, "None", "nearest"):
         return
     if isinstance(value, int) and 0 <= value <= LIMITS["argument"]:
         return
@@ -140,13 +149,13 @@ def build_checked(arch: dict, names: dict[int, str], state_dict: dict, max_bytes
     return model
 
 
-def _resolve_args(args: list, nc: int) -> list:
-    """Checkpoint args may be strings: 'nc', 'None', numbers. Resolve them like literals."""
+def _resolve_args(args: list, arch: dict) -> list:
+    """Checkpoint args may be strings: 'nc', 'kpt_shape', 'None', numbers. Resolve them like literals."""
     resolved = []
     for a in args:
         if isinstance(a, str):
-            if a == "nc":
-                a = nc
+            if a in ARCH_KEYS:
+                a = arch.get(a, ARCH_KEYS[a])
             else:
                 try:
                     a = ast.literal_eval(a)
@@ -167,7 +176,7 @@ def build_layers(arch: dict, in_channels: int = 3) -> tuple[nn.Sequential, list[
         sources = [source] if isinstance(source, int) else list(source)
         repeats = max(round(repeats * depth), 1) if repeats > 1 else repeats
         place = Place([channels[j] for j in sources], repeats, arch, width, max_channels, scale)
-        block, c_out = BLOCKS[name].build(place, _resolve_args(list(args), arch["nc"]))
+        block, c_out = BLOCKS[name].build(place, _resolve_args(list(args), arch))
         block.i, block.f = i, source
         saved.extend(j % i for j in sources if j != -1)
         layers.append(block)

@@ -14,8 +14,8 @@ from typing import Callable
 from ..errors import UnsupportedError, UsageError
 
 # Tasks of the reference that a file may name and we do not run (yet); anything else is unknown. Both refused.
-NOT_SUPPORTED = ("pose", "obb", "classify", "world", "yoloe", "rtdetr", "semantic", "depth")
-MODEL_CLASSES_NOT_SUPPORTED = {"PoseModel": "pose", "OBBModel": "obb", "ClassificationModel": "classify",
+NOT_SUPPORTED = ("classify", "world", "yoloe", "rtdetr", "semantic", "depth")
+MODEL_CLASSES_NOT_SUPPORTED = {"ClassificationModel": "classify",
                                "WorldModel": "world", "YOLOEModel": "yoloe", "YOLOESegModel": "yoloe",
                                "RTDETRDetectionModel": "rtdetr"}
 
@@ -26,8 +26,11 @@ class Task:
     follows the class scores in ``output0`` per anchor (a raw output is (B, 4 + nc + E, A), rows (B, k, 6 + E)).
     ``postprocess(outputs, meta, settings, max_det)`` -> per image a dict of arrays in model-input pixels;
     ``fields(prediction, letterbox, orig_shape, input_hw, settings)`` -> the Result fields it fills, in
-    original-image pixels. ``metric``: the suffix of its own mAP in ``results_dict`` (B boxes, M masks).
-    ``extra_channels(output shapes)`` -> E."""
+    original-image pixels. ``metric``: the suffix of its own mAP in ``results_dict`` (B boxes, M masks, P pose).
+    ``extra_channels(metadata, output shapes)`` -> E. ``scores``: (results_dict suffix, what scores it) in order:
+    a COCOeval iouType (bbox, segm, keypoints) or ``rotated`` (our rotated-IoU AP, validation.py);
+    ``metric_options(dataset)`` -> what that scoring needs beyond the annotations (pose: OKS sigmas).
+    ``box_layout``: how rows carry the box, ``xyxy`` corners or ``xywh`` centre and size (oriented boxes)."""
 
     name: str
     model_class: str
@@ -37,10 +40,12 @@ class Task:
     metric: str
     postprocess: Callable
     fields: Callable
-    extra_channels: Callable[[list[tuple]], int] = lambda shapes: 0
-    ground_truth: Callable = None  # (image file, image id, (h, w), nc, issues) -> COCO annotations of its labels
+    extra_channels: Callable[[object, list[tuple]], int] = lambda meta, shapes: 0
+    ground_truth: Callable = None  # (image file, image id, (h, w), Dataset, issues) -> COCO annotations of its labels
     coco_detections: Callable = None  # (Result, image id) -> COCO detections
-    coco_types: tuple[str, ...] = ("bbox",)  # COCOeval iouTypes it is scored by, in results_dict order (B, M)
+    scores: tuple[tuple[str, str], ...] = (("B", "bbox"),)
+    metric_options: Callable = lambda dataset: {}
+    box_layout: str = "xyxy"
     model_api: bool = False  # Intel's model-api runs its raw output (its YOLOv8 / YOLO11 detection wrappers)
     nms_in_graph: bool = False  # its rows can come out of OpenVINO's NMS op (boxes only: detection)
 
@@ -56,12 +61,13 @@ class Task:
         if len(shapes) != len(self.outputs):
             raise UsageError(f"{where}: {len(shapes)} outputs, but a {self.name} model has {len(self.outputs)} "
                              f"({', '.join(self.outputs)}); its metadata's task does not match the model")
-        nc, extra = len(meta.names), self.extra_channels(shapes)
+        nc, extra = len(meta.names), self.extra_channels(meta, shapes)
         first = shapes[0]
         got, want = (first[-1], 6 + extra) if meta.outputs_rows else (first[1] if len(first) == 3 else None,
                                                                        4 + nc + extra)
         if got != want:
-            layout = "rows of x1 y1 x2 y2 score class" if meta.outputs_rows else f"4 box + {nc} class"
+            box = "x1 y1 x2 y2" if self.box_layout == "xyxy" else "cx cy w h"
+            layout = f"rows of {box} score class" if meta.outputs_rows else f"4 box + {nc} class"
             raise UsageError(f"{where}: output0 has shape {tuple(first)}, but a {self.name} model with {nc} classes "
                              f"gives {want} ({layout}{' + ' + str(extra) + ' ' + self.extra if extra else ''}) per "
                              "anchor; the metadata's task or names do not match the model")
@@ -69,9 +75,11 @@ class Task:
 
 def _entries() -> tuple[Task, ...]:
     from .detect import DETECT
+    from .obb import OBB
+    from .pose import POSE
     from .segment import SEGMENT
 
-    return DETECT, SEGMENT
+    return DETECT, SEGMENT, POSE, OBB
 
 
 def tasks() -> dict[str, Task]:
@@ -100,7 +108,7 @@ def task_of_model_class(class_name: str, where: str = "model") -> Task:
 
 
 def task_of_head(block: str) -> Task:
-    """The task whose head block ``block`` is (Detect, Segment, Segment26, ...)."""
+    """The task whose head block ``block`` is (Detect, Segment, Segment26, Pose, OBB26, ...)."""
     return next(task for task in _entries() if block in task.heads)
 
 

@@ -36,14 +36,14 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
     return {"boxes": boxes_field(prediction["rows"], letterbox, orig_shape)}
 
 
-def ground_truth(image, image_id: int, shape: tuple[int, int], nc: int, issues) -> list[dict]:
+def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO box annotations (pixels) of ``image``'s labels (polygon lines read as their boxes)."""
     from ..datasets import read_labels
 
     h, w = shape
     return [{"image_id": image_id, "category_id": int(cls), "iscrowd": 0, "area": float(bw * w * bh * h),
              "bbox": [float((cx - bw / 2) * w), float((cy - bh / 2) * h), float(bw * w), float(bh * h)]}
-            for cls, cx, cy, bw, bh in read_labels(image, nc, issues)]
+            for cls, cx, cy, bw, bh in read_labels(image, len(dataset.names), issues)]
 
 
 def coco_detections(result, image_id: int) -> list[dict]:

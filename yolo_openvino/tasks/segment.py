@@ -9,7 +9,7 @@ from .detect import boxes_field, rows_of
 from .detect import coco_detections as box_detections
 
 
-def _prototype_count(shapes: list[tuple]) -> int:
+def _prototype_count(meta, shapes: list[tuple]) -> int:
     """The mask coefficients per anchor: the prototypes' channel count (output1 is (B, 32, H/4, W/4))."""
     return int(shapes[1][1]) if len(shapes) > 1 and len(shapes[1]) == 4 else -1
 
@@ -45,7 +45,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
     return {"boxes": boxes, "masks": masks}
 
 
-def ground_truth(image, image_id: int, shape: tuple[int, int], nc: int, issues) -> list[dict]:
+def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO annotations of ``image``'s polygons: the polygon in pixels, its box and area."""
     import cv2
 
@@ -53,7 +53,7 @@ def ground_truth(image, image_id: int, shape: tuple[int, int], nc: int, issues) 
 
     h, w = shape
     annotations = []
-    for cls, points in read_polygons(image, nc, issues):
+    for cls, points in read_polygons(image, len(dataset.names), issues):
         pixels = points * np.array([w, h], np.float32)
         (x1, y1), (x2, y2) = pixels.min(0), pixels.max(0)
         annotations.append({"image_id": image_id, "category_id": cls, "iscrowd": 0,
@@ -77,4 +77,4 @@ def coco_detections(result, image_id: int) -> list[dict]:
 SEGMENT = Task("segment", "SegmentationModel", heads=("Segment", "Segment26"), outputs=("output0", "output1"),
                extra="mask coefficients", metric="M", postprocess=postprocess, fields=fields,
                extra_channels=_prototype_count, ground_truth=ground_truth, coco_detections=coco_detections,
-               coco_types=("bbox", "segm"))
+               scores=(("B", "bbox"), ("M", "segm")))
