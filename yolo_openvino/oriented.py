@@ -12,7 +12,7 @@ from .arrays import Values, checked, values
 @dataclass
 class OrientedBoxes:
     """xywhr: (N, 5) float32 centre x, centre y, width, height in original-image pixels and the angle in radians
-    in [0, pi/2) (the reference's range; see ``rotated.regularize``); confidence (N,); class_id (N,) int64;
+    in [-pi/4, 3pi/4), width the longer side (the reference's convention; see ``rotated.regularize``); confidence (N,); class_id (N,) int64;
     orig_shape (h, w). Boxes are not clipped: a turned box may reach past the image's edge."""
 
     xywhr: np.ndarray

@@ -93,10 +93,11 @@ def rotated_nms_indices(boxes: np.ndarray, scores: np.ndarray, iou: float, max_d
 
 
 def regularize(xywhr: np.ndarray) -> np.ndarray:
-    """(N, 5) boxes with the angle in the reference's range [0, pi/2): a box turned by r is the same box with
-    width and height swapped turned by r - pi/2, so angles at or past pi/2 (mod pi) swap the sides."""
+    """(N, 5) boxes in the reference's convention: width the longer side, the angle in [-pi/4, 3pi/4). A box turned
+    by r is the same box with its sides swapped turned by r + pi/2, and the same box turned by r + pi."""
     out = xywhr.astype(np.float32, copy=True)
-    swap = np.mod(out[:, 4], math.pi) >= math.pi / 2
+    swap = out[:, 2] < out[:, 3]
     out[swap, 2], out[swap, 3] = xywhr[swap, 3], xywhr[swap, 2]
-    out[:, 4] = np.mod(out[:, 4], math.pi / 2)
+    out[swap, 4] += math.pi / 2
+    out[:, 4] = np.mod(out[:, 4] + math.pi / 4, math.pi) - math.pi / 4
     return out

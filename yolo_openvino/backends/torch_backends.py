@@ -57,7 +57,8 @@ class PyTorchBackend(_TorchBackend):
         imgsz = imgsz or trained_imgsz(model)  # the reference's default for a .pt: its training size
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
-                                 dynamic=True, format="pytorch", precision="fp32", args=model.args, task=model.task)
+                                 dynamic=True, format="pytorch", precision="fp32", args=model.args, task=model.task,
+                                 kpt_shape=model.kpt_shape)
         super().__init__(model, metadata, device)
 
     def with_head(self, one2one: bool, max_det: int | None = None) -> "PyTorchBackend":

@@ -22,11 +22,12 @@ from .blocks import BLOCKS, HEADS, Place
 # Sanity limits on an architecture read from a file, checked before anything is built. The official models
 # stay far below them (yolov8x: 23 layers, repeats <= 6, 640 channels); a hostile file that asks for
 # 10 million repeats or 50 million classes is refused instead of exhausting memory.
+# argument: any other int argument (kernel, stride, groups, upsample scale); keypoints: a pose head's K.
 LIMITS = {"layers": 256, "repeats": 64, "blocks": 1024, "channels": 8192, "nc": 10_000, "multiplier": 4.0,
           "argument": 64, "keypoints": 1000}
 # Head arguments a file names by the architecture's own keys, as the reference's yaml does: ['nc', 'kpt_shape'],
 # with the reference's default for a key the architecture lacks.
-ARCH_KEYS = {"nc": None, "kpt_shape": [17, 3]}  # argument: any other int argument (kernel, stride, groups, upsample scale)
+ARCH_KEYS = {"nc": None, "kpt_shape": [17, 3]}
 
 
 class ArchitectureError(ValueError):
@@ -245,6 +246,11 @@ class YOLOModel(nn.Module):
         (YOLO26 heads only) (B, max_det, 6 + E) rows x1, y1, x2, y2, score, class from a top-k of ``max_det``;
         a tuple with ``output1`` (the prototypes) for segmentation. E: the task's extra channels (heads.py)."""
         return self._run(x, one2one=one2one, max_det=max_det)
+
+    @property
+    def kpt_shape(self) -> tuple[int, int] | None:
+        """(keypoints, values per keypoint) of a pose model, else None."""
+        return getattr(self.model[-1], "kpt_shape", None)
 
     @property
     def has_one2one(self) -> bool:
