@@ -14,6 +14,7 @@ from torch import nn
 from yolo_openvino.nn import heads as H
 from yolo_openvino.nn import modules as M
 from yolo_openvino.nn.model import YOLOModel
+from yolo_openvino.tasks import task_named
 
 _HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head", "Segment": "head"}  # else "block"
 
@@ -46,15 +47,13 @@ def cleanup() -> None:
         del sys.modules[name]
 
 
-MODEL_CLASSES = {"detect": "DetectionModel", "segment": "SegmentationModel"}  # the reference's, per task
-
-
 def tiny_arch(nc: int = 2, task: str = "detect", family: str = "yolov8") -> dict:
     """A family's n layout at a width of 1/16: the real block structure (YOLO26: its dual head too) in a ~100 kB
-    checkpoint, fast to fuzz and export; ``task="segment"`` ends in the family's segmentation head."""
+    checkpoint, fast to fuzz and export; ``task`` ends it in the family's head for that task."""
     from yolo_openvino.nn.architectures import architecture_from_name
 
-    arch = architecture_from_name(f"{family}n{'-seg' if task == 'segment' else ''}.yaml")
+    suffix = {"detect": "", "segment": "-seg", "pose": "-pose", "obb": "-obb"}[task]
+    arch = architecture_from_name(f"{family}n{suffix}.yaml")
     arch.update(nc=nc, scales={"t": [arch["scales"]["n"][0], 0.0625, 1024]}, scale="t")
     return arch
 
@@ -68,7 +67,7 @@ def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, **fiel
     model = YOLOModel(arch, names={i: f"c{i}" for i in range(arch["nc"])})
     state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
-        as_ultralytics(model, MODEL_CLASSES[model.task])
+        as_ultralytics(model, task_named(model.task).model_class)
         for key, value in fields.items():
             model.__dict__[key] = value  # into the pickled state as a checkpoint holds it (some are properties here)
         torch.save({"model": model.half(), "train_args": {"imgsz": 320}, "version": "8.4.190"}, path,

@@ -120,13 +120,22 @@ YOLO26 = {
 
 FAMILIES = {"yolov8": YOLOV8, "yolo11": YOLO11, "yolo26": YOLO26}
 # A task's name suffix and the head block that replaces Detect, per family (the rest of the network is the same).
-TASK_HEADS = {"": {}, "-seg": {"yolov8": ["Segment", ["nc", 32, 256]], "yolo11": ["Segment", ["nc", 32, 256]],
-                               "yolo26": ["Segment26", ["nc", 32, 256]]}}
+TASK_HEADS = {"": {},
+              "-seg": {"yolov8": ["Segment", ["nc", 32, 256]], "yolo11": ["Segment", ["nc", 32, 256]],
+                       "yolo26": ["Segment26", ["nc", 32, 256]]},
+              "-pose": {"yolov8": ["Pose", ["nc", "kpt_shape"]], "yolo11": ["Pose", ["nc", "kpt_shape"]],
+                        "yolo26": ["Pose26", ["nc", "kpt_shape"]]},
+              "-obb": {"yolov8": ["OBB", ["nc", 1]], "yolo11": ["OBB", ["nc", 1]], "yolo26": ["OBB26", ["nc", 1]]}}
+# What a task's architecture sets beside its head, per family: COCO's 17 person keypoints; YOLOv8-pose is for
+# people alone (one class), the later families keep COCO's 80.
+TASK_KEYS = {"-pose": {"yolov8": {"nc": 1, "kpt_shape": [17, 3]}, "yolo11": {"kpt_shape": [17, 3]},
+                       "yolo26": {"kpt_shape": [17, 3]}}}
 _NAME = re.compile(r"^(yolov8|yolo11|yolo26)([nslmx])(" + "|".join(t for t in TASK_HEADS if t) + r")?(\.yaml)?$")
 
 
 def architecture_from_name(name: str) -> dict:
-    """Definition for ``yolov8n.yaml`` / ``yolo11s`` / ``yolo26n-seg.yaml`` style names, with ``scale`` filled in."""
+    """Definition for ``yolov8n.yaml`` / ``yolo11s`` / ``yolo26n-seg.yaml`` / ``yolo11n-pose`` / ``yolov8n-obb`` style
+    names, with ``scale`` filled in."""
     match = _NAME.match(name.lower())
     if not match:
         known = ", ".join(f"{f}{s}{t}.yaml" for t in TASK_HEADS for f in FAMILIES for s in "nsmlx")
@@ -136,6 +145,7 @@ def architecture_from_name(name: str) -> dict:
     if task:
         sources = arch["head"][-1][0]
         arch["head"][-1] = [sources, 1, *TASK_HEADS[task][name]]
+        arch.update(copy.deepcopy(TASK_KEYS.get(task, {}).get(name, {})))
     arch.update(scale=scale, yaml_file=f"{name}{scale}{task}.yaml")
     return arch
 

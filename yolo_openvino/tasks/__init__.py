@@ -61,7 +61,10 @@ class Task:
         if len(shapes) != len(self.outputs):
             raise UsageError(f"{where}: {len(shapes)} outputs, but a {self.name} model has {len(self.outputs)} "
                              f"({', '.join(self.outputs)}); its metadata's task does not match the model")
-        nc, extra = len(meta.names), self.extra_channels(meta, shapes)
+        try:
+            nc, extra = len(meta.names), self.extra_channels(meta, shapes)
+        except UsageError as e:
+            raise UsageError(f"{where}: {e}") from None
         first = shapes[0]
         got, want = (first[-1], 6 + extra) if meta.outputs_rows else (first[1] if len(first) == 3 else None,
                                                                        4 + nc + extra)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UsageError
 from . import Task
 from .detect import boxes_field, rows_of
 from .detect import coco_detections as box_detections
@@ -21,7 +22,8 @@ def keypoint_sigmas(k: int) -> np.ndarray:
 
 def _kpt_shape(meta) -> tuple[int, int]:
     if not meta.kpt_shape:
-        raise ValueError("a pose model's metadata must give kpt_shape (keypoints, 2 or 3)")
+        raise UsageError("a pose model's metadata gives no kpt_shape (keypoints, 2 or 3 values each); add it, e.g. "
+                         "'kpt_shape: [17, 3]', or re-export the model")
     return tuple(int(v) for v in meta.kpt_shape)
 
 
