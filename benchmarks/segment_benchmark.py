@@ -6,7 +6,7 @@ Exports yolov8n-seg-shapes (../shared/models) to an FP32 IR at 640 (static, the 
 interleaved rounds, best of each side (runtime_benchmark.py's method and helpers, each of ours in a fresh
 process): our end-to-end predict with default settings over the COCO128 folder (decode -> Results with masks)
 against ``benchmark_app -hint throughput``, and one image end to end (p50) against ``-hint latency -api sync``
-in four alternating pairs per round. Then, in this process, the mask stage alone: the time spent turning
+in four alternating pairs per round (task_benchmark.measure). Then, in this process, the mask stage alone: the time spent turning
 coefficients and prototypes into masks (masks.mask_crops) per image and per mask. Writes
 benchmarks/results_segment.json with the CPU kind. Targets (the segmentation issue): throughput >= 0.85x,
 latency <= 1.15x.
@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import runtime_benchmark as rb  # noqa: E402 - the shared method: benchmark_app, fresh processes, the table
+import task_benchmark  # noqa: E402 - the interleaved end-to-end measurement of any task's IR
 
 TARGETS = {"throughput yolov8n-seg": (">=", 0.85), "latency yolov8n-seg": ("<=", 1.15)}
 
@@ -54,30 +55,6 @@ def mask_stage(ir: Path, folder: Path) -> dict:
             "postprocess_ms_per_image": round(stats.speed_sums["postprocess"] / max(stats.images, 1), 3)}
 
 
-def measure(ir: Path, rounds: int, seconds: float) -> dict:
-    """Best of ``rounds`` interleaved rounds: {figure: {"ours": x, "reference": y}} (runtime_benchmark's method)."""
-    images = rb.COCO128 / "images" / "train2017"
-    one = sorted(images.glob("*.jpg"))[0]
-    xml = next(ir.glob("*.xml"))
-    best = {"throughput yolov8n-seg fp32": {}, "latency yolov8n-seg fp32": {}}
-
-    def keep(figure, side, value, higher_is_better=True):
-        old = best[figure].get(side)
-        best[figure][side] = round(value if old is None or (value > old) == higher_is_better else old, 2)
-
-    for r in range(rounds):
-        keep("throughput yolov8n-seg fp32", "reference", rb.benchmark_app(xml, "throughput", seconds)["fps"])
-        keep("throughput yolov8n-seg fp32", "ours", rb.in_fresh_process(rb.our_throughput, ir, images))
-        pair_seconds = max(1, int(seconds / rb.LATENCY_PAIRS))
-        for _ in range(rb.LATENCY_PAIRS):
-            keep("latency yolov8n-seg fp32", "reference",
-                 rb.benchmark_app(xml, "latency", pair_seconds, ["-api", "sync"])["median_ms"], False)
-            keep("latency yolov8n-seg fp32", "ours", rb.in_fresh_process(rb.our_latency_ms, ir, one, pair_seconds),
-                 False)
-        print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10, help="benchmark_app duration per run")
@@ -94,7 +71,7 @@ def main() -> None:
         YOLO(rb.SHARED / "models" / "yolov8n-seg-shapes.pt").export(format="openvino", imgsz=640, output=str(ir))
     rb.TARGETS.update(TARGETS)
     started = time.perf_counter()
-    text, rows = rb.table(measure(ir, args.rounds, args.seconds))
+    text, rows = rb.table(task_benchmark.measure(ir, "yolov8n-seg", args.rounds, args.seconds))
     stage = mask_stage(ir, rb.COCO128 / "images" / "train2017")
     summary = (f"CPU: {rb.cpu_kind()}\n{text}\nmask stage over COCO128 (predict defaults): {stage}\n"
                f"measured in {time.perf_counter() - started:.0f} s, {args.rounds} rounds of {args.seconds:.0f} s")

@@ -83,11 +83,11 @@ sys.exit(main(["export", "model={checkpoint}", "imgsz=96", "output={output}"]))
 """
 
 
-# Each case is a fresh process exporting (about 8 s): one Ctrl-C that a library swallows and one plain SIGTERM in
-# the fast set, the other two combinations in the slow one.
+# Each case is a fresh process exporting (about 8 s): a Ctrl-C that a library swallows in the fast set, the other
+# three combinations in the slow one.
 @pytest.mark.parametrize("signum,swallow", [
-    pytest.param(signal.SIGINT, False, marks=pytest.mark.slow), (signal.SIGINT, True), (signal.SIGTERM, False),
-    pytest.param(signal.SIGTERM, True, marks=pytest.mark.slow)])
+    pytest.param(signal.SIGINT, False, marks=pytest.mark.slow), (signal.SIGINT, True),
+    pytest.param(signal.SIGTERM, False, marks=pytest.mark.slow), pytest.param(signal.SIGTERM, True, marks=pytest.mark.slow)])
 def test_interrupted_export_keeps_the_previous_one(checkpoint, tiny_ir, tmp_path, signum, swallow):
     target = tmp_path / "ir_openvino_model"
     shutil.copytree(tiny_ir, target)

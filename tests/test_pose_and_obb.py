@@ -404,3 +404,47 @@ def test_an_ir_said_to_be_pose_needs_its_kpt_shape(tiny_task, tmp_path):
     (folder / "metadata.yaml").write_text(yaml.safe_dump({**metadata, "task": "pose"}))
     with pytest.raises(UsageError, match="nokpt_openvino_model.*gives no kpt_shape"):
         YOLO(folder).backend()
+
+
+def test_ray_rows_and_service_answers_carry_keypoints_and_corners(tiny_task):
+    """What a Ray actor and a Serve replica run (workers.py, in a plain process), written to the Parquet schema."""
+    import cv2
+    import pyarrow as pa
+
+    from yolo_openvino.scale.workers import Detector, model_files, row_schema
+
+    task, _, ir = tiny_task
+    detector = Detector(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 3})
+    image = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))[1].tobytes()
+    rows = detector.rows(["a.jpg", "bad.jpg"], [image, b"not an image"])
+    column = "keypoints" if task == "pose" else "corners"
+    other = "corners" if task == "pose" else "keypoints"
+    assert len(rows[column][0]) == len(rows["boxes"][0]) >= 2 and rows[other][0] == [] and rows[column][1] == []
+    assert np.asarray(rows[column][0]).shape[1:] == ((17, 3) if task == "pose" else (4, 2))
+    assert pa.Table.from_pydict(rows, schema=row_schema()).num_rows == 2
+    answer = json.loads(detector.results(["a.jpg"], [image])[0].to_json())
+    assert all(column in d for d in answer["detections"])
+
+
+def test_cli_task_words_predict_and_validate(tiny_task, tmp_path, capsys):
+    """`yolo-ov pose predict ... save_txt=True` writes the task's label lines; `yolo-ov obb val` scores a dataset of
+    the task's labels; the wrong task word is refused."""
+    from yolo_openvino.cli import main
+
+    task, ckpt, _ = tiny_task
+    image = write_image(tmp_path / "ds" / "images" / "val" / "a.jpg", h=48, w=64)
+    project = tmp_path / "runs" / task
+    assert main([task, "predict", f"model={ckpt}", f"source={image}", "imgsz=64", "conf=0.0", "max_det=2",
+                 "save_txt=True", f"project={project}"]) == 0
+    lines = (project / "predict" / "labels" / "a.txt").read_text().splitlines()
+    assert lines and all(len(line.split()) == (5 + 51 if task == "pose" else 9) + 1 for line in lines)  # and conf
+    label = "0 0.5 0.5 0.4 0.4 " + "0.5 0.4 2 " * 17 if task == "pose" else "0 0.3 0.3 0.7 0.3 0.7 0.7 0.3 0.7"
+    (tmp_path / "ds" / "labels" / "val").mkdir(parents=True)
+    (tmp_path / "ds" / "labels" / "val" / "a.txt").write_text(label + "\n")
+    spec = {"path": ".", "val": "images/val", "names": ["c0", "c1"], **({"kpt_shape": [17, 3]} if task == "pose" else {})}
+    (tmp_path / "ds" / "d.yaml").write_text(yaml.safe_dump(spec))
+    capsys.readouterr()
+    assert main([task, "val", f"model={ckpt}", f"data={tmp_path / 'ds' / 'd.yaml'}", "imgsz=64"]) == 0
+    assert ("pose mAP50-95" if task == "pose" else "mAP50-95") in capsys.readouterr().out
+    assert main(["segment", "predict", f"model={ckpt}", f"source={image}"]) == 2
+    assert f"a {task} model, not segment" in capsys.readouterr().err

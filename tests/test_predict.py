@@ -150,8 +150,8 @@ def test_cli_task_word_help_and_version(capsys):
     assert main(["segment", "predict", f"model={model}", f"source={COCO128_IMAGES / FIRST[1]}"]) == 2
     err = capsys.readouterr().err
     assert "a detect model, not segment" in err and len(err.strip().splitlines()) == 1
-    assert main(["pose", "predict", f"model={model}", f"source={COCO128_IMAGES / FIRST[1]}"]) == 2
-    assert "'pose'" in capsys.readouterr().err
+    assert main(["classify", "predict", f"model={model}", f"source={COCO128_IMAGES / FIRST[1]}"]) == 2
+    assert "'classify'" in capsys.readouterr().err
 
 
 def test_cli_error_is_a_message_not_a_traceback(capsys, tmp_path):

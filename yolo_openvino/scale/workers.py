@@ -95,7 +95,7 @@ class Detector:
             if error:
                 for key in ("width", "height"):
                     columns[key].append(None)
-                for key in ("boxes", "scores", "classes", "names", "polygons"):
+                for key in PER_BOX_COLUMNS:
                     columns[key].append([])
                 continue
             boxes = result.boxes
@@ -105,20 +105,28 @@ class Detector:
             columns["scores"].append(boxes.confidence.astype("float32").tolist())
             columns["classes"].append(boxes.class_id.astype("int32").tolist())
             columns["names"].append(result.labels)
-            # segment: each mask's outline in original pixels, [[x, y], ...] per box; detect: none
+            # per box, in original pixels, for the tasks that have them (empty lists otherwise): each mask's outline
+            # [[x, y], ...], keypoints [[x, y, visibility], ...], an oriented box's corners [[x, y] x 4]
             columns["polygons"].append([] if result.masks is None else [p.tolist() for p in result.masks.xy])
+            columns["keypoints"].append([] if result.keypoints is None else result.keypoints.data.tolist())
+            columns["corners"].append([] if result.obb is None else result.obb.xyxyxyxy.tolist())
         return columns
 
 
-ROW_COLUMNS = ("path", "width", "height", "boxes", "scores", "classes", "names", "polygons", "error")
+PER_BOX_COLUMNS = ("boxes", "scores", "classes", "names", "polygons", "keypoints", "corners")
+ROW_COLUMNS = ("path", "width", "height", *PER_BOX_COLUMNS, "error")
 
 
 def row_schema():
-    """The Parquet schema of the batch output: one row per input; boxes are x1, y1, x2, y2 in pixels; polygons
-    (segmentation models) each mask's outline, [x, y] points in pixels, one list per box (empty for detection)."""
+    """The Parquet schema of the batch output: one row per input; boxes are x1, y1, x2, y2 in pixels (an oriented
+    box's enclosing box); one list per box, empty where the task has none: polygons (segmentation) each mask's
+    outline as [x, y] points, keypoints (pose) [x, y, visibility] (or [x, y]) per keypoint, corners (obb) the
+    four [x, y] corners of the oriented box, all in pixels."""
     import pyarrow as pa
 
     return pa.schema([("path", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
                       ("boxes", pa.list_(pa.list_(pa.float32(), 4))), ("scores", pa.list_(pa.float32())),
                       ("classes", pa.list_(pa.int32())), ("names", pa.list_(pa.string())),
-                      ("polygons", pa.list_(pa.list_(pa.list_(pa.float32(), 2)))), ("error", pa.string())])
+                      ("polygons", pa.list_(pa.list_(pa.list_(pa.float32(), 2)))),
+                      ("keypoints", pa.list_(pa.list_(pa.list_(pa.float32())))),
+                      ("corners", pa.list_(pa.list_(pa.list_(pa.float32(), 2), 4))), ("error", pa.string())])
