@@ -41,7 +41,7 @@ TRAINED = [Case("yolo11n-pose-shapes", "pose", 256, "shapes-pose", confident=0.4
            Case("yolov8n-obb-shapes", "obb", 256, "shapes-obb")]
 YOLO26 = [Case("yolo26n-pose-init", "pose", 320, "shapes-pose", (None, False)),
           Case("yolo26n-obb-init", "obb", 320, "shapes-obb", (None, False))]
-EXTRA = {"pose": 12, "obb": 1}  # channels after the class scores: 4 keypoints x 3 (the trained fixture), the angle
+EXTRA_TINY = {"pose": 51, "obb": 1}  # channels after the class scores of the tiny models: 17 keypoints x 3, the angle
 
 
 @pytest.mark.parametrize("suffix", ["-pose", "-obb"])
@@ -426,25 +426,68 @@ def test_ray_rows_and_service_answers_carry_keypoints_and_corners(tiny_task):
     assert all(column in d for d in answer["detections"])
 
 
+def _task_dataset(root, task: str):
+    """A one-image val set of the task's labels (pose: 17 keypoints) for the tiny models; returns its yaml."""
+    write_image(root / "images" / "val" / "a.jpg", h=48, w=64)
+    label = "0 0.5 0.5 0.4 0.4 " + "0.5 0.4 2 " * 17 if task == "pose" else "0 0.3 0.3 0.7 0.3 0.7 0.7 0.3 0.7"
+    (root / "labels" / "val").mkdir(parents=True)
+    (root / "labels" / "val" / "a.txt").write_text(label + "\n")
+    spec = {"path": ".", "val": "images/val", "names": ["c0", "c1"], **({"kpt_shape": [17, 3]} if task == "pose" else {})}
+    (root / "d.yaml").write_text(yaml.safe_dump(spec))
+    return root / "d.yaml"
+
+
+@pytest.mark.parametrize("fmt,export_args", [  # the dynamic FP32 IR: the tiny_task fixture, above
+    ("onnx", {}), ("torchscript", {}), pytest.param("openvino", {"batch": 2}, marks=pytest.mark.slow),
+    pytest.param("openvino", {"half": True}, marks=pytest.mark.slow)], ids=["onnx", "torchscript", "batch2", "fp16"])
+def test_every_format_agrees_with_pytorch_on_a_tiny_model(tiny_task, tmp_path, fmt, export_args):
+    """The raw output of each export (keypoints or angle included) is PyTorch's on the same input."""
+    from yolo_openvino.backends import load_backend
+    from yolo_openvino.checkpoint import load_model
+    from yolo_openvino.exporters import default_output
+
+    task, ckpt, _ = tiny_task
+    path = YOLO(ckpt).export(format=fmt, imgsz=64, output=str(default_output(tmp_path / "m.pt", fmt)), **export_args)
+    backend = load_backend(path, fmt, **({"inference_precision": "f32", "preprocess": "host"} if fmt == "openvino" else {}))
+    assert backend.metadata.task == task and backend.metadata.kpt_shape == ((17, 3) if task == "pose" else None)
+    x = np.random.default_rng(0).random((2, 3, 64, 64), dtype=np.float32)
+    with torch.no_grad():
+        expected = load_model(ckpt)(torch.from_numpy(x)).numpy()
+    ours = np.concatenate([backend.infer(x)[0]] if export_args.get("batch") == 2 else
+                          [backend.infer(x[i:i + 1])[0] for i in range(2)])
+    assert ours.shape == expected.shape == (2, 4 + 2 + EXTRA_TINY[task], 84)
+    np.testing.assert_allclose(ours, expected, atol=0.05 if export_args.get("half") else 2e-3)
+
+
+@pytest.mark.slow  # 6 s a task; the segmentation twin (test_segment.py) checks the same wiring in the fast set
+def test_benchmark_table_and_report_score_the_task(tiny_task, tmp_path):
+    """The format table's metric column is the task's own (pose: OKS mAP), and the latency/throughput report runs."""
+    task, ckpt, ir = tiny_task
+    data = _task_dataset(tmp_path / "data", task)
+    table = YOLO(ckpt).benchmark(data=str(data), imgsz=64, format="pytorch,openvino", project=str(tmp_path),
+                                 verbose=False)
+    assert table.metric == ("mAP50-95(P)" if task == "pose" else "mAP50-95(B)")
+    assert [r.status for r in table.rows] == ["passed", "passed"]
+    report = YOLO(ir).benchmark(seconds=0.05, repeats=1, sweep=False, startup=False, project=str(tmp_path),
+                                verbose=False)
+    assert {m.kind for m in report.measurements} == {"inference", "end_to_end"}
+
+
 def test_cli_task_words_predict_and_validate(tiny_task, tmp_path, capsys):
     """`yolo-ov pose predict ... save_txt=True` writes the task's label lines; `yolo-ov obb val` scores a dataset of
     the task's labels; the wrong task word is refused."""
     from yolo_openvino.cli import main
 
     task, ckpt, _ = tiny_task
-    image = write_image(tmp_path / "ds" / "images" / "val" / "a.jpg", h=48, w=64)
+    data = _task_dataset(tmp_path / "ds", task)
+    image = tmp_path / "ds" / "images" / "val" / "a.jpg"
     project = tmp_path / "runs" / task
     assert main([task, "predict", f"model={ckpt}", f"source={image}", "imgsz=64", "conf=0.0", "max_det=2",
                  "save_txt=True", f"project={project}"]) == 0
     lines = (project / "predict" / "labels" / "a.txt").read_text().splitlines()
     assert lines and all(len(line.split()) == (5 + 51 if task == "pose" else 9) + 1 for line in lines)  # and conf
-    label = "0 0.5 0.5 0.4 0.4 " + "0.5 0.4 2 " * 17 if task == "pose" else "0 0.3 0.3 0.7 0.3 0.7 0.7 0.3 0.7"
-    (tmp_path / "ds" / "labels" / "val").mkdir(parents=True)
-    (tmp_path / "ds" / "labels" / "val" / "a.txt").write_text(label + "\n")
-    spec = {"path": ".", "val": "images/val", "names": ["c0", "c1"], **({"kpt_shape": [17, 3]} if task == "pose" else {})}
-    (tmp_path / "ds" / "d.yaml").write_text(yaml.safe_dump(spec))
     capsys.readouterr()
-    assert main([task, "val", f"model={ckpt}", f"data={tmp_path / 'ds' / 'd.yaml'}", "imgsz=64"]) == 0
+    assert main([task, "val", f"model={ckpt}", f"data={data}", "imgsz=64"]) == 0
     assert ("pose mAP50-95" if task == "pose" else "mAP50-95") in capsys.readouterr().out
     assert main(["segment", "predict", f"model={ckpt}", f"source={image}"]) == 2
     assert f"a {task} model, not segment" in capsys.readouterr().err

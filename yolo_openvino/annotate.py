@@ -1,7 +1,7 @@
 """Drawing results on images, and showing them: plain arrays in, an annotated BGR image out (no Result here).
 
 Boxes are drawn least confident first and labels placed surest first, so where boxes overlap the surest
-box's label stays readable. The task work adds masks, keypoints and rotated boxes beside ``draw_boxes``.
+box's label stays readable. Oriented boxes are drawn as their outlines; masks and keypoints beside the boxes.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import Values, checked, values
+from .arrays import Values, values
 
 # Keypoints whose visibility is below this are reported at (0, 0), as the reference reports them: a point it
 # believes hidden or outside the image has no position worth drawing.
@@ -25,13 +25,12 @@ class Keypoints:
     orig_shape: tuple[int, int]
 
     def __post_init__(self):
-        data = np.asarray(self.data, np.float32)
+        data = np.array(self.data, np.float32)  # a copy: the hidden points are zeroed below
         if data.ndim != 3 or data.shape[2] not in (2, 3):
             raise ValueError(f"Keypoints: data has shape {data.shape}, expected (N, K, 2) or (N, K, 3)")
         if data.shape[2] == 3:
-            data = data.copy()
             data[..., :2][data[..., 2] < VISIBLE] = 0
-        self.data = values(checked(data, np.float32, (None, data.shape[1], data.shape[2]), "data", "Keypoints"))
+        self.data = values(data)
         self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
 
     def __len__(self) -> int:

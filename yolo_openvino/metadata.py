@@ -68,6 +68,7 @@ class ModelMetadata:
     - one2one: the graph holds the NMS-free one-to-one head of a YOLO26 model and its top-k (``end2end`` in
       the reference's metadata and ours).
     max_det: how many rows such an output has (its top-k or NMS keeps at most this many).
+    kpt_shape: a pose model's (keypoints, values per keypoint), which its output's layout depends on.
     precision: fp32 | fp16 | int8 (weights). What the runtime computes in is the device's choice unless the
     user asks (``inference_precision=``), so nothing about it is read from here.
     """

@@ -168,6 +168,8 @@ def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float =
     keeps every (box, class) pair above ``conf``, as validation does. ``rotated``: oriented boxes, whose angle is
     the first extra channel: rows keep the box as cx, cy, w, h, and the overlap is the rotated boxes' (rotated.py).
     """
+    from .rotated import rotated_nms_indices
+
     results = []
     nc = prediction.shape[1] - 4 if nc is None else nc
     for image_pred in prediction:
@@ -189,8 +191,6 @@ def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float =
             anchor_idx, class_idx, scores = anchor_idx[top], class_idx[top], scores[top]
         offsets = 0 if agnostic else class_idx[:, None].astype(np.float32) * MAX_WH
         if rotated:
-            from .rotated import rotated_nms_indices
-
             boxes = image_pred[:4, anchor_idx].T
             shifted = np.concatenate((boxes[:, :2] + offsets, boxes[:, 2:], image_pred[4 + nc:5 + nc, anchor_idx].T), 1)
             keep = rotated_nms_indices(shifted, scores, iou, max_det)

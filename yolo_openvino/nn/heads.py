@@ -1,11 +1,12 @@
-"""The heads of YOLOv8 / YOLO11 / YOLO26 models: detection, and segmentation on top of it.
+"""The heads of YOLOv8 / YOLO11 / YOLO26 models: detection, and segmentation, pose and oriented boxes on top of it.
 
 Attribute names (``cv2``, ``cv3``, ``cv4``, ``proto``, ``one2one_*``) are the official checkpoints', so their
 weights load with ``strict=True``. Outputs are laid out as the reference's exports give them:
 - one-to-many (every head): ``output0`` (B, 4 + nc + extra, A): boxes (cx, cy, w, h) in input pixels, class
-  probabilities, then the task's extra channels per anchor (segment: 32 mask coefficients);
-- one-to-one (YOLO26's NMS-free branch): ``output0`` (B, max_det, 6 + extra) rows x1, y1, x2, y2, score, class,
-  extra, after a top-k;
+  probabilities, then the task's extra channels per anchor (segment: 32 mask coefficients; pose: K keypoints of
+  x, y in input pixels and a visibility; obb: the angle in radians, the box then being the rotated one's);
+- one-to-one (YOLO26's NMS-free branch): ``output0`` (B, max_det, 6 + extra) rows x1, y1, x2, y2 (obb: cx, cy,
+  w, h), score, class, extra, after a top-k;
 - segment adds ``output1`` (B, 32, H/4, W/4): the mask prototypes.
 """
 

@@ -4,7 +4,7 @@ The module tree is ``model.{i}.<block attributes>`` as in official checkpoints, 
 ``load_state_dict(strict=True)``. ``forward`` takes (B, 3, H, W) float RGB in [0, 1] and returns the head's
 outputs as the reference's exports lay them out (see ``heads.py``): detect (B, 4 + nc, A) boxes (cx, cy, w, h)
 in input pixels then class probabilities; segment a tuple of that with 32 mask coefficients per anchor
-appended, and the prototypes.
+appended, and the prototypes; pose the keypoints appended (3K channels); obb the angle (the boxes rotated ones).
 """
 
 from __future__ import annotations

@@ -7,16 +7,18 @@ import numpy as np
 from . import Task
 
 
-def rows_of(output0: np.ndarray, meta, settings, max_det: int, extra: int = 0) -> list[np.ndarray]:
-    """Per image (N, 6 + extra) rows x1, y1, x2, y2, score, class, extra in model-input pixels: NMS of a raw
-    output (B, 4 + nc + extra, A), or the rows an export already made (in-graph NMS, the NMS-free head)."""
+def rows_of(output0: np.ndarray, meta, settings, max_det: int, extra: int = 0, rotated: bool = False) -> list[np.ndarray]:
+    """Per image (N, 6 + extra) rows x1, y1, x2, y2, score, class, extra in model-input pixels (``rotated``: cx, cy,
+    w, h and the angle first among the extra): NMS of a raw output (B, 4 + nc + extra, A), or the rows an export
+    already made (in-graph NMS, the NMS-free head)."""
     from ..processing import filter_rows, non_max_suppression
 
     s = settings
     if meta.outputs_rows:
         return filter_rows(output0, s.conf, max_det, s.classes)
     nc = output0.shape[1] - 4 - extra
-    return non_max_suppression(output0, s.conf, s.iou, max_det, s.classes, s.agnostic_nms, s.multi_label, nc=nc)
+    return non_max_suppression(output0, s.conf, s.iou, max_det, s.classes, s.agnostic_nms, s.multi_label, nc=nc,
+                               rotated=rotated)
 
 
 def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list[dict]:

@@ -9,22 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import Task
-
-
-def rows_of(output0: np.ndarray, meta, settings, max_det: int) -> list[np.ndarray]:
-    """Per image (N, 7) rows cx, cy, w, h, score, class, angle in model-input pixels."""
-    from ..processing import filter_rows, non_max_suppression
-
-    s = settings
-    if meta.outputs_rows:
-        return filter_rows(output0, s.conf, max_det, s.classes)
-    nc = output0.shape[1] - 5
-    return non_max_suppression(output0, s.conf, s.iou, max_det, s.classes, s.agnostic_nms, s.multi_label, nc=nc,
-                               rotated=True)
+from .detect import rows_of
 
 
 def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list[dict]:
-    return [{"rows": rows} for rows in rows_of(outputs[0], meta, settings, max_det)]
+    """Per image (N, 7) rows cx, cy, w, h, score, class, angle in model-input pixels, after rotated NMS."""
+    return [{"rows": rows} for rows in rows_of(outputs[0], meta, settings, max_det, extra=1, rotated=True)]
 
 
 def scale_rotated(xywhr: np.ndarray, letterbox) -> np.ndarray:
