@@ -52,7 +52,7 @@ def tiny_arch(nc: int = 2, task: str = "detect", family: str = "yolov8") -> dict
     checkpoint, fast to fuzz and export; ``task`` ends it in the family's head for that task."""
     from yolo_openvino.nn.architectures import architecture_from_name
 
-    suffix = {"detect": "", "segment": "-seg", "pose": "-pose", "obb": "-obb"}[task]
+    suffix = {"detect": "", "segment": "-seg", "pose": "-pose", "obb": "-obb", "classify": "-cls"}[task]
     arch = architecture_from_name(f"{family}n{suffix}.yaml")
     arch.update(nc=nc, scales={"t": [arch["scales"]["n"][0], 0.0625, 1024]}, scale="t")
     return arch

@@ -88,6 +88,17 @@ def draw_keypoints(canvas: np.ndarray, keypoints: np.ndarray, line_width: int | 
     return canvas
 
 
+def draw_text_lines(canvas: np.ndarray, lines: list[str], line_width: int | None = None) -> np.ndarray:
+    """Write ``lines`` top-left on ``canvas`` in place, each on its own dark label (a classifier's top-5)."""
+    width = line_width or line_width_for(canvas.shape)
+    y = 0
+    for line in lines:
+        tw, th = _text_size(line, width)
+        _label(canvas, line, (0, y, tw, y + th), (64, 64, 64), width)
+        y += th
+    return canvas
+
+
 def _text_size(text: str, width: int) -> tuple[int, int]:
     import cv2
 

@@ -151,7 +151,7 @@ def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, for
 
     size = round_to_stride(imgsz, int(max(model.stride)))
     task = task_named(model.task)
-    metric = f"mAP50-95({task.metric})"
+    metric = task.figure
     specs = select_formats(format)
     run_dir = next_run_dir(project or task.project, name)
     rows = []
@@ -207,7 +207,7 @@ def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_di
         row.status, row.error = "run_failed", _reason(e)
         return row
     row.precision = metrics.inference_precision
-    row.map50_95 = round(metrics.metrics[metric].map50_95, 4)
+    row.map50_95 = round(metrics.figure(metric), 4)
     row.ms_per_image = round(metrics.speed["inference"], 2)
     row.fps = round(1000 / metrics.speed["inference"], 2) if metrics.speed["inference"] > 0 else None
     return row

@@ -42,7 +42,12 @@ _SAFE_GLOBALS = {
 # Modules whose classes become inert records (their attributes are kept, their code never runs).
 _RECORD_PREFIXES = ("ultralytics.nn.", "torch.nn.modules.")
 _RECORD_CLASSES = {("ultralytics.utils", "IterableSimpleNamespace"), ("types", "SimpleNamespace"),
-                   ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path")}
+                   ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "Path"),
+                   # a classifier's pickled inference transform (model.transforms): read for its size and
+                   # interpolation, never imported; any other torchvision global is refused
+                   *(("torchvision.transforms.transforms", name)
+                     for name in ("Compose", "Resize", "CenterCrop", "ToTensor", "Normalize")),
+                   ("torchvision.transforms.functional", "InterpolationMode")}
 
 
 class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):

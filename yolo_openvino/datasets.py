@@ -318,3 +318,55 @@ def load_dataset(data: str | Path) -> Dataset:
         raise UsageError(f"{yaml_path}: kpt_shape {kpt_shape!r:.40} must be [keypoints, 2 or 3], e.g. [17, 3]")
     return Dataset(yaml_path, root, names, splits, {s: str(spec.get(s)) for s in splits},
                    tuple(kpt_shape) if kpt_shape else None)
+
+
+@dataclass
+class ImageFolder:
+    """A classification dataset: ``<root>/<split>/<class>/*.jpg`` (ImageNet's layout, the reference's). Class ids
+    are the class folders' sorted names, as the reference numbers them; ``empty`` names the class folders of a
+    split that hold no image (said, never silently scored)."""
+
+    root: Path
+    names: dict[int, str]
+    splits: dict[str, list[tuple[Path, int]]]
+    empty: dict[str, list[str]] = field(default_factory=dict)
+    kpt_shape = None
+
+    @property
+    def yaml_path(self) -> Path:  # what messages name, as for a YOLO dataset
+        return self.root
+
+    def samples(self, split: str = "val") -> list[tuple[Path, int]]:
+        """(image, class id) of the split; the reference's fallback: ``test`` where there is no ``val``."""
+        if split == "val" and "val" not in self.splits and "test" in self.splits:
+            split = "test"
+        if not self.splits.get(split):
+            raise UsageError(f"{self.root}: no images in a '{split}' split (splits: {', '.join(self.splits) or 'none'});"
+                             f" expected {self.root}/{split}/<class>/<image>")
+        return self.splits[split]
+
+    def images(self, split: str = "val") -> list[Path]:
+        return [image for image, _ in self.samples(split)]
+
+
+def load_image_folder(data: str | Path) -> ImageFolder:
+    """The ImageFolder dataset at ``data`` (a folder with train/, val/ and/or test/ of class folders); one line
+    naming the fix for anything else."""
+    root = Path(data).expanduser()
+    if not root.is_dir():
+        raise MissingFileError(f"data={data}: a classifier validates on an ImageFolder dataset, a folder with "
+                               "train/ and val/ (or test/) holding one folder of images per class; not found")
+    split_dirs = {s: root / s for s in ("train", "val", "test") if (root / s).is_dir()}
+    if not split_dirs:
+        raise UsageError(f"data={data}: no train/, val/ or test/ folder in it; a classification dataset holds "
+                         "<split>/<class>/<image>")
+    classes = sorted({d.name for folder in split_dirs.values() for d in folder.iterdir() if d.is_dir()})
+    if not classes:
+        raise UsageError(f"data={data}: its splits hold no class folders (<split>/<class>/<image>)")
+    splits, empty = {}, {}
+    for split, folder in split_dirs.items():
+        splits[split] = [(f, i) for i, name in enumerate(classes) if (folder / name).is_dir()
+                         for f in sorted((folder / name).rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
+        counted = {i for _, i in splits[split]}
+        empty[split] = [name for i, name in enumerate(classes) if i not in counted]
+    return ImageFolder(root, dict(enumerate(classes)), splits, empty)

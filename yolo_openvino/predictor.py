@@ -116,7 +116,8 @@ class Predictor:
         item = entry() if callable(entry) else entry
         if item.error:
             return item
-        model_input, box = letterbox(item.image, self.target, self.pad, self.meta.stride, full_shape=item.orig_shape)
+        prepare = self.task.prepare or letterbox  # a classifier crops instead
+        model_input, box = prepare(item.image, self.target, self.pad, self.meta.stride, full_shape=item.orig_shape)
         if self.backend.input_kind != UINT8_NHWC_BGR:
             model_input = to_chw_float(model_input)  # here, in the worker threads, not in the inference loop
         orig_shape = item.orig_shape
@@ -129,7 +130,8 @@ class Predictor:
 
         A single still image is prepared right here: a thread pool would only add its start-up to the latency.
         """
-        reduce = self.settings.reduced_decode and not self.settings.keep_images
+        # (a classifier's crop is exact to the reference's resize only from the full decode)
+        reduce = self.settings.reduced_decode and not self.settings.keep_images and self.task.prepare is None
         single = len(entries) == 1 and not is_video(entries[0])
         entries = iter_entries(entries, fit=self.target if reduce else None)
         if single:

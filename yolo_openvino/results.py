@@ -12,6 +12,7 @@ from .arrays import Values, checked as _checked, values as _values
 from .keypoints import Keypoints
 from .masks import Masks
 from .oriented import OrientedBoxes
+from .probs import Probs
 
 
 @dataclass
@@ -133,6 +134,7 @@ class Result:
     masks: Masks | None = None  # segment: one per box (masks.py), else None
     keypoints: Keypoints | None = None  # pose: one set per box (keypoints.py), else None
     obb: OrientedBoxes | None = None  # obb: the oriented boxes (``boxes`` then holds their enclosing boxes)
+    probs: Probs | None = None  # classify: the class probabilities (``boxes`` then empty)
 
     def __post_init__(self):
         self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
@@ -200,7 +202,15 @@ class Result:
             draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels, outlines)
         if self.keypoints is not None:
             draw_keypoints(canvas, self.keypoints.data, line_width)
+        if self.probs is not None and labels:
+            from .annotate import draw_text_lines
+
+            draw_text_lines(canvas, self._top5_lines(), line_width)
         return canvas
+
+    def _top5_lines(self) -> list[str]:
+        """``'rectangle 0.97'`` per class of the top-5, most probable first."""
+        return [f"{self.label(c)} {self.probs.data[c]:.2f}" for c in self.probs.top5]
 
     def show(self, wait_ms: int = 0) -> None:
         """Show the annotated image in a window; waits for a key (``wait_ms=0``) or that many milliseconds."""
@@ -223,6 +233,8 @@ class Result:
         """Lines ``class cx cy w h [conf]`` normalised to the original image size, in the reference's forms: with
         masks ``class x1 y1 x2 y2 ... [conf]`` (each mask's outline), oriented boxes ``class x1 y1 ... x4 y4 [conf]``
         (the corners, DOTA's order), keypoints appended to the box as ``x y [visibility]`` per keypoint."""
+        if self.probs is not None:  # the reference's classification lines: ``0.97 rectangle`` for the top-5
+            return "".join(f"{self.probs.data[c]:.2f} {self.label(c)}\n" for c in self.probs.top5)
         lines = []
         if self.masks is not None:
             shapes = self.masks.xyn
@@ -247,7 +259,11 @@ class Result:
         return str(write_text_atomic(txt_file, self.to_yolo_txt(save_conf)))
 
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
-        """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``)."""
+        """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``);
+        for a classifier one per top-5 class: name, class, confidence."""
+        if self.probs is not None:
+            return [{"name": self.label(c), "class": c, "confidence": round(float(self.probs.data[c]), decimals)}
+                    for c in self.probs.top5]
         xyxy = self.boxes.xyxyn if normalize else self.boxes.xyxy
         rows = [{"name": name, "class": int(c), "confidence": round(float(s), decimals),
                  "box": dict(zip(("x1", "y1", "x2", "y2"), (round(float(v), decimals) for v in box)))}
@@ -270,7 +286,10 @@ class Result:
         return rows
 
     def verbose(self) -> str:
-        """Counts per class in class-id order, pluralised: ``'2 persons, 1 bus, '``; ``'(no detections), '``."""
+        """Counts per class in class-id order, pluralised: ``'2 persons, 1 bus, '``; ``'(no detections), '``; a
+        classifier's top-5: ``'rectangle 0.97, ellipse 0.02, '``."""
+        if self.probs is not None:
+            return "".join(f"{line}, " for line in self._top5_lines())
         if not len(self):
             return "(no detections), "
         ids, counts = np.unique(self.boxes.class_id, return_counts=True)
@@ -280,6 +299,8 @@ class Result:
         """:meth:`summary` as a pandas DataFrame, one row per box (pandas is optional: ``pip install pandas``): the box
         as columns (x1 .. y4 for oriented boxes), outlines and keypoints as list-valued ``segments`` / ``keypoints``."""
         import pandas
+        if self.probs is not None:
+            return pandas.DataFrame(self.summary(normalize, decimals), columns=["name", "class", "confidence"])
         rows = [{"name": d["name"], "class": d["class"], "confidence": d["confidence"], **d["box"],
                  **{key: d[key] for key in ("segments", "keypoints") if key in d}}
                 for d in self.summary(normalize, decimals)]
@@ -310,8 +331,12 @@ class Result:
         if self.keypoints is not None:  # [[x, y(, visibility)], ...] per box, original pixels
             for detection, points in zip(detections, self.keypoints.data):
                 detection["keypoints"] = np.round(points, 3).tolist()
-        return {"path": self.path, "frame": self.frame, "orig_shape": list(self.orig_shape),
-                "detections": detections, "speed": self.speed}
+        out = {"path": self.path, "frame": self.frame, "orig_shape": list(self.orig_shape), "detections": detections,
+               "speed": self.speed}
+        if self.probs is not None:  # the top-5 with names, most probable first
+            out["probs"] = [{"class_id": c, "name": self.label(c), "confidence": round(float(self.probs.data[c]), 5)}
+                            for c in self.probs.top5]
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())

@@ -71,6 +71,10 @@ class ValidationResult:
     map75 = property(lambda self: self.box.map75)
     per_class = property(lambda self: self.box.per_class)
 
+    def figure(self, metric: str) -> float:
+        """mAP50-95 of one kind (``B``, ``M``, ``P``): the task's own figure in tables."""
+        return self.metrics[metric].map50_95
+
     @property
     def results_dict(self) -> dict[str, float]:
         """The reference's keys: ``metrics/mAP50(B)``, ``metrics/mAP50-95(M)``, ... and ``fitness`` (0.1 mAP50 +
@@ -97,6 +101,85 @@ class ValidationResult:
                 "speed": self.speed, "images": self.images, "instances": self.instances,
                 "inference_precision": self.inference_precision, "results_dict": self.results_dict,
                 "label_issues": vars(self.issues), "skipped": self.skipped}
+
+
+@dataclass
+class ClassificationResult:
+    """A classifier's top-1 and top-5 accuracy (0..1) over an ImageFolder split, as the reference's
+    ``metrics.top1`` / ``metrics.top5``; mean speed per image in ms; unreadable images skipped (named), class
+    folders without images (per split)."""
+
+    top1: float
+    top5: float
+    speed: dict[str, float]
+    images: int
+    skipped: list[str] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)
+    inference_precision: str | None = None
+    task: str = "classify"
+
+    def figure(self, metric: str) -> float:
+        return self.top1
+
+    @property
+    def results_dict(self) -> dict[str, float]:
+        """The reference's keys: ``metrics/accuracy_top1``, ``metrics/accuracy_top5`` and ``fitness`` (their mean)."""
+        return {"metrics/accuracy_top1": self.top1, "metrics/accuracy_top5": self.top5,
+                "fitness": (self.top1 + self.top5) / 2}
+
+    def summary(self) -> str:
+        speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
+        text = (f"{counted(self.images, 'image')}: top-1 accuracy {self.top1:.4f}, top-5 {self.top5:.4f}; speed "
+                f"ms/image: {speed}; inference precision {self.inference_precision or '?'}")
+        if self.empty_classes:
+            text += f"; class folders without images: {', '.join(self.empty_classes)}"
+        return text + (f"; {counted(len(self.skipped), 'unreadable image')} skipped" if self.skipped else "")
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "top1": self.top1, "top5": self.top5, "speed": self.speed, "images": self.images,
+                "inference_precision": self.inference_precision, "results_dict": self.results_dict,
+                "skipped": self.skipped, "empty_classes": self.empty_classes}
+
+
+def evaluate_classifier(backend, samples: list[tuple[Path, int]], settings: PredictSettings,
+                        asynchronous: bool = True) -> ClassificationResult:
+    """Top-1 / top-5 accuracy of ``backend`` on (image, class id) ``samples``; unreadable images are skipped and
+    named (the predictor reports them), the rest scored."""
+    from tqdm import tqdm
+
+    label_of = {str(f): c for f, c in samples}
+    predictor = Predictor(backend, settings)
+    hits1, hits5, speeds = [], [], []
+    for result in tqdm(predictor.stream([str(f) for f, _ in samples], asynchronous=asynchronous), total=len(samples),
+                       desc="val", leave=False, disable=None if len(samples) >= 16 else True):
+        label = label_of[result.path]
+        hits1.append(result.probs.top1 == label)
+        hits5.append(label in result.probs.top5)
+        speeds.append(result.speed)
+    if not hits1:
+        raise UsageError("no readable image to validate on")
+    speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")}
+    return ClassificationResult(float(np.mean(hits1)), float(np.mean(hits5)), speed, len(hits1),
+                                list(predictor.stats.skipped), inference_precision=backend.inference_precision)
+
+
+def validate_classifier(backend, o: dict) -> ClassificationResult:
+    """``validate`` for a classifier: an ImageFolder dataset (a folder, as the reference accepts it)."""
+    from .datasets import load_image_folder
+
+    dataset = load_image_folder(o["data"])
+    unknown = sorted(set(dataset.names.values()) - set(backend.metadata.names.values()))
+    if unknown:
+        LOGGER.warning("dataset %s has classes %s the model does not predict", dataset.root, unknown)
+    split = o["split"]
+    samples = dataset.samples(split)
+    empty = dataset.empty.get(split, [])
+    if empty:
+        LOGGER.warning("%s: class folders without images in its '%s' split: %s", dataset.root, split, ", ".join(empty))
+    settings = PredictSettings(imgsz=o["imgsz"], batch=o["batch"], reduced_decode=False)
+    result = evaluate_classifier(backend, samples, settings)
+    result.empty_classes = empty
+    return result
 
 
 def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list[dict], names: dict[int, str],
@@ -186,6 +269,12 @@ def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSetti
 def validate(backend, **options) -> ValidationResult:
     """Validate a loaded backend on a dataset; ``options`` as declared in options.VAL (defaults from there)."""
     o = {**defaults("val"), **options}
+    from .tasks import task_named
+
+    if task_named(backend.metadata.task).dataset_kind == "image_folder":
+        result = validate_classifier(backend, o)
+        _save_json(result, o)
+        return result
     dataset = load_dataset(o["data"])
     files = dataset.images(o["split"])
     # Labels are checked against, and scored by, the dataset's classes (its yaml is the authority on them).
@@ -202,14 +291,20 @@ def validate(backend, **options) -> ValidationResult:
                          f"does not match the model's {list(backend.metadata.kpt_shape or ())}; the labels must have "
                          "the model's keypoints (set kpt_shape in the yaml)")
     result = evaluate_backend(backend, files, dataset, settings, where=dataset.yaml_path)
-    if o["save_json"]:
-        from .io_utils import write_text_atomic
-        from .outputs import next_run_dir
-        from .tasks import task_named
-
-        folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
-        write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
+    _save_json(result, o)
     return result
+
+
+def _save_json(result, o: dict) -> None:
+    """With ``save_json``: the metrics as JSON in the task's next run folder (runs/<task>/val, val2, ...)."""
+    if not o["save_json"]:
+        return
+    from .io_utils import write_text_atomic
+    from .outputs import next_run_dir
+    from .tasks import task_named
+
+    folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
+    write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
 
 
 def map_of_compiled_model(compiled_model, files, dataset, imgsz, batch: int = 1) -> float:

@@ -40,6 +40,7 @@ def parse_export_args(stride: int, has_one2one: bool = False, task: str = "detec
     """
     args = SimpleNamespace(**{**defaults("export"), **kwargs})
     del args.model
+    args.task = task  # what the calibration data and preprocessing are (quantize.py)
     if args.format not in EXPORTERS:
         raise UsageError(f"format='{args.format}'{suggestion(args.format, EXPORTERS)}: expected one of {list(EXPORTERS)}")
     args.imgsz = round_to_stride(args.imgsz, stride)
@@ -54,6 +55,9 @@ def parse_export_args(stride: int, has_one2one: bool = False, task: str = "detec
     if args.half and args.format == "torchscript" and args.device == "cpu":
         raise UsageError("half=True for TorchScript needs a CUDA device (CPU kernels lack fp16 convolutions); "
                          "use format=openvino half=True for FP16 on CPU")
+    if args.int8 and args.max_drop is not None and task_named(task).dataset_kind == "image_folder":
+        raise UsageError("max_drop= (NNCF's accuracy control, on mAP) is not available for a classifier yet; leave it "
+                         "out and check the INT8 model's top-1 with val")
     args.nms_in_graph = bool(args.nms)
     args.one2one = args.nms is False and has_one2one
     if args.nms_in_graph and not task_named(task).nms_in_graph:
@@ -81,7 +85,8 @@ def build_metadata(model, args, ckpt_path: Path) -> dict:
     """What the runtime needs, written to metadata.yaml / embedded in the file."""
     from .. import __version__
 
-    export_args = {k: v for k, v in vars(args).items() if k not in ("output", "precision", "nms_in_graph", "one2one")}
+    export_args = {k: v for k, v in vars(args).items()
+                   if k not in ("output", "precision", "nms_in_graph", "one2one", "task")}
     export_args["imgsz"] = list(args.imgsz)
     return {
         "description": f"yolo-openvino {args.format} export of {ckpt_path.name}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 
 import numpy as np
 
@@ -59,6 +60,18 @@ def decode_node_names(ov_model) -> list[str]:
     return names
 
 
+_LAYER = re.compile(r"model\.model\.(\d+)[./]")  # a traced node's layer index: __module.model.model.10.linear/...
+
+
+def last_layers_patterns(ov_model, count: int) -> list[str]:
+    """IgnoredScope patterns for the nodes of the model's last ``count`` layers (by their traced names)."""
+    if count <= 0:
+        return []
+    indices = {int(m.group(1)) for op in ov_model.get_ops() if (m := _LAYER.search(op.get_friendly_name()))}
+    last = sorted(indices)[-count:]
+    return [rf".*model\.model\.{i}[./].*" for i in last]
+
+
 def val_fraction(dataset, fraction: float) -> list:
     """The first ``fraction`` of the dataset's val images (at least one): what calibration and accuracy control use."""
     files = dataset.images("val")
@@ -71,9 +84,11 @@ def calibration_files(args):
     ``export`` calls this before converting the model too, so a missing dataset or one too small for the batch
     is said in a second, not after the conversion.
     """
-    from ..datasets import load_dataset
+    from ..datasets import load_dataset, load_image_folder
+    from ..tasks import task_named
 
-    dataset = load_dataset(args.data)
+    task = task_named(args.task)
+    dataset = load_image_folder(args.data) if task.dataset_kind == "image_folder" else load_dataset(args.data)
     files = val_fraction(dataset, args.fraction)[: args.subset_size]
     if len(files) < args.batch:
         raise UsageError(f"{dataset.yaml_path}: {counted(len(files), 'calibration image')} but batch={args.batch}; "
@@ -81,15 +96,18 @@ def calibration_files(args):
     return files, dataset
 
 
-def calibration_images(files: list, imgsz: tuple[int, int], batch: int) -> list[np.ndarray]:
-    """Letterboxed (B, 3, H, W) float32 batches of ``files`` (our own letterbox); unreadable files skipped."""
+def calibration_images(files: list, imgsz: tuple[int, int], batch: int, task: str = "detect") -> list[np.ndarray]:
+    """(B, 3, H, W) float32 batches of ``files`` prepared as the task's inputs are (letterboxed; a classifier's
+    centre crop); unreadable files skipped."""
     from ..io_utils import ImageReadError, read_image
     from ..processing import letterbox, to_nchw_float
+    from ..tasks import task_named
 
+    prepare = task_named(task).prepare or letterbox
     inputs = []
     for f in files:
         try:
-            inputs.append(letterbox(read_image(f), imgsz)[0])
+            inputs.append(prepare(read_image(f), imgsz)[0])
         except ImageReadError as e:
             LOGGER.warning("calibration: skipping %s", e)
     usable = len(inputs) // batch * batch
@@ -101,8 +119,12 @@ def quantize_int8(ov_model, args):
     import nncf
 
     files, dataset = calibration_files(args)
-    batches = calibration_images(files, args.imgsz, args.batch)
-    ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), validate=False)
+    batches = calibration_images(files, args.imgsz, args.batch, args.task)
+    from ..tasks import task_named
+
+    # the decode always; a classifier also its head and the block before it (task table: int8_float_tail)
+    patterns = last_layers_patterns(ov_model, task_named(args.task).int8_float_tail)
+    ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), patterns=patterns, validate=False)
     count = len(batches) * args.batch
     LOGGER.info("INT8: calibrating on %s of %s; %d decode nodes kept in float",
                 counted(count, "image"), dataset.yaml_path, len(ignored.names))

@@ -130,19 +130,32 @@ TASK_HEADS = {"": {},
 # people alone (one class), the later families keep COCO's 80.
 TASK_KEYS = {"-pose": {"yolov8": {"nc": 1, "kpt_shape": [17, 3]}, "yolo11": {"kpt_shape": [17, 3]},
                        "yolo26": {"kpt_shape": [17, 3]}}}
-_NAME = re.compile(r"^(yolov8|yolo11|yolo26)([nslmx])(" + "|".join(t for t in TASK_HEADS if t) + r")?(\.yaml)?$")
+CLASSIFY = "-cls"
+_NAME = re.compile(r"^(yolov8|yolo11|yolo26)([nslmx])(" + "|".join([*(t for t in TASK_HEADS if t), CLASSIFY])
+                   + r")?(\.yaml)?$")
+
+
+def _classifier(family: str) -> dict:
+    """A family's classifier: its backbone up to the last C2f / C3k2 (no SPPF, no neck), YOLO11 and YOLO26 with their
+    attention block after it, then the Classify head on 1000 (ImageNet) classes; no end-to-end head."""
+    base = FAMILIES[family]
+    backbone = copy.deepcopy(base["backbone"][:9]) + ([[-1, 2, "C2PSA", [1024]]] if family != "yolov8" else [])
+    scales = copy.deepcopy(base["scales"])
+    if family == "yolov8":  # its classifiers cap no scale below 1024 channels
+        scales = {scale: [depth, width, 1024] for scale, (depth, width, _) in scales.items()}
+    return {"nc": 1000, "scales": scales, "backbone": backbone, "head": [[-1, 1, "Classify", ["nc"]]]}
 
 
 def architecture_from_name(name: str) -> dict:
-    """Definition for ``yolov8n.yaml`` / ``yolo11s`` / ``yolo26n-seg.yaml`` / ``yolo11n-pose`` / ``yolov8n-obb`` style
-    names, with ``scale`` filled in."""
+    """Definition for ``yolov8n.yaml`` / ``yolo11s`` / ``yolo26n-seg.yaml`` / ``yolo11n-pose`` / ``yolov8n-obb`` /
+    ``yolo11n-cls`` style names, with ``scale`` filled in."""
     match = _NAME.match(name.lower())
     if not match:
-        known = ", ".join(f"{f}{s}{t}.yaml" for t in TASK_HEADS for f in FAMILIES for s in "nsmlx")
+        known = ", ".join(f"{f}{s}{t}.yaml" for t in [*TASK_HEADS, CLASSIFY] for f in FAMILIES for s in "nsmlx")
         raise ValueError(f"Unknown model name '{name}'. Known architectures: {known}.")
     name, scale, task = match.group(1), match.group(2), match.group(3) or ""
-    arch = copy.deepcopy(FAMILIES[name])
-    if task:
+    arch = _classifier(name) if task == CLASSIFY else copy.deepcopy(FAMILIES[name])
+    if task in TASK_HEADS and task:
         sources = arch["head"][-1][0]
         arch["head"][-1] = [sources, 1, *TASK_HEADS[task][name]]
         arch.update(copy.deepcopy(TASK_KEYS.get(task, {}).get(name, {})))

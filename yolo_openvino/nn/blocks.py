@@ -108,5 +108,6 @@ BLOCKS: dict[str, Block] = {
     "Segment26": _segment(proto26=True),
     "Pose": _pose(H.Pose), "Pose26": _pose(H.Pose26),
     "OBB": _obb(H.OBB), "OBB26": _obb(H.OBB26),
+    "Classify": Block(lambda p, args: (H.Classify(p.c_in[0], args[0]), None), channel_args=()),
 }
-HEADS = ("Detect", "Segment", "Segment26", "Pose", "Pose26", "OBB", "OBB26")  # blocks that end a model: their output is the model's
+HEADS = ("Detect", "Segment", "Segment26", "Pose", "Pose26", "OBB", "OBB26", "Classify")  # blocks that end a model: their output is the model's

@@ -332,6 +332,26 @@ class OBB26(OBB):
         return raw
 
 
+
+class Classify(nn.Module):
+    """Image classification: the last feature map -> 1x1 conv to 1280 channels -> global average pool -> Linear ->
+    softmax. In (B, c1, h, w) -> out (B, nc) class probabilities (``output0``)."""
+
+    has_one2one = False
+    hidden = 1280  # the reference's width before the Linear, at every scale
+
+    def __init__(self, c1: int, nc: int):
+        super().__init__()
+        self.nc = nc
+        self.conv = Conv(c1, self.hidden, 1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(p=0.0, inplace=True)
+        self.linear = nn.Linear(self.hidden, nc)
+
+    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = 300) -> torch.Tensor:
+        return self.linear(self.drop(self.pool(self.conv(x)).flatten(1))).softmax(1)
+
+
 def top_k_rows(boxes: torch.Tensor, scores: torch.Tensor, k: int, extra: torch.Tensor | None = None) -> torch.Tensor:
     """The k best (anchor, class) pairs per image, best first: (B, k, 6 + E) rows x1, y1, x2, y2, score, class, extra.
 

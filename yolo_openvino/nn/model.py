@@ -199,20 +199,25 @@ class YOLOModel(nn.Module):
         self.model, self.save = build_layers(arch, in_channels)
         self.nc = arch["nc"]
         self.names = names or {i: str(i) for i in range(self.nc)}
-        self.task = task_of_head((arch["backbone"] + arch["head"])[-1][2]).name
+        task = task_of_head((arch["backbone"] + arch["head"])[-1][2])
+        self.task = task.name
+        for module in self.modules():  # the reference trains classifiers with torch's default epsilon (1e-5)
+            if isinstance(module, nn.BatchNorm2d):
+                module.eps = task.batchnorm_eps
         self.args = dict(train_args or {})
         head = self.model[-1]
-        # Strides from a probe forward: downsampling factor of each feature map the head reads.
-        with torch.no_grad():
-            probe = 64  # small: only the feature map sizes matter (64/8, 64/16, 64/32)
-            features = self._features(torch.zeros(1, in_channels, probe, probe))
-        head.strides = [probe / f.shape[-2] for f in features]
-        self._initialize_head_biases()
+        if hasattr(head, "strides"):  # a dense head: strides from a probe forward, the factor of each level it reads
+            with torch.no_grad():
+                probe = 64  # small: only the feature map sizes matter (64/8, 64/16, 64/32)
+                features = self._features(torch.zeros(1, in_channels, probe, probe))
+            head.strides = [probe / f.shape[-2] for f in features]
+            self._initialize_head_biases()
 
     @property
     def stride(self) -> torch.Tensor:
-        """(levels,) downsampling factor of each feature map the head reads: tensor([8., 16., 32.])."""
-        return torch.tensor(self.model[-1].strides)
+        """(levels,) downsampling factor of each feature map the head reads: tensor([8., 16., 32.]); a classifier,
+        which reads one pooled map, tensor([1.]) (as the reference: its input needs no stride multiple)."""
+        return torch.tensor(getattr(self.model[-1], "strides", [1.0]))
 
     @torch.no_grad()
     def _initialize_head_biases(self) -> None:
@@ -230,6 +235,8 @@ class YOLOModel(nn.Module):
         outputs = []
         for layer in self.model:
             if layer is self.model[-1]:
+                if isinstance(layer.f, int):  # a classifier's head reads the last map alone
+                    return x if stop_before_head else layer(x)
                 features = [outputs[j] if j != -1 else x for j in layer.f]
                 return features if stop_before_head else layer(features, one2one=one2one, max_det=max_det)
             if layer.f != -1:

@@ -102,9 +102,15 @@ class Detector:
             columns["height"].append(int(result.orig_shape[0]))
             columns["width"].append(int(result.orig_shape[1]))
             columns["boxes"].append(boxes.xyxy.astype("float32").tolist())
-            columns["scores"].append(boxes.confidence.astype("float32").tolist())
-            columns["classes"].append(boxes.class_id.astype("int32").tolist())
-            columns["names"].append(result.labels)
+            if result.probs is not None:  # a classifier: its top-5, most probable first, and no boxes
+                top5 = result.probs.top5
+                columns["scores"].append([float(result.probs.data[c]) for c in top5])
+                columns["classes"].append(top5)
+                columns["names"].append([result.label(c) for c in top5])
+            else:
+                columns["scores"].append(boxes.confidence.astype("float32").tolist())
+                columns["classes"].append(boxes.class_id.astype("int32").tolist())
+                columns["names"].append(result.labels)
             # per box, in original pixels, for the tasks that have them (empty lists otherwise): each mask's outline
             # [[x, y], ...], keypoints [[x, y, visibility], ...], an oriented box's corners [[x, y] x 4]
             columns["polygons"].append([] if result.masks is None else [p.tolist() for p in result.masks.xy])
@@ -121,7 +127,8 @@ def row_schema():
     """The Parquet schema of the batch output: one row per input; boxes are x1, y1, x2, y2 in pixels (an oriented
     box's enclosing box); one list per box, empty where the task has none: polygons (segmentation) each mask's
     outline as [x, y] points, keypoints (pose) [x, y, visibility] (or [x, y]) per keypoint, corners (obb) the
-    four [x, y] corners of the oriented box, all in pixels."""
+    four [x, y] corners of the oriented box, all in pixels. A classifier's row has no boxes: its scores, classes
+    and names are its top-5, most probable first."""
     import pyarrow as pa
 
     return pa.schema([("path", pa.string()), ("width", pa.int32()), ("height", pa.int32()),

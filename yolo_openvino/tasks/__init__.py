@@ -14,9 +14,8 @@ from typing import Callable
 from ..errors import UnsupportedError, UsageError
 
 # Tasks of the reference that a file may name and we do not run (yet); anything else is unknown. Both refused.
-NOT_SUPPORTED = ("classify", "world", "yoloe", "rtdetr", "semantic", "depth")
-MODEL_CLASSES_NOT_SUPPORTED = {"ClassificationModel": "classify",
-                               "WorldModel": "world", "YOLOEModel": "yoloe", "YOLOESegModel": "yoloe",
+NOT_SUPPORTED = ("world", "yoloe", "rtdetr", "semantic", "depth")
+MODEL_CLASSES_NOT_SUPPORTED = {"WorldModel": "world", "YOLOEModel": "yoloe", "YOLOESegModel": "yoloe",
                                "RTDETRDetectionModel": "rtdetr"}
 
 
@@ -46,8 +45,19 @@ class Task:
     scores: tuple[tuple[str, str], ...] = (("B", "bbox"),)
     metric_options: Callable = lambda dataset: {}
     box_layout: str = "xyxy"
+    prepare: Callable = None  # (image, target, pad, stride, full_shape) -> (input, Letterbox); None: the letterbox
+    layout_check: Callable = None  # (metadata, output shapes, where) -> None or one line; None: the dense layout
+    metric_label: str = None  # its figure's name in tables (classify: acc_top1); None: mAP50-95(<metric>)
+    dataset_kind: str = "yolo"  # yolo (images/ + labels/ with a yaml) or image_folder (<split>/<class>/*.jpg)
+    batchnorm_eps: float = 1e-3  # the BatchNorm epsilon its models are trained with (the reference's, per task)
+    int8_float_tail: int = 0  # layers at the model's end that INT8 keeps in float (beside the decode, always float)
     model_api: bool = False  # Intel's model-api runs its raw output (its YOLOv8 / YOLO11 detection wrappers)
     nms_in_graph: bool = False  # its rows can come out of OpenVINO's NMS op (boxes only: detection)
+
+    @property
+    def figure(self) -> str:
+        """The name of its one figure in tables (the benchmark's metric column): mAP50-95(M), acc_top1, ..."""
+        return self.metric_label or f"mAP50-95({self.metric})"
 
     @property
     def project(self) -> str:
@@ -58,6 +68,8 @@ class Task:
         """Refuse, in one line, outputs whose count or layout is not this task's for ``meta``'s classes: an IR
         whose metadata says one task and whose graph is another's would otherwise run with wrong results.
         ``shapes``: each output's shape, -1 for a dynamic dimension."""
+        if self.layout_check:
+            return self.layout_check(meta, shapes, where)
         if len(shapes) != len(self.outputs):
             raise UsageError(f"{where}: {len(shapes)} outputs, but a {self.name} model has {len(self.outputs)} "
                              f"({', '.join(self.outputs)}); its metadata's task does not match the model")
@@ -77,12 +89,13 @@ class Task:
 
 
 def _entries() -> tuple[Task, ...]:
+    from .classify import CLASSIFY
     from .detect import DETECT
     from .obb import OBB
     from .pose import POSE
     from .segment import SEGMENT
 
-    return DETECT, SEGMENT, POSE, OBB
+    return DETECT, SEGMENT, POSE, OBB, CLASSIFY
 
 
 def tasks() -> dict[str, Task]:
