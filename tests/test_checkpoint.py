@@ -215,12 +215,12 @@ def test_stripped_fp16_checkpoint_loads_strictly(tmp_path):
         torch.testing.assert_close(value, reference[key])
 
 
-@pytest.mark.parametrize("model_class,task", [("ClassificationModel", "classify"), ("WorldModel", "world"),
+@pytest.mark.parametrize("model_class,task", [("YOLOESegModel", "yoloe"), ("WorldModel", "world"),
                                               ("RTDETRDetectionModel", "rtdetr"), ("Mystery", "Mystery")])
 def test_checkpoints_of_tasks_we_do_not_serve_are_refused_in_one_line(tmp_path, model_class, task):
     _fake_checkpoint(tmp_path / "other.pt", model_class=model_class)
     with pytest.raises(NotImplementedError, match=f"other.pt: (a '{task}' model, which is not supported yet|unknown "
-                                                  f"task '{task}') \\(supported: detect, segment, pose, obb\\)"):
+                                                  f"task '{task}') \\(supported: detect, segment, pose, obb, classify\\)"):
         read_checkpoint(tmp_path / "other.pt")
 
 

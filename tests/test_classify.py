@@ -239,3 +239,26 @@ def test_ray_rows_and_cli_carry_the_top5(tiny_classifier, tmp_path, capsys):
     assert "c0 " in capsys.readouterr().out
     assert main(["detect", "predict", f"model={ckpt}", f"source={path}"]) == 2
     assert "a classify model, not detect" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size,k", [((640, 480), 2), ((1920, 480), 2), ((4000, 3000), 8), ((300, 300), 1)])
+def test_a_centre_crop_decodes_reduced_only_while_every_side_still_covers(size, k):
+    """A letterbox needs the longer side (a 1920x480 panorama at 224 may decode at 1/8), a centre crop every side
+    (1/2: the shorter 480 -> 240 >= 224)."""
+    from yolo_openvino.io_utils import Cover, reduction
+
+    assert reduction(*size, Cover(224, 224)) == k
+    assert reduction(1920, 480, (224, 224)) == 8
+
+
+def test_benchmark_table_and_report_of_a_classifier(tiny_classifier, tmp_path):
+    """The format table's metric column is top-1 accuracy (acc_top1), and the latency/throughput report runs."""
+    ckpt, ir = tiny_classifier
+    data = _image_folder(tmp_path / "ds", {"a": 2, "b": 2})
+    table = YOLO(ckpt).benchmark(data=str(data), imgsz=64, format="pytorch,openvino", project=str(tmp_path),
+                                 verbose=False)
+    assert table.metric == "acc_top1" and "acc_top1" in table.table()
+    assert [r.status for r in table.rows] == ["passed", "passed"] and 0 <= table.rows[0].map50_95 <= 1
+    report = YOLO(ir).benchmark(seconds=0.05, repeats=1, sweep=False, startup=False, project=str(tmp_path),
+                                verbose=False)
+    assert {m.kind for m in report.measurements} == {"inference", "end_to_end"}

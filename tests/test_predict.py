@@ -151,7 +151,9 @@ def test_cli_task_word_help_and_version(capsys):
     err = capsys.readouterr().err
     assert "a detect model, not segment" in err and len(err.strip().splitlines()) == 1
     assert main(["classify", "predict", f"model={model}", f"source={COCO128_IMAGES / FIRST[1]}"]) == 2
-    assert "'classify'" in capsys.readouterr().err
+    assert "a detect model, not classify" in capsys.readouterr().err
+    assert main(["world", "predict", f"model={model}", f"source={COCO128_IMAGES / FIRST[1]}"]) == 2
+    assert "'world'" in capsys.readouterr().err
 
 
 def test_cli_error_is_a_message_not_a_traceback(capsys, tmp_path):

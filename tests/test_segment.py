@@ -244,7 +244,7 @@ def test_a_segmentation_ir_read_as_detection_is_refused(tiny_seg_ir, tmp_path):
         YOLO(folder).backend()
     for task, said in (("depth", "a 'depth' model, which is not supported yet"), ("mystery", "unknown task 'mystery'")):
         (folder / "metadata.yaml").write_text(yaml.safe_dump({**metadata, "task": task}))
-        with pytest.raises(NotImplementedError, match=f"{said} \\(supported: detect, segment, pose, obb\\)"):
+        with pytest.raises(NotImplementedError, match=f"{said} \\(supported: detect, segment, pose, obb, classify\\)"):
             YOLO(folder).backend()
 
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,18 @@ class ImageReadError(ValueError):
     """An image file that cannot be decoded."""
 
 
-def reduction(width: int, height: int, fit: tuple[int, int] | None) -> int:
-    """The largest JPEG decode reduction (8, 4, 2 or 1) whose image still covers ``fit`` (h, w) when letterboxed.
+@dataclass(frozen=True)
+class Cover:
+    """A decode target for a centre crop: every side must stay at least (h, w), where a plain (h, w) tuple means
+    the letterboxed size (the longer side decides)."""
+
+    h: int
+    w: int
+
+
+def reduction(width: int, height: int, fit: tuple[int, int] | Cover | None) -> int:
+    """The largest JPEG decode reduction (8, 4, 2 or 1) whose image still covers ``fit`` (h, w) when letterboxed
+    (or, for a :class:`Cover`, when resized so that its shorter side fits, as a classifier's centre crop does).
 
     Letterboxing scales an image by ``min(fit_h / h, fit_w / w)``; decoding at 1/k first changes nothing
     but the source of that resize as long as the resize still shrinks (k <= 1 / scale). libjpeg decodes at
@@ -31,7 +42,10 @@ def reduction(width: int, height: int, fit: tuple[int, int] | None) -> int:
     """
     if fit is None or width <= 0 or height <= 0:
         return 1
-    shrink = max(height / fit[0], width / fit[1])
+    if isinstance(fit, Cover):
+        shrink = min(height / fit.h, width / fit.w)
+    else:
+        shrink = max(height / fit[0], width / fit[1])
     return next((k for k in (8, 4, 2) if k <= shrink), 1)
 
 

@@ -162,7 +162,7 @@ def _opt(name, kind, default, help, **limits) -> Option:
 
 MODEL = _opt("model", "str", "yolov8n.pt", "`.pt`, architecture name (`yolov8n.yaml`), `.onnx`, `.torchscript` or "
              "`*_openvino_model/`", none=False)
-TASK = _opt("task", "str", None, "the model's task (`detect`, `segment`, `pose`, `obb`), checked against the model: as the task "
+TASK = _opt("task", "str", None, "the model's task (`detect`, `segment`, `pose`, `obb`, `classify`), checked against the model: as the task "
             "word of `yolo-ov segment predict ...` (default: the model's own)")
 RUNTIME = (
     _opt("device", "str", None, "`cpu`, `gpu`, `gpu.1`, `npu`, `auto`, `auto:gpu,cpu`, `multi:gpu,cpu`, `intel:gpu` or "

@@ -18,6 +18,7 @@ import numpy as np
 
 from .backends.base import UINT8_NHWC_BGR, Backend
 from .errors import UsageError
+from .io_utils import Cover
 from .metadata import DEFAULT_MAX_DET
 from .options import defaults
 from .processing import PAD_VALUE, Letterbox, letterbox, round_to_stride, to_chw_float
@@ -130,10 +131,11 @@ class Predictor:
 
         A single still image is prepared right here: a thread pool would only add its start-up to the latency.
         """
-        # (a classifier's crop is exact to the reference's resize only from the full decode)
-        reduce = self.settings.reduced_decode and not self.settings.keep_images and self.task.prepare is None
+        reduce = self.settings.reduced_decode and not self.settings.keep_images
+        # a letterbox needs the longer side, a classifier's centre crop every side
+        fit = (Cover(*self.target) if self.task.prepare else self.target) if reduce else None
         single = len(entries) == 1 and not is_video(entries[0])
-        entries = iter_entries(entries, fit=self.target if reduce else None)
+        entries = iter_entries(entries, fit=fit)
         if single:
             yield from self._checked(self._prepare(next(entries)))
             return
