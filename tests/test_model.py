@@ -30,6 +30,22 @@ def test_architecture_parameter_count(name):
     assert model.stride.tolist() == [8.0, 16.0, 32.0]
 
 
+TASK_SUFFIXES = {"-seg": "segment", "-pose": "pose", "-obb": "obb", "-cls": "classify"}
+
+
+@pytest.mark.parametrize("suffix", sorted(TASK_SUFFIXES))
+@pytest.mark.parametrize("family", ["yolov8", "yolo11", "yolo26"])
+@pytest.mark.parametrize("scale", "nsmlx")
+def test_every_task_architecture_has_the_reference_parameter_count(family, scale, suffix):
+    """The task table's heads on every family and scale, against the reference's counts (architectures_tasks.json)."""
+    if not (GOLDEN / "architectures_tasks.json").exists():
+        pytest.skip("golden architecture counts not found (shared fixtures absent)")
+    expected = json.loads((GOLDEN / "architectures_tasks.json").read_text())[f"{family}{scale}{suffix}"]
+    with torch.device("meta"):
+        model = YOLOModel(architecture_from_name(f"{family}{scale}{suffix}.yaml"))
+    assert model.task == TASK_SUFFIXES[suffix] and sum(p.numel() for p in model.parameters()) == expected["params"]
+
+
 @pytest.mark.parametrize("name,fused", [("yolov8n.yaml", True), ("yolo11n.yaml", True), ("yolo26n.yaml", False)])
 def test_models_are_made_ready_for_inference_in_one_place(name, fused):
     """A name and a checkpoint go through the same for_inference(): fused, except YOLO26 (see its docstring)."""
