@@ -153,12 +153,20 @@ def test_image_folder_says_empty_classes_and_skips_unreadable_images(tiny_classi
     assert "1 unreadable image skipped" in metrics.summary()
 
 
+def test_an_image_folder_given_by_a_yaml_is_read_from_its_path(tiny_classifier, tmp_path):
+    ckpt, _ = tiny_classifier
+    _image_folder(tmp_path / "ds", {"a": 1, "b": 1})
+    (tmp_path / "cls.yaml").write_text(yaml.safe_dump({"path": "ds"}))
+    assert YOLO(ckpt).val(data=str(tmp_path / "cls.yaml"), imgsz=64, verbose=False).images == 2
+
+
 @pytest.mark.parametrize("data,said", [("missing-folder", "a classifier validates on an ImageFolder"),
-                                       ("yaml", "not found")])
+                                       ("yaml", "no train/, val/ or test/ folder in it")])
 def test_a_classifier_on_a_detection_dataset_is_one_line(tiny_classifier, tmp_path, data, said):
     ckpt, _ = tiny_classifier
     target = str(tmp_path / "d.yaml") if data == "yaml" else str(tmp_path / data)
-    if data == "yaml":
+    if data == "yaml":  # a detection dataset: images/ and labels/
+        write_image(tmp_path / "images" / "a.jpg")
         (tmp_path / "d.yaml").write_text(yaml.safe_dump({"path": ".", "val": "images", "names": ["a"]}))
     with pytest.raises((UsageError, FileNotFoundError), match=said):
         YOLO(ckpt).val(data=target, imgsz=64, verbose=False)

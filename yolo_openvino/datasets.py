@@ -350,9 +350,13 @@ class ImageFolder:
 
 
 def load_image_folder(data: str | Path) -> ImageFolder:
-    """The ImageFolder dataset at ``data`` (a folder with train/, val/ and/or test/ of class folders); one line
-    naming the fix for anything else."""
+    """The ImageFolder dataset at ``data``: a folder with train/, val/ and/or test/ of class folders, or a yaml
+    whose ``path`` is such a folder (relative to the yaml); one line naming the fix for anything else."""
     root = Path(data).expanduser()
+    if root.suffix in (".yaml", ".yml") and root.is_file():
+        spec = yaml.safe_load(root.read_text(encoding="utf-8")) or {}
+        folder = Path(str(spec.get("path", "."))) if isinstance(spec, dict) else Path(".")
+        root = folder if folder.is_absolute() else root.parent / folder
     if not root.is_dir():
         raise MissingFileError(f"data={data}: a classifier validates on an ImageFolder dataset, a folder with "
                                "train/ and val/ (or test/) holding one folder of images per class; not found")
