@@ -375,8 +375,13 @@ def top_k_rows(boxes: torch.Tensor, scores: torch.Tensor, k: int, extra: torch.T
     candidates = scores_per_anchor.gather(1, anchors.unsqueeze(-1).expand(b, k, nc))  # (B, k, nc)
     best, flat = candidates.flatten(1).topk(k, dim=1)  # (B, k)
     best = best.masked_fill(torch.arange(k, device=best.device) >= a, -1.0)  # at most A real rows
-    anchor = anchors.gather(1, torch.div(flat, nc, rounding_mode="floor"))
+    # The candidate slot and class of each flat index (flat = slot * nc + class), read from index tables instead
+    # of divided out: an integer division exports int64 Floor / Divide / FloorMod, which NPUs refuse and GPUs
+    # compute inexactly. The tables are (k * nc,) ranges broadcast, constants of the graph.
+    slots = torch.arange(k, device=flat.device)[:, None].expand(k, nc).reshape(-1)
+    classes = torch.arange(nc, device=flat.device)[None, :].expand(k, nc).reshape(-1)
+    anchor = anchors.gather(1, slots[flat])
     channels = per_anchor.shape[1]
     values = per_anchor.transpose(1, 2).gather(1, anchor.unsqueeze(-1).expand(b, k, channels))  # (B, k, 4 + E)
-    cls = (flat % nc).unsqueeze(-1).to(values.dtype)
+    cls = classes[flat].unsqueeze(-1).to(values.dtype)
     return torch.cat((values[..., :4], best.unsqueeze(-1), cls, values[..., 4:]), -1)
