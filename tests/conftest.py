@@ -157,7 +157,7 @@ def ir_changing(kwargs: dict) -> dict:
     kwargs = {"imgsz": 640, **kwargs}
     unused = set()
     if not kwargs.get("int8"):
-        unused |= {"data", "fraction", "subset_size", "max_drop"}
+        unused |= {"data", "fraction", "subset_size", "max_drop", "int8_check", "val_images"}
     if kwargs.get("nms") is not True:
         unused |= {"conf", "iou", "agnostic_nms"}
     if kwargs.get("nms") is None:

@@ -195,12 +195,17 @@ def test_val_map_matches_the_reference(exported, case, fmt):
 @pytest.mark.slow
 @pytest.mark.parametrize("case", TRAINED, ids=str)
 def test_int8_keeps_map_within_002_of_fp32(exported, case):
+    """And the export's own INT8 check (metadata.yaml) recorded exactly these figures: the task's metric, f32."""
     data = str(DATASETS / f"{case.data}.yaml")
     fp32 = YOLO(exported(case.name, imgsz=case.size), inference_precision="f32").val(data=data, verbose=False)
-    int8 = YOLO(exported(case.name, imgsz=case.size, int8=True, data=data), inference_precision="f32").val(
-        data=data, verbose=False)
+    ir = exported(case.name, imgsz=case.size, int8=True, data=data)
+    int8 = YOLO(ir, inference_precision="f32").val(data=data, verbose=False)
     key = "metrics/mAP50-95(P)" if case.task == "pose" else "metrics/mAP50-95(B)"
     assert int8.results_dict[key] >= fp32.results_dict[key] - 0.02, (int8.results_dict[key], fp32.results_dict[key])
+    check = yaml.safe_load((ir / "metadata.yaml").read_text())["int8_check"]
+    assert check["metric"] == key[len("metrics/"):] and check["images"] == 60
+    assert check["int8"] == pytest.approx(int8.results_dict[key], abs=1e-3)
+    assert check["fp32"] == pytest.approx(fp32.results_dict[key], abs=1e-3)
 
 
 # -- geometry and metrics of oriented boxes (hand-computed cases, no ../shared) ----------------------------------------

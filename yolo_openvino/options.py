@@ -272,9 +272,15 @@ EXPORT = (
     _opt("max_det", "int", 300, "detections per image of `nms=True` models", low=1, high=100_000, none=False),
     _opt("agnostic_nms", "bool", False, "class-agnostic NMS in `nms=True` models", none=False),
     _opt("opset", "int", None, "ONNX opset (default 17)", low=7, high=23),
-    _opt("max_drop", "float", None, "INT8 with accuracy control (`nncf.quantize_with_accuracy_control`): maximal "
-         "absolute mAP drop", low=0, high=1),
+    _opt("max_drop", "float", None, "INT8: the largest absolute drop of the task's metric accepted; beyond it, "
+         "NNCF's accuracy control (`nncf.quantize_with_accuracy_control`) keeps the costliest layers in float",
+         low=0, high=1),
     _opt("subset_size", "int", 300, "calibration images, at most", low=1, high=100_000, none=False),
+    _opt("int8_check", "bool", True, "after INT8, score it and the FP32 model with the task's metric on `val_images` "
+         "of `data`'s val split (f32): printed and recorded in `metadata.yaml` (`int8_check`); a drop beyond "
+         "`max_drop` switches to accuracy control, one above 0.03 without it is a warning", none=False),
+    _opt("val_images", "int", 100, "images the INT8 check (and accuracy control) scores on, at most", low=1,
+         high=100_000, none=False),
     _opt("ovms", "bool", False, "OpenVINO: also write an OpenVINO Model Server repository beside the IR (`<stem>_ovms/`: "
          "`<stem>/1/model.xml`, `.bin`, and `config.json` with a THROUGHPUT hint)", none=False),
     _opt("output", "str", None, "output path (default beside the model: `<stem>_openvino_model/`, "

@@ -307,12 +307,20 @@ def _save_json(result, o: dict) -> None:
     write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
 
 
-def map_of_compiled_model(compiled_model, files, dataset, imgsz, batch: int = 1) -> float:
-    """mAP50-95 of a model compiled elsewhere (NNCF's accuracy-control loop), through the usual pipeline."""
+def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict) -> float:
+    """The task's own figure (mAP50-95 of its kind, top-1 for a classifier) of a model compiled elsewhere (the INT8
+    gate, NNCF's accuracy-control loop), through the usual pipeline at the export's size; ``metadata``: the
+    export's (task, names, imgsz, kpt_shape, heads)."""
     from .backends.openvino_backend import OpenVINOBackend
     from .metadata import ModelMetadata
+    from .tasks import task_named
 
-    metadata = ModelMetadata(names=dataset.names, imgsz=tuple(imgsz), batch=batch, format="openvino")
-    backend = OpenVINOBackend(compiled_model, metadata)
-    settings = PredictSettings(imgsz=tuple(imgsz), conf=0.001, iou=0.7, multi_label=True, pad="square")
-    return evaluate_backend(backend, files, dataset, settings).map50_95
+    meta = ModelMetadata.from_dict(metadata, "openvino")
+    backend = OpenVINOBackend(compiled_model, meta)
+    task = task_named(meta.task)
+    if task.dataset_kind == "image_folder":
+        samples = [(f, c) for f, c in dataset.samples("val") if f in set(files)]
+        return evaluate_classifier(backend, samples, PredictSettings(imgsz=meta.imgsz, reduced_decode=False)).top1
+    settings = PredictSettings(imgsz=meta.imgsz, conf=0.001, iou=0.7, multi_label=True, pad="square",
+                               reduced_decode=False)
+    return evaluate_backend(backend, files, dataset, settings).figure(task.metric)

@@ -55,9 +55,6 @@ def parse_export_args(stride: int, has_one2one: bool = False, task: str = "detec
     if args.half and args.format == "torchscript" and args.device == "cpu":
         raise UsageError("half=True for TorchScript needs a CUDA device (CPU kernels lack fp16 convolutions); "
                          "use format=openvino half=True for FP16 on CPU")
-    if args.int8 and args.max_drop is not None and task_named(task).dataset_kind == "image_folder":
-        raise UsageError("max_drop= (NNCF's accuracy control, on mAP) is not available for a classifier yet; leave it "
-                         "out and check the INT8 model's top-1 with val")
     args.nms_in_graph = bool(args.nms)
     args.one2one = args.nms is False and has_one2one
     if args.nms_in_graph and not task_named(task).nms_in_graph:

@@ -30,7 +30,7 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
         if args.int8:
             from .quantize import quantize_int8
 
-            ov_model = quantize_int8(ov_model, args)
+            ov_model = quantize_int8(ov_model, args, metadata)  # records its measured drop in metadata
     if args.nms_in_graph:
         ov_model = append_nms(ov_model, batch, args)
     for i, output in enumerate(ov_model.outputs):  # output0, output1: the reference's names

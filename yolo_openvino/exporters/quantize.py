@@ -114,14 +114,18 @@ def calibration_images(files: list, imgsz: tuple[int, int], batch: int, task: st
     return [to_nchw_float(np.stack(inputs[i:i + batch])) for i in range(0, usable, batch)]
 
 
-def quantize_int8(ov_model, args):
-    """NNCF INT8 (mixed preset: symmetric weights, asymmetric activations) with the decode kept in float."""
+def quantize_int8(ov_model, args, metadata: dict):
+    """NNCF INT8 (mixed preset: symmetric weights, asymmetric activations) with the decode kept in float, then the
+    accuracy gate (:func:`int8_check`) unless ``int8_check=False``: the INT8 model and the FP32 one scored with the
+    task's metric, the result printed and recorded in ``metadata["int8_check"]``. A drop beyond ``max_drop``
+    switches to NNCF's accuracy-controlled quantization on that metric; without ``max_drop``, a drop above
+    ``LOUD_DROP`` is a warning naming it. Returns the INT8 model."""
     import nncf
+
+    from ..tasks import task_named
 
     files, dataset = calibration_files(args)
     batches = calibration_images(files, args.imgsz, args.batch, args.task)
-    from ..tasks import task_named
-
     # the decode always; a classifier also its head and the block before it (task table: int8_float_tail)
     patterns = last_layers_patterns(ov_model, task_named(args.task).int8_float_tail)
     ignored = nncf.IgnoredScope(names=decode_node_names(ov_model), patterns=patterns, validate=False)
@@ -134,9 +138,60 @@ def quantize_int8(ov_model, args):
     calibration = nncf.Dataset(batches)
     common = dict(preset=nncf.QuantizationPreset.MIXED, ignored_scope=ignored, subset_size=len(batches))
     with _nncf_quiet():
-        if args.max_drop is None:
-            return nncf.quantize(ov_model, calibration, **common)
-        return _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common)
+        quantized = plain_quantize(ov_model, calibration, common)
+    if not args.int8_check:
+        return quantized
+    check = int8_check(ov_model, quantized, args, dataset, metadata)
+    if args.max_drop is not None and check["drop"] > args.max_drop:
+        LOGGER.info("INT8: the drop %.3f is beyond max_drop=%g: NNCF's accuracy-controlled quantization on %s",
+                    check["drop"], args.max_drop, check["metric"])
+        with _nncf_quiet():
+            quantized = _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common, metadata)
+        check = int8_check(ov_model, quantized, args, dataset, metadata, fp32=check["fp32"])
+    metadata["int8_check"] = check
+    return quantized
+
+
+def plain_quantize(ov_model, calibration, common: dict):
+    """NNCF's post-training quantization (a seam: the tests hand the gate a broken model here)."""
+    import nncf
+
+    return nncf.quantize(ov_model, calibration, **common)
+
+
+LOUD_DROP = 0.03  # an INT8 drop above this (absolute, the task's metric) is a warning when max_drop is not given
+
+
+def int8_check(fp32_model, int8_model, args, dataset, metadata: dict, fp32: float | None = None) -> dict:
+    """Score both models with the task's own metric on the first ``val_images`` of the dataset's val split, at the
+    export size, in f32 (so the figure is the quantization's alone, not the device's bf16); say the result."""
+    from ..tasks import task_named
+
+    task = task_named(args.task)
+    files = dataset.images("val")[: args.val_images]
+    if fp32 is None:
+        fp32 = task_figure_of(fp32_model, files, dataset, metadata)
+    int8 = task_figure_of(int8_model, files, dataset, metadata)
+    check = {"metric": task.figure, "fp32": round(fp32, 4), "int8": round(int8, 4), "drop": round(fp32 - int8, 4),
+             "images": len(files), "data": str(dataset.yaml_path)}
+    line = (f"INT8 {task.figure} {int8:.3f} vs FP32 {fp32:.3f} ({int8 - fp32:+.3f}) on "
+            f"{counted(len(files), 'image')} of {dataset.yaml_path}")
+    if check["drop"] > LOUD_DROP and args.max_drop is None:
+        LOGGER.warning("%s: INT8 loses more than %.2f here; re-export with max_drop=0.01 (NNCF then keeps the "
+                       "layers that cost the most in float until the drop is at most that)", line, LOUD_DROP)
+    else:
+        LOGGER.info("%s", line)
+    return check
+
+
+def task_figure_of(ov_model, files: list, dataset, metadata: dict) -> float:
+    """The task's own figure (mAP50-95 of its kind, or top-1) of an in-memory OpenVINO model, compiled in f32."""
+    import openvino as ov
+
+    from ..validation import task_figure_of_compiled
+
+    compiled = ov.Core().compile_model(ov_model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    return task_figure_of_compiled(compiled, files, dataset, metadata)
 
 
 @contextlib.contextmanager
@@ -153,16 +208,17 @@ def _nncf_quiet():
         nncf_logger.setLevel(level)
 
 
-def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common):
-    """Quantize, then revert the most harmful layers to float until the mAP drop is <= ``max_drop``."""
+def _quantize_with_accuracy_control(ov_model, calibration, args, dataset, common, metadata: dict):
+    """Quantize, then revert the most harmful layers to float until the drop of the task's metric is at most
+    ``max_drop``."""
     import nncf
 
-    from ..validation import map_of_compiled_model
+    from ..validation import task_figure_of_compiled
 
-    files = val_fraction(dataset, args.fraction)
+    files = val_fraction(dataset, args.fraction)[: args.val_images]
 
     def validate(compiled_model, _items) -> float:
-        return map_of_compiled_model(compiled_model, files, dataset, args.imgsz, args.batch)
+        return task_figure_of_compiled(compiled_model, files, dataset, metadata)
 
     validation = nncf.Dataset([0])  # our validate() reads the images itself (it needs labels and letterbox info)
     return nncf.quantize_with_accuracy_control(
