@@ -18,7 +18,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import COCO8, COCO128, COCO128_IMAGES, DATASETS, GOLDEN, needs_shared, predict_as_listed, shared_model
+from conftest import COCO8, COCO128_IMAGES, DATASETS, GOLDEN, needs_shared, predict_as_listed, shared_model
 from yolo_openvino import YOLO
 from yolo_openvino.nn.architectures import architecture_from_name
 from yolo_openvino.nn.model import YOLOModel
