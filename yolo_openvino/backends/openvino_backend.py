@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import MissingFileError, UsageError
 from ..metadata import ModelMetadata, parse_metadata_text
 from .base import FLOAT_NCHW_RGB, UINT8_NHWC_BGR, Backend
+from .static_shapes import reshape_to_export_size, static_reason
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -225,11 +226,17 @@ class OpenVINOBackend(Backend):
         if mmap is not None:
             core.set_property({"ENABLE_MMAP": bool(mmap)})
         preprocess = preprocess or default_preprocess(mode, cache_dir)
-        if preprocess == "device":
+        reason = static_reason(device, metadata)  # NPUs, and dynamic INT8 on AMX CPUs, need static shapes
+        if preprocess == "device" or reason:
             try:
-                model = _attach_preprocessing(core.read_model(xml))
+                model = core.read_model(xml)
             except RuntimeError:
-                model = xml  # let compile_ir report the damaged file
+                model = None  # let compile_ir report the damaged file
+            if model is not None and reason:
+                model, metadata = reshape_to_export_size(model, metadata, xml, reason)
+            if model is not None and preprocess == "device":
+                model = _attach_preprocessing(model)
+            model = xml if model is None else model
         else:
             model = str(xml)  # compiling from the path lets a cache hit skip reading the IR entirely
         compiled = compile_ir(core, model, device, properties, xml)
