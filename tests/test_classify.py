@@ -248,6 +248,7 @@ def test_a_centre_crop_decodes_reduced_only_while_every_side_still_covers(size, 
     assert reduction(1920, 480, (224, 224)) == 8
 
 
+@pytest.mark.slow  # the segmentation twin (test_segment.py) checks the same wiring in the fast set
 def test_benchmark_table_and_report_of_a_classifier(tiny_classifier, tmp_path):
     """The format table's metric column is top-1 accuracy (acc_top1), and the latency/throughput report runs."""
     ckpt, ir = tiny_classifier

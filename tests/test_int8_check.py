@@ -30,10 +30,10 @@ def scripted(monkeypatch):
 
 
 @pytest.mark.parametrize("max_drop,figures,loud,control,recorded", [
-    (None, [0.50, 0.49], False, 0, (0.50, 0.49)),
+    pytest.param(None, [0.50, 0.49], False, 0, (0.50, 0.49), marks=pytest.mark.slow),
     (None, [0.50, 0.40], True, 0, (0.50, 0.40)),  # a drop above 0.03 without max_drop: the warning names it
     (0.02, [0.50, 0.40, 0.49], False, 1, (0.50, 0.49)),  # beyond max_drop: accuracy control, then checked again
-    (0.2, [0.50, 0.40], False, 0, (0.50, 0.40)),  # within max_drop
+    pytest.param(0.2, [0.50, 0.40], False, 0, (0.50, 0.40), marks=pytest.mark.slow),  # within max_drop
 ])
 def test_the_int8_check_says_records_and_escalates(checkpoint, tmp_path, caplog, scripted, max_drop, figures, loud,
                                                    control, recorded):
