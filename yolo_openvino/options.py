@@ -262,8 +262,8 @@ EXPORT = (
          "default: the one-to-many head, NMS at run time"),
     _opt("batch", "int", 1, "static batch (the batch of an `nms=True` model stays static)", low=1, high=1024,
          none=False),
-    _opt("data", "str", None, "calibration dataset yaml (Ultralytics layout), required for INT8 (300+ images "
-         "recommended)"),
+    _opt("data", "str", None, "calibration dataset yaml (Ultralytics layout; a classifier: its ImageFolder), "
+         "required for INT8 (300+ images recommended)"),
     _opt("fraction", "float", 1.0, "fraction of the calibration images used (at most `subset_size`)", low=1e-6,
          high=1, none=False),
     _opt("device", "str", "cpu", "export device", none=False),
@@ -288,7 +288,8 @@ EXPORT = (
          "not an earlier export of the same kind"),
 )
 VAL = (
-    _opt("data", "str", "coco8.yaml", "dataset yaml (Ultralytics layout)", none=False),
+    _opt("data", "str", "coco8.yaml", "dataset yaml (Ultralytics layout); a classifier: an ImageFolder folder "
+         "(`<split>/<class>/<image>`) or a yaml whose `path` is one", none=False),
     _opt("imgsz", "imgsz", None, "inference size (default: the model's: a `.pt`'s training size, an export's input "
          "size)"),
     _opt("batch", "int", 1, "batch size", low=1, high=1024, none=False),

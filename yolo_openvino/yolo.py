@@ -131,7 +131,9 @@ class YOLO:
         return str(export(self.model, self.ckpt_path, **check("export", kwargs, where="export")))
 
     def val(self, verbose: bool = True, **kwargs):
-        """COCO mAP on a YOLO-format dataset yaml; returns a ValidationResult (its summary printed if ``verbose``)."""
+        """The task's metrics on a dataset: COCO mAP on a YOLO-format dataset yaml (detect, segment, pose, obb) or top-1
+        / top-5 on an ImageFolder (classify); returns a ValidationResult or ClassificationResult (its summary
+        printed if ``verbose``)."""
         from .validation import validate
 
         runtime, values = split_runtime(check("val", kwargs, where="val"))
