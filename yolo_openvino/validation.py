@@ -319,7 +319,8 @@ def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict
     backend = OpenVINOBackend(compiled_model, meta)
     task = task_named(meta.task)
     if task.dataset_kind == "image_folder":
-        samples = [(f, c) for f, c in dataset.samples("val") if f in set(files)]
+        wanted = set(files)
+        samples = [(f, c) for f, c in dataset.samples("val") if f in wanted]
         return evaluate_classifier(backend, samples, PredictSettings(imgsz=meta.imgsz, reduced_decode=False)).top1
     settings = PredictSettings(imgsz=meta.imgsz, conf=0.001, iou=0.7, multi_label=True, pad="square",
                                reduced_decode=False)

@@ -227,18 +227,13 @@ class OpenVINOBackend(Backend):
             core.set_property({"ENABLE_MMAP": bool(mmap)})
         preprocess = preprocess or default_preprocess(mode, cache_dir)
         reason = static_reason(device, metadata)  # NPUs, and dynamic INT8 on AMX CPUs, need static shapes
+        model = str(xml)  # compiling from the path lets a cache hit skip reading the IR entirely
         if preprocess == "device" or reason:
-            try:
-                model = core.read_model(xml)
-            except RuntimeError:
-                model = None  # let compile_ir report the damaged file
-            if model is not None and reason:
-                model, metadata = reshape_to_export_size(model, metadata, xml, reason)
-            if model is not None and preprocess == "device":
-                model = _attach_preprocessing(model)
-            model = xml if model is None else model
-        else:
-            model = str(xml)  # compiling from the path lets a cache hit skip reading the IR entirely
+            with contextlib.suppress(RuntimeError):  # a damaged file: compile_ir reports it
+                read = core.read_model(xml)
+                if reason:
+                    read, metadata = reshape_to_export_size(read, metadata, xml, reason)
+                model = _attach_preprocessing(read) if preprocess == "device" else read
         compiled = compile_ir(core, model, device, properties, xml)
         load_time_s = time.perf_counter() - started
         LOGGER.debug("compiled %s on %s in %.2fs", xml.name, device, load_time_s)
