@@ -151,6 +151,7 @@ def test_one_model_from_several_threads(ir):
 
 
 @needs_shared
+@pytest.mark.slow  # 7 s of inferences; the segmentation stream's flat memory (test_segment.py) stays in the fast set
 def test_no_memory_growth_over_many_inferences(ir):
     import resource
 

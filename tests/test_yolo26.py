@@ -133,7 +133,8 @@ def test_predictions_match_the_reference(exported, fmt, nms, low_conf):
 
 
 @needs_shared
-@pytest.mark.parametrize("nms,shape,end2end", [(None, (1, 84, 8400), False), (False, (1, 300, 6), True),
+@pytest.mark.parametrize("nms,shape,end2end", [(None, (1, 84, 8400), False),
+                                               pytest.param(False, (1, 300, 6), True, marks=pytest.mark.slow),
                                                pytest.param(True, (1, 300, 6), False, marks=pytest.mark.slow)])
 def test_export_holds_the_head_nms_asks_for(exported, nms, shape, end2end):
     import openvino as ov
