@@ -14,16 +14,15 @@ within 1.3x of the decode-alone floor; the ratio to benchmark_app is said beside
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import runtime_benchmark as rb  # noqa: E402 - the shared method: benchmark_app, fresh processes, the table
+import task_benchmark  # noqa: E402 - the shared arguments and IR export
 
 FLOOR_TARGET = 1.3  # our seconds per image / the decode-alone floor's
 
@@ -59,20 +58,10 @@ def fresh(function: str, *args) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10, help="benchmark_app duration per run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each side is kept")
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "yolo-ov-classify-benchmark"))
-    parser.add_argument("--out", default=str(rb.ROOT / "benchmarks" / "results_classify.json"))
-    args = parser.parse_args()
-    from yolo_openvino import YOLO
     from yolo_openvino.options import defaults
 
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    ir = work / "yolo11n-cls-shapes_fp32_openvino_model"
-    if not ir.exists():
-        YOLO(rb.SHARED / "models" / "yolo11n-cls-shapes.pt").export(format="openvino", imgsz=224, output=str(ir))
+    args = task_benchmark.arguments(__doc__, "classify")
+    ir = task_benchmark.fp32_ir("yolo11n-cls-shapes", 224, args.work)
     xml, images = next(ir.glob("*.xml")), rb.COCO128 / "images" / "train2017"
     workers = defaults("predict")["workers"]
     best = {"ours": 0.0, "benchmark_app": 0.0, "decode floor": 0.0}

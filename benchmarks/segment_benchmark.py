@@ -14,10 +14,8 @@ latency <= 1.15x.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -56,19 +54,8 @@ def mask_stage(ir: Path, folder: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10, help="benchmark_app duration per run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each side is kept")
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "yolo-ov-segment-benchmark"))
-    parser.add_argument("--out", default=str(rb.ROOT / "benchmarks" / "results_segment.json"))
-    args = parser.parse_args()
-    from yolo_openvino import YOLO
-
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    ir = work / "yolov8n-seg_fp32_openvino_model"
-    if not ir.exists():
-        YOLO(rb.SHARED / "models" / "yolov8n-seg-shapes.pt").export(format="openvino", imgsz=640, output=str(ir))
+    args = task_benchmark.arguments(__doc__, "segment")
+    ir = task_benchmark.fp32_ir("yolov8n-seg-shapes", 640, args.work)
     rb.TARGETS.update(TARGETS)
     started = time.perf_counter()
     text, rows = rb.table(task_benchmark.measure(ir, "yolov8n-seg", args.rounds, args.seconds))

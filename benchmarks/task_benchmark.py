@@ -49,29 +49,39 @@ def measure(ir: Path, label: str, rounds: int, seconds: float) -> dict:
     return best
 
 
-def export_640(name: str, work: Path) -> Path:
+def fp32_ir(name: str, imgsz: int, work: Path) -> Path:
+    """The FP32 IR of ../shared/models/<name>.pt at ``imgsz`` (static, the default) in ``work``, exported once."""
     from yolo_openvino import YOLO
 
-    ir = work / f"{name}_fp32_640_openvino_model"
+    ir = work / f"{name}_fp32_{imgsz}_openvino_model"
     if not ir.exists():
-        YOLO(rb.SHARED / "models" / f"{name}.pt").export(format="openvino", imgsz=640, output=str(ir))
+        YOLO(rb.SHARED / "models" / f"{name}.pt").export(format="openvino", imgsz=imgsz, output=str(ir))
     return ir
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["yolo11n-pose-shapes", "yolov8n-obb-shapes"])
+def arguments(description: str, name: str, more=None) -> argparse.Namespace:
+    """The speed scripts' shared arguments (``--seconds``, ``--rounds``, ``--work``, ``--out`` results_<name>.json),
+    plus what ``more(parser)`` adds; the work folder made."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10, help="benchmark_app duration per run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each side is kept")
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "yolo-ov-task-benchmark"))
-    parser.add_argument("--out", default=str(rb.ROOT / "benchmarks" / "results_tasks.json"))
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / f"yolo-ov-{name}-benchmark"))
+    parser.add_argument("--out", default=str(rb.ROOT / "benchmarks" / f"results_{name}.json"))
+    if more:
+        more(parser)
     args = parser.parse_args()
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
+    args.work = Path(args.work)
+    args.work.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def main() -> None:
+    args = arguments(__doc__, "tasks", lambda parser: parser.add_argument(
+        "--models", nargs="+", default=["yolo11n-pose-shapes", "yolov8n-obb-shapes"]))
     started, figures = time.perf_counter(), {}
     for name in args.models:
         rb.TARGETS[f"throughput {name}"] = (">=", THROUGHPUT_TARGET)
-        figures.update(measure(export_640(name, work), name, args.rounds, args.seconds))
+        figures.update(measure(fp32_ir(name, 640, args.work), name, args.rounds, args.seconds))
     text, rows = rb.table(figures)
     Path(args.out).write_text(json.dumps({"cpu": rb.cpu_kind(), "rows": rows, "rounds": args.rounds,
                                           "seconds": args.seconds}, indent=1))
