@@ -6,7 +6,9 @@
 The answer is ``Result.to_json()``: path, frame, orig_shape, detections (name, class, confidence, box),
 speed. Requests arriving together are batched (``@serve.batch``) and run as one asynchronous pipeline, so
 the model's infer requests stay busy. A bad request gets a 4xx and a one-line message: 400 (not an
-image, a bad query parameter), 404 (unknown path), 413 (over ``max_body_mb``).
+image, a bad, unknown or repeated query parameter, a malformed multipart body), 404 (any other path: routes
+match exactly), 405 with ``Allow`` (the wrong method), 413 (over ``max_body_mb``); what the client sent is
+shown only as a short, escaped excerpt.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ class Service:
         from ray import serve
 
         serve.delete(APP_NAME)
+
+
+ROUTES = {"/predict": "POST", "/healthz": "GET"}  # path -> its one method; matched exactly
+
+
+def excerpt(text: str, limit: int = 40) -> str:
+    """Client-supplied text as a message may show it: at most ``limit`` characters, anything not printable ASCII
+    escaped, so no request can write control characters or a long payload into an answer or a log."""
+    short = text[:limit].encode("unicode_escape").decode("ascii")
+    return short + ("..." if len(text) > limit else "")
 
 
 class BadRequest(Exception):
@@ -96,11 +108,15 @@ class Ingress:
     async def __call__(self, request):
         from starlette.responses import JSONResponse, Response
 
-        path = request.url.path.rstrip("/") or "/"
-        if path.endswith("/healthz") and request.method == "GET":
+        path = request.url.path
+        method = ROUTES.get(path)
+        if method is None:
+            return JSONResponse({"error": f"{excerpt(path)}: not found; use POST /predict or GET /healthz"}, 404)
+        if request.method != method:
+            return JSONResponse({"error": f"{excerpt(request.method, 10)} {path}: use {method} {path}"}, 405,
+                                headers={"Allow": method})
+        if path == "/healthz":
             return JSONResponse({"status": "ok", **await self._call("health")})
-        if not (path.endswith("/predict") and request.method == "POST"):
-            return JSONResponse({"error": f"{request.method} {path}: use POST /predict or GET /healthz"}, 404)
         try:
             name, data, overrides = await self._parse(request)
             status, body = await self._call("predict", (name, data, tuple(sorted(overrides.items()))))
@@ -132,18 +148,28 @@ class Ingress:
         allowed = names(PER_REQUEST)
         unknown = sorted(set(request.query_params) - set(allowed))
         if unknown:
-            raise BadRequest(400, f"unknown query parameter(s) {unknown}: use {', '.join(allowed)}")
+            shown = ", ".join(excerpt(u, 20) for u in unknown[:5])
+            raise BadRequest(400, f"unknown query parameter(s) {shown}: use {', '.join(allowed)}")
+        repeated = sorted({k for k, _ in request.query_params.multi_items() if len(request.query_params.getlist(k)) > 1})
+        if repeated:
+            raise BadRequest(400, f"query parameter(s) {', '.join(repeated)} given more than once: give each once")
         try:
             overrides = check("predict", dict(request.query_params), where="query")
         except UsageError as e:
             raise BadRequest(400, str(e)) from None
         name, data = "upload", b""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form()
+            try:
+                form = await request.form()
+            except Exception as e:  # noqa: BLE001 - Starlette's MultiPartException and kin: the client's body
+                raise BadRequest(400, f"malformed multipart body ({excerpt(str(e), 80)}): send the image as the "
+                                      "field 'file'") from None
             upload = form.get("file") or next((v for v in form.values() if hasattr(v, "read")), None)
             if upload is None or not hasattr(upload, "read"):
                 raise BadRequest(400, "multipart request without a file: send the image as the field 'file'")
-            name, data = upload.filename or name, await upload.read()
+            # the answer's path: the file's own name, short and escaped (never a path the client chose)
+            filename = (upload.filename or name).replace("\\", "/").rsplit("/", 1)[-1]
+            name, data = excerpt(filename, 64), await upload.read()
         else:
             data = await request.body()
         if len(data) > self.max_body:

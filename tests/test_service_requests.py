@@ -1,0 +1,99 @@
+"""The service's HTTP side, in process (no Ray): exact routes, 405 with Allow, repeated parameters refused,
+malformed multipart a 400, nothing of the request echoed beyond a short escaped excerpt. The real service on a
+Ray cluster is tested in test_scale.py (slow set)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+pytest.importorskip("starlette")
+
+
+class _Method:
+    def __init__(self, answer):
+        self.answer = answer
+
+    async def remote(self, *args):
+        return self.answer(*args)
+
+
+class FakeReplicas:
+    """What the ingress calls through its deployment handle: ``health`` and ``predict``."""
+
+    def __init__(self):
+        self.received = []
+        self.health = _Method(lambda: {"pid": 1, "precision": "f32"})
+        self.predict = _Method(self._predict)
+
+    def _predict(self, request):
+        self.received.append(request)
+        return 200, json.dumps({"path": request[0]})
+
+
+def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None):
+    """(status, headers, JSON answer, replicas) of one request through the ingress."""
+    from starlette.requests import Request
+
+    from yolo_openvino.scale.service import Ingress
+
+    headers = [(b"content-length", str(len(body)).encode())]
+    if content_type:
+        headers.append((b"content-type", content_type.encode()))
+    scope = {"type": "http", "method": method, "path": raw_path, "raw_path": raw_path.encode(), "root_path": "",
+             "query_string": query.encode(), "headers": headers, "scheme": "http", "server": ("127.0.0.1", 8000)}
+    sent = [False]
+
+    async def receive():
+        if sent[0]:
+            return {"type": "http.disconnect"}
+        sent[0] = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    replicas = FakeReplicas()
+    response = asyncio.run(Ingress(replicas, max_body_mb=1)(Request(scope, receive)))
+    return response.status_code, response.headers, json.loads(response.body), replicas
+
+
+@pytest.mark.parametrize("method,path,status,allow", [
+    ("POST", "/predict", 200, None), ("GET", "/healthz", 200, None),
+    ("POST", "/x/y/predict", 404, None), ("POST", "//predict//", 404, None), ("POST", "/predict/", 404, None),
+    ("GET", "/anything/healthz", 404, None), ("GET", "/-/routes", 404, None),
+    ("GET", "/predict", 405, "POST"), ("PUT", "/predict", 405, "POST"), ("POST", "/healthz", 405, "GET"),
+])
+def test_routes_match_exactly_and_a_wrong_method_is_405(method, path, status, allow):
+    code, headers, answer, _ = call(method, path, body=b"image bytes")
+    assert code == status and headers.get("allow") == allow
+    assert ("error" in answer) is (status != 200)
+
+
+def test_nothing_long_or_unprintable_is_echoed():
+    code, _, answer, _ = call("POST", "/" + "a" * 10_000 + "\x00\x1b[31m")
+    assert code == 404 and len(answer["error"]) < 120 and "\x00" not in answer["error"] and "\x1b" not in answer["error"]
+    code, _, answer, _ = call("POST", "/predict", b"x", query="\x1b[2J" + "q" * 500 + "=1")
+    assert code == 400 and len(answer["error"]) < 200 and "\x1b" not in answer["error"]
+
+
+@pytest.mark.parametrize("query", ["conf=0.1&conf=0.9", "max_det=5&iou=0.5&max_det=6"])
+def test_repeated_query_parameters_are_refused(query):
+    code, _, answer, replicas = call("POST", "/predict", b"image bytes", query=query)
+    assert code == 400 and "given more than once" in answer["error"] and not replicas.received
+
+
+@pytest.mark.parametrize("content_type,body", [
+    ("multipart/form-data", b"--x\r\nno boundary declared\r\n"),
+    ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"),
+])
+def test_a_malformed_multipart_body_is_a_400_not_a_500(content_type, body):
+    code, _, answer, replicas = call("POST", "/predict", body, content_type=content_type)
+    assert code == 400 and not replicas.received and len(answer["error"].splitlines()) == 1
+
+
+def test_a_multipart_filename_is_shortened_and_escaped():
+    name = "../../etc/" + "x" * 200 + "\x1b.jpg"
+    body = (f"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode() + b"bytes" + b"\r\n--b--\r\n"
+    code, _, answer, replicas = call("POST", "/predict", body, content_type="multipart/form-data; boundary=b")
+    assert code == 200 and "/" not in answer["path"] and "\x1b" not in answer["path"] and len(answer["path"]) <= 70
