@@ -65,7 +65,7 @@ def shared_model(name: str) -> Path:
 # Variables our code reads. A user who followed the README may have exported any of them (YOLO_OFFLINE=1 made
 # the download test fail), so every test starts without them and sets what it relies on itself.
 # (YOLO_OPENVINO_SHARED is the tests' own, read above.)
-OUR_ENVIRONMENT = ("YOLO_OFFLINE", "YOLO_OPENVINO_HOME", "YOLO_OPENVINO_ASSETS_URL", "YOLO_OV_DEBUG")
+OUR_ENVIRONMENT = ("YOLO_OFFLINE", "YOLO_OPENVINO_HOME", "YOLO_OPENVINO_ASSETS_URL", "YOLO_OV_DEBUG", "YOLO_OV_API_KEY")
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,8 @@ class FakeReplicas:
         return 200, json.dumps({"path": request[0]})
 
 
-def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None):
+def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None,
+         api_key: str | None = None, authorization: str | None = None):
     """(status, headers, JSON answer, replicas) of one request through the ingress."""
     from starlette.requests import Request
 
@@ -42,6 +43,8 @@ def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content
     headers = [(b"content-length", str(len(body)).encode())]
     if content_type:
         headers.append((b"content-type", content_type.encode()))
+    if authorization is not None:
+        headers.append((b"authorization", authorization.encode()))
     scope = {"type": "http", "method": method, "path": raw_path, "raw_path": raw_path.encode(), "root_path": "",
              "query_string": query.encode(), "headers": headers, "scheme": "http", "server": ("127.0.0.1", 8000)}
     sent = [False]
@@ -53,7 +56,7 @@ def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content
         return {"type": "http.request", "body": body, "more_body": False}
 
     replicas = FakeReplicas()
-    response = asyncio.run(Ingress(replicas, max_body_mb=1)(Request(scope, receive)))
+    response = asyncio.run(Ingress(replicas, max_body_mb=1, api_key=api_key)(Request(scope, receive)))
     return response.status_code, response.headers, json.loads(response.body), replicas
 
 
@@ -97,3 +100,26 @@ def test_a_multipart_filename_is_shortened_and_escaped():
             "Content-Type: image/jpeg\r\n\r\n").encode() + b"bytes" + b"\r\n--b--\r\n"
     code, _, answer, replicas = call("POST", "/predict", body, content_type="multipart/form-data; boundary=b")
     assert code == 200 and "/" not in answer["path"] and "\x1b" not in answer["path"] and len(answer["path"]) <= 70
+
+
+@pytest.mark.parametrize("authorization,status", [(None, 401), ("Bearer wrong", 401), ("Bearer s3cret", 200),
+                                                  ("bearer s3cret", 401), ("s3cret", 401)])
+def test_an_api_key_guards_predict_but_not_healthz(authorization, status):
+    code, headers, answer, replicas = call("POST", "/predict", b"image bytes", api_key="s3cret",
+                                           authorization=authorization)
+    assert code == status and bool(replicas.received) is (status == 200)
+    assert (headers.get("www-authenticate") == "Bearer") is (status == 401)
+    assert call("GET", "/healthz", api_key="s3cret")[0] == 200
+
+
+@pytest.mark.parametrize("host,given,environment,key,warned", [
+    ("127.0.0.1", None, None, None, False), ("0.0.0.0", None, None, None, True),
+    ("0.0.0.0", "k1", None, "k1", False), ("0.0.0.0", None, "k2", "k2", False), ("127.0.0.1", "k1", "k2", "k1", False),
+])
+def test_the_key_comes_from_the_option_or_the_environment(monkeypatch, caplog, host, given, environment, key, warned):
+    from yolo_openvino.scale.service import api_key_for
+
+    if environment:
+        monkeypatch.setenv("YOLO_OV_API_KEY", environment)
+    assert api_key_for(host, given) == key
+    assert ("without an API key" in caplog.text) is warned

@@ -101,9 +101,19 @@ class Ingress:
 
     RETRIES = 3
 
-    def __init__(self, replicas, max_body_mb: float):
+    def __init__(self, replicas, max_body_mb: float, api_key: str | None = None):
         self.replicas = replicas  # a DeploymentHandle to the model replicas
         self.max_body = int(max_body_mb * 1024 * 1024)
+        self.api_key = api_key
+
+    def authorized(self, request) -> bool:
+        """No key set, or ``Authorization: Bearer <key>`` compared in constant time (no timing of the prefix)."""
+        import hmac
+
+        if not self.api_key:
+            return True
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {self.api_key}".encode())
 
     async def __call__(self, request):
         from starlette.responses import JSONResponse, Response
@@ -117,6 +127,9 @@ class Ingress:
                                 headers={"Allow": method})
         if path == "/healthz":
             return JSONResponse({"status": "ok", **await self._call("health")})
+        if not self.authorized(request):
+            return JSONResponse({"error": "missing or wrong API key: send Authorization: Bearer <key>"}, 401,
+                                headers={"WWW-Authenticate": "Bearer"})
         try:
             name, data, overrides = await self._parse(request)
             status, body = await self._call("predict", (name, data, tuple(sorted(overrides.items()))))
@@ -180,7 +193,8 @@ class Ingress:
 
 
 def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
-              batch_wait_ms: float = 5.0, max_body_mb: float = 20.0, autoscaling: dict | None = None,
+              batch_wait_ms: float = 5.0, max_body_mb: float = 20.0, api_key: str | None = None,
+              autoscaling: dict | None = None,
               node_cpus_available: list[float] | None = None, runtime: dict | None = None, **predict):
     """The Ray Serve application (and its resource plan) for a model's files (``workers.model_files``);
     ``autoscaling`` is passed to Serve."""
@@ -203,7 +217,7 @@ def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_rep
     # The ingress only parses and forwards (I/O): it declares no CPU, so the planned replicas always fit.
     ingress = serve.deployment(name="ingress", ray_actor_options={"num_cpus": 0},
                                max_ongoing_requests=1000)(Ingress)
-    app = ingress.bind(replicas, max_body_mb)
+    app = ingress.bind(replicas, max_body_mb, api_key)
     return app, plan
 
 
@@ -211,10 +225,11 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
           **options) -> Service:
     """Start (or update) the service on the cluster at ``address`` and return it; ``blocking`` waits for Ctrl-C.
 
-    Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, autoscaling (Serve's
+    Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, api_key, autoscaling (Serve's
     ``autoscaling_config``), runtime (OpenVINO options), and predict's conf, iou, max_det, imgsz, classes.
     """
     files = model_files(model)  # a wrong model is a one-line error before any cluster work
+    options["api_key"] = api_key_for(host, options.get("api_key"))
     ray = connect(address)
     from ray import serve as ray_serve
 
@@ -227,6 +242,17 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
     if blocking:
         _wait_for_interrupt(service)
     return service
+
+
+def api_key_for(host: str, given: str | None) -> str | None:
+    """The service's API key: ``api_key=``, else ``YOLO_OV_API_KEY``; none on a public interface is a warning."""
+    import os
+
+    key = given or os.environ.get("YOLO_OV_API_KEY") or None
+    if not key and host not in ("127.0.0.1", "localhost", "::1"):
+        LOGGER.warning("serving on %s without an API key: anyone who reaches it can use it; set api_key= (or "
+                       "YOLO_OV_API_KEY) and put it behind a TLS proxy (README: Scale out)", host)
+    return key
 
 
 def _listening(host: str, port: int) -> tuple[str, int]:
