@@ -34,26 +34,28 @@ class FakeReplicas:
 
 
 def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None,
-         api_key: str | None = None, authorization: str | None = None):
-    """(status, headers, JSON answer, replicas) of one request through the ingress."""
+         api_key: str | None = None, authorization: str | None = None, chunk: int | None = None, reads: list = None):
+    """(status, headers, JSON answer, replicas) of one request through the ingress; ``chunk``: the body sent in
+    pieces of that size without a Content-Length (chunked), each piece read appended to ``reads``."""
     from starlette.requests import Request
 
     from yolo_openvino.scale.service import Ingress
 
-    headers = [(b"content-length", str(len(body)).encode())]
+    headers = [] if chunk else [(b"content-length", str(len(body)).encode())]
+    pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
     if content_type:
         headers.append((b"content-type", content_type.encode()))
     if authorization is not None:
         headers.append((b"authorization", authorization.encode()))
     scope = {"type": "http", "method": method, "path": raw_path, "raw_path": raw_path.encode(), "root_path": "",
              "query_string": query.encode(), "headers": headers, "scheme": "http", "server": ("127.0.0.1", 8000)}
-    sent = [False]
-
     async def receive():
-        if sent[0]:
+        if not pieces:
             return {"type": "http.disconnect"}
-        sent[0] = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        piece = pieces.pop(0)
+        if reads is not None:
+            reads.append(len(piece))
+        return {"type": "http.request", "body": piece, "more_body": bool(pieces)}
 
     replicas = FakeReplicas()
     response = asyncio.run(Ingress(replicas, max_body_mb=1, api_key=api_key)(Request(scope, receive)))
@@ -123,3 +125,19 @@ def test_the_key_comes_from_the_option_or_the_environment(monkeypatch, caplog, h
         monkeypatch.setenv("YOLO_OV_API_KEY", environment)
     assert api_key_for(host, given) == key
     assert ("without an API key" in caplog.text) is warned
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_an_oversized_body_is_cut_off_as_it_streams_in(multipart):
+    """A chunked 4 MB upload against a 1 MB limit: 413 after about 1 MB was read, the connection closed."""
+    image = b"\xff" * (4 * 1024 * 1024)
+    body, content_type = image, None
+    if multipart:
+        body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n" + image +
+                b"\r\n--b--\r\n")
+        content_type = "multipart/form-data; boundary=b"
+    reads = []
+    code, headers, answer, replicas = call("POST", "/predict", body, content_type=content_type, chunk=64 * 1024,
+                                           reads=reads)
+    assert code == 413 and headers.get("connection") == "close" and not replicas.received
+    assert sum(reads) <= 1024 * 1024 + 64 * 1024 < len(body)

@@ -133,8 +133,8 @@ class Ingress:
         try:
             name, data, overrides = await self._parse(request)
             status, body = await self._call("predict", (name, data, tuple(sorted(overrides.items()))))
-        except BadRequest as e:
-            return JSONResponse({"error": str(e)}, e.status)
+        except BadRequest as e:  # a 413 ends the connection: the rest of the body is never read
+            return JSONResponse({"error": str(e)}, e.status, headers={"Connection": "close"} if e.status == 413 else None)
         return Response(body, status_code=status, media_type="application/json")
 
     async def _call(self, method: str, *args):
@@ -149,6 +149,17 @@ class Ingress:
                                attempt + 1, self.RETRIES + 1)
                 await asyncio.sleep(0.1 * (attempt + 1))
         raise BadRequest(503, "no model replica could answer (they keep dying): retry later")
+
+    async def _body(self, request) -> bytes:
+        """The body as it streams in (Content-Length, chunked or multipart alike): a 413 the moment it passes
+        ``max_body_mb``, so an oversized upload is never held whole."""
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise BadRequest(413, f"body over the {self.max_body} byte limit (max_body_mb): send a smaller image")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _parse(self, request) -> tuple[str, bytes, dict]:
         """(name, image bytes, conf/iou/max_det overrides) of a raw-bytes or multipart request."""
@@ -170,10 +181,11 @@ class Ingress:
             overrides = check("predict", dict(request.query_params), where="query")
         except UsageError as e:
             raise BadRequest(400, str(e)) from None
-        name, data = "upload", b""
+        name, body = "upload", await self._body(request)
+        data = body
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             try:
-                form = await request.form()
+                form = await _parse_multipart(request.headers, body)
             except Exception as e:  # noqa: BLE001 - Starlette's MultiPartException and kin: the client's body
                 raise BadRequest(400, f"malformed multipart body ({excerpt(str(e), 80)}): send the image as the "
                                       "field 'file'") from None
@@ -183,13 +195,19 @@ class Ingress:
             # the answer's path: the file's own name, short and escaped (never a path the client chose)
             filename = (upload.filename or name).replace("\\", "/").rsplit("/", 1)[-1]
             name, data = excerpt(filename, 64), await upload.read()
-        else:
-            data = await request.body()
-        if len(data) > self.max_body:
-            raise BadRequest(413, f"body of {len(data)} bytes is over the {self.max_body} byte limit (max_body_mb)")
         if not data:
             raise BadRequest(400, "empty body: POST the image bytes, or multipart with the field 'file'")
         return name, data, overrides
+
+
+async def _parse_multipart(headers, body: bytes):
+    """Starlette's multipart parser over a body already read within the limit (one part: the image)."""
+    from starlette.formparsers import MultiPartParser
+
+    async def stream():
+        yield body
+        yield b""
+    return await MultiPartParser(headers, stream(), max_files=1, max_fields=16).parse()
 
 
 def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
