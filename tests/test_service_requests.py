@@ -34,9 +34,11 @@ class FakeReplicas:
 
 
 def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None,
-         api_key: str | None = None, authorization: str | None = None, chunk: int | None = None, reads: list = None):
-    """(status, headers, JSON answer, replicas) of one request through the ingress; ``chunk``: the body sent in
-    pieces of that size without a Content-Length (chunked), each piece read appended to ``reads``."""
+         api_key: str | None = None, authorization: str | None = None, chunk: int | None = None, reads: list = None,
+         delay_s: float = 0.0):
+    """(status, headers, JSON answer, replicas) of one request through an ingress of max_body_mb 1, max_pixels 1,
+    body_timeout_s 0.5; ``chunk``: the body sent in pieces of that size without a Content-Length (chunked), each
+    piece read appended to ``reads``, ``delay_s`` apart."""
     from starlette.requests import Request
 
     from yolo_openvino.scale.service import Ingress
@@ -50,6 +52,7 @@ def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content
     scope = {"type": "http", "method": method, "path": raw_path, "raw_path": raw_path.encode(), "root_path": "",
              "query_string": query.encode(), "headers": headers, "scheme": "http", "server": ("127.0.0.1", 8000)}
     async def receive():
+        await asyncio.sleep(delay_s)  # a slow client: this long between pieces
         if not pieces:
             return {"type": "http.disconnect"}
         piece = pieces.pop(0)
@@ -58,7 +61,8 @@ def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content
         return {"type": "http.request", "body": piece, "more_body": bool(pieces)}
 
     replicas = FakeReplicas()
-    response = asyncio.run(Ingress(replicas, max_body_mb=1, api_key=api_key)(Request(scope, receive)))
+    ingress = Ingress(replicas, max_body_mb=1, api_key=api_key, max_pixels=1.0, body_timeout_s=0.5)
+    response = asyncio.run(ingress(Request(scope, receive)))
     return response.status_code, response.headers, json.loads(response.body), replicas
 
 
@@ -141,3 +145,23 @@ def test_an_oversized_body_is_cut_off_as_it_streams_in(multipart):
                                            reads=reads)
     assert code == 413 and headers.get("connection") == "close" and not replicas.received
     assert sum(reads) <= 1024 * 1024 + 64 * 1024 < len(body)
+
+
+@pytest.mark.parametrize("size,status", [((1000, 1000), 200), ((1200, 1000), 413), ((12000, 12000), 413)])
+def test_the_pixel_cap_is_read_from_the_header_before_decoding(size, status):
+    """A PNG declaring 12000x12000 (a few hundred bytes here) is refused by its header; nothing decodes it."""
+    import struct
+    import zlib
+
+    w, h = size
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header + struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    code, _, answer, replicas = call("POST", "/predict", png + b"\x00" * 64)
+    assert code == status and bool(replicas.received) is (status == 200)
+    assert status == 200 or f"{w}x{h} image is over the 1 megapixel limit" in answer["error"]
+
+
+def test_a_slow_client_is_cut_with_408():
+    code, headers, answer, replicas = call("POST", "/predict", b"x" * 40, chunk=4, delay_s=0.1)
+    assert code == 408 and headers.get("connection") == "close" and "body_timeout_s" in answer["error"]
+    assert not replicas.received

@@ -244,6 +244,10 @@ SERVE = (
          none=False),
     _opt("batch_wait_ms", "float", 5.0, "how long a replica waits to fill a batch", low=0, high=60_000, none=False),
     _opt("max_body_mb", "float", 20.0, "request size limit (413 above it)", low=0.001, high=10_000, none=False),
+    _opt("max_pixels", "float", 40.0, "largest image accepted, in megapixels, read from its header before any "
+         "decoding (413 above it)", low=0.001, high=1000, none=False),
+    _opt("body_timeout_s", "float", 10.0, "time a client has to send its whole body (408 and the connection closed "
+         "after it)", low=0.1, high=3600, none=False),
     _opt("api_key", "str", None, "when set, every request but `/healthz` needs `Authorization: Bearer <key>` (401 "
          "otherwise); default: the environment's `YOLO_OV_API_KEY`, else none (a warning with `host=0.0.0.0`)"),
     _opt("autoscaling", "json", None, "Ray Serve `autoscaling_config`, e.g. `{\"min_replicas\": 1, \"max_replicas\": 4}` "

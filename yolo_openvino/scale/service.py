@@ -101,10 +101,13 @@ class Ingress:
 
     RETRIES = 3
 
-    def __init__(self, replicas, max_body_mb: float, api_key: str | None = None):
+    def __init__(self, replicas, max_body_mb: float, api_key: str | None = None, max_pixels: float = 40.0,
+                 body_timeout_s: float = 10.0):
         self.replicas = replicas  # a DeploymentHandle to the model replicas
         self.max_body = int(max_body_mb * 1024 * 1024)
         self.api_key = api_key
+        self.max_pixels = int(max_pixels * 1e6)
+        self.body_timeout_s = body_timeout_s
 
     def authorized(self, request) -> bool:
         """No key set, or ``Authorization: Bearer <key>`` compared in constant time (no timing of the prefix)."""
@@ -133,8 +136,9 @@ class Ingress:
         try:
             name, data, overrides = await self._parse(request)
             status, body = await self._call("predict", (name, data, tuple(sorted(overrides.items()))))
-        except BadRequest as e:  # a 413 ends the connection: the rest of the body is never read
-            return JSONResponse({"error": str(e)}, e.status, headers={"Connection": "close"} if e.status == 413 else None)
+        except BadRequest as e:  # a 413 or 408 ends the connection: the rest of the body is never read
+            close = {"Connection": "close"} if e.status in (408, 413) else None
+            return JSONResponse({"error": str(e)}, e.status, headers=close)
         return Response(body, status_code=status, media_type="application/json")
 
     async def _call(self, method: str, *args):
@@ -181,7 +185,12 @@ class Ingress:
             overrides = check("predict", dict(request.query_params), where="query")
         except UsageError as e:
             raise BadRequest(400, str(e)) from None
-        name, body = "upload", await self._body(request)
+        try:
+            body = await asyncio.wait_for(self._body(request), self.body_timeout_s)
+        except asyncio.TimeoutError:
+            raise BadRequest(408, f"the body took longer than {self.body_timeout_s:g} s to arrive (body_timeout_s): "
+                                  "send it faster") from None
+        name = "upload"
         data = body
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             try:
@@ -197,7 +206,20 @@ class Ingress:
             name, data = excerpt(filename, 64), await upload.read()
         if not data:
             raise BadRequest(400, "empty body: POST the image bytes, or multipart with the field 'file'")
+        self._check_pixels(data)
         return name, data, overrides
+
+    def _check_pixels(self, data: bytes) -> None:
+        """A 413 for an image whose header declares more than ``max_pixels``, before anything decodes it (a small
+        PNG can declare 144 megapixels and cost seconds and gigabytes to decode)."""
+        import io
+
+        import imagesize
+
+        width, height = imagesize.get(io.BytesIO(data))  # (-1, -1) where the header is not one it knows
+        if width > 0 and height > 0 and width * height > self.max_pixels:
+            raise BadRequest(413, f"a {width}x{height} image is over the {self.max_pixels / 1e6:g} megapixel limit "
+                                  "(max_pixels): send a smaller one")
 
 
 async def _parse_multipart(headers, body: bytes):
@@ -212,7 +234,7 @@ async def _parse_multipart(headers, body: bytes):
 
 def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
               batch_wait_ms: float = 5.0, max_body_mb: float = 20.0, api_key: str | None = None,
-              autoscaling: dict | None = None,
+              max_pixels: float = 40.0, body_timeout_s: float = 10.0, autoscaling: dict | None = None,
               node_cpus_available: list[float] | None = None, runtime: dict | None = None, **predict):
     """The Ray Serve application (and its resource plan) for a model's files (``workers.model_files``);
     ``autoscaling`` is passed to Serve."""
@@ -235,7 +257,7 @@ def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_rep
     # The ingress only parses and forwards (I/O): it declares no CPU, so the planned replicas always fit.
     ingress = serve.deployment(name="ingress", ray_actor_options={"num_cpus": 0},
                                max_ongoing_requests=1000)(Ingress)
-    app = ingress.bind(replicas, max_body_mb, api_key)
+    app = ingress.bind(replicas, max_body_mb, api_key, max_pixels, body_timeout_s)
     return app, plan
 
 
@@ -243,7 +265,8 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
           **options) -> Service:
     """Start (or update) the service on the cluster at ``address`` and return it; ``blocking`` waits for Ctrl-C.
 
-    Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, api_key, autoscaling (Serve's
+    Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, max_pixels, body_timeout_s,
+    api_key, autoscaling (Serve's
     ``autoscaling_config``), runtime (OpenVINO options), and predict's conf, iou, max_det, imgsz, classes.
     """
     files = model_files(model)  # a wrong model is a one-line error before any cluster work
