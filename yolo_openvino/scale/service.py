@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -178,7 +178,8 @@ class Ingress:
         if unknown:
             shown = ", ".join(excerpt(u, 20) for u in unknown[:5])
             raise BadRequest(400, f"unknown query parameter(s) {shown}: use {', '.join(allowed)}")
-        repeated = sorted({k for k, _ in request.query_params.multi_items() if len(request.query_params.getlist(k)) > 1})
+        given = Counter(key for key, _ in request.query_params.multi_items())
+        repeated = sorted(key for key, count in given.items() if count > 1)
         if repeated:
             raise BadRequest(400, f"query parameter(s) {', '.join(repeated)} given more than once: give each once")
         try:
