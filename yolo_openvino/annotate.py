@@ -52,6 +52,19 @@ def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, cla
     return canvas
 
 
+def draw_trails(canvas: np.ndarray, centres: dict, class_id: np.ndarray, line_width: int | None = None) -> np.ndarray:
+    """Draw each track's recent centres (``centres``: id -> sequence of (x, y) pixels, oldest first) as a line in
+    its class's colour (``class_id`` (N,), in the order of ``centres``) on ``canvas``, in place."""
+    import cv2
+
+    width = line_width or line_width_for(canvas.shape)
+    for points, cid in zip(centres.values(), class_id):
+        if len(points) > 1:
+            path = np.round(np.array(points, np.float32)).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(canvas, [path], False, color(int(cid)), width, cv2.LINE_AA)
+    return canvas
+
+
 def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place,
     in the order given (the last drawn is on top)."""

@@ -23,6 +23,19 @@ class Values(np.ndarray):
     def __float__(self) -> float:
         return float(self._scalar())
 
+    # torch's spellings, so ``boxes.id.int().cpu().tolist()`` (the reference's tracking idiom) runs unchanged
+    def int(self) -> "Values":
+        return self.astype(np.int64)
+
+    def float(self) -> "Values":
+        return self.astype(np.float32)
+
+    def cpu(self) -> "Values":
+        return self
+
+    def numpy(self) -> "Values":
+        return self
+
 
 def values(array: np.ndarray) -> Values:
     return np.asarray(array).view(Values)

@@ -34,6 +34,19 @@ def predict(model, source, task=None, **options) -> int:
     return 0
 
 
+def track(model, source, task=None, **options) -> int:
+    """Predict's lines per frame, with only the tracked objects; an unreadable stream among several is skipped."""
+    from .yolo import YOLO
+
+    runtime, options = split_runtime(options)
+    yolo = YOLO(model, task=task, **runtime)
+    count = sum(1 for _ in yolo.track(source, stream=True, verbose=True, **_given(options)))
+    stats = yolo.last_stats
+    if not count and stats.skipped:
+        raise UsageError(f"nothing readable in {source}: {len(stats.skipped)} skipped ({', '.join(stats.skipped[:3])})")
+    return 0
+
+
 def export(model, task=None, **options) -> int:
     from .yolo import YOLO
 

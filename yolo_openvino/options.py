@@ -220,6 +220,21 @@ PREDICT = (
     _opt("show", "bool", False, "show each result in a window (needs a display)", none=False),
     _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
 )
+TRACKING = (  # what tracking adds to predict's options
+    _opt("tracker", "str", "bytetrack.yaml", "`bytetrack.yaml`, `botsort.yaml` (camera-motion compensation) or the "
+         "path of your own tracker yaml with the same keys", none=False),
+    _opt("persist", "bool", False, "keep the trackers (and their ids) from one `track` call to the next: frame by "
+         "frame from your own loop", none=False),
+    _opt("trail", "int", 0, "with `save`: draw each track's last N centres on the video", low=0, high=10_000,
+         none=False),
+)
+# Tracking keeps weak detections (conf 0.1, as the reference's track): its second association matches them to
+# tracks whose object is half hidden. Saved runs are named `track`.
+TRACK = (*TRACKING, *(
+    _opt("conf", "float", 0.1, "confidence threshold (low on purpose: weak detections keep occluded tracks alive)",
+         low=0, high=1, none=False) if o is CONF else
+    _opt("name", "str", "track", "run folder name (`track`, `track2`, ... never overwritten)", none=False)
+    if o.name == "name" else o for o in PREDICT))
 ADDRESS = _opt("address", "str", None, "Ray cluster: `auto`, `host:6379` or `ray://host:10001` (default: start a "
              "local one); a token-authenticated cluster needs `RAY_AUTH_MODE=token` and its token in the environment")
 SCALE = (
@@ -336,6 +351,7 @@ DEMO = (
 
 COMMANDS: dict[str, tuple[Option, ...]] = {
     "predict": (MODEL, TASK, *PREDICT, *SCALE, *RUNTIME),
+    "track": (MODEL, TASK, *TRACK, *RUNTIME),
     "export": (MODEL, TASK, *EXPORT),
     "val": (MODEL, TASK, *VAL, *RUNTIME),
     "benchmark": (MODEL, TASK, *BENCHMARK),
@@ -344,6 +360,7 @@ COMMANDS: dict[str, tuple[Option, ...]] = {
 }
 HELP = {
     "predict": "detect objects in images, folders, videos, URLs",
+    "track": "follow objects across video frames (ByteTrack, BoT-SORT): one stream or many through one model",
     "export": "export a .pt to OpenVINO IR (FP32/FP16/INT8), ONNX or TorchScript",
     "val": "COCO mAP on a YOLO-format dataset",
     "benchmark": "per-format table (size, mAP, speed) from a .pt, or the latency/throughput report of an OpenVINO model",
@@ -402,5 +419,6 @@ def markdown_table(group: str, skip: tuple[str, ...] = ("model",)) -> str:
 
 
 if __name__ == "__main__":  # python -m yolo_openvino.options: the README's tables
-    for command in ("export", "predict", "runtime", "val", "benchmark", "serve"):
-        print(f"### {command}\n\n{markdown_table(command, skip=('model',) + (RUNTIME_NAMES if command in ('predict', 'val', 'serve') else ()))}\n")
+    for command in ("export", "predict", "track", "runtime", "val", "benchmark", "serve"):
+        skip = RUNTIME_NAMES if command in ("predict", "track", "val", "serve") else ()
+        print(f"### {command}\n\n{markdown_table(command, skip=('model',) + skip)}\n")

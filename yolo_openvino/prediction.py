@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .errors import UsageError
-from .options import OUTPUT, SCALE, check, defaults, names, split_runtime
+from .options import OUTPUT, SCALE, TRACKING, check, defaults, names, split_runtime
 
 LOGGER = logging.getLogger("yolo_openvino")
 _LOCAL_ONLY = (*names(OUTPUT), "show", "workers", "nms")  # what a Ray job does not do
@@ -34,17 +34,22 @@ class PredictRequest:
     show: bool
     nms: bool | None
     settings: dict = field(default_factory=dict)
+    tracking: dict = field(default_factory=dict)  # track: tracker, persist, trail
 
     @classmethod
-    def parse(cls, source, kwargs: dict) -> "PredictRequest":
-        """Check every option (one line for a bad one); a display is checked now, before any work."""
-        values = check("predict", {"source": source, **kwargs}, where="predict")
+    def parse(cls, source, kwargs: dict, command: str = "predict") -> "PredictRequest":
+        """Check every option of ``command`` (predict, track; one line for a bad one); a display is checked now,
+        before any work. Tracking's own options (``options.TRACKING``) go to ``tracking``."""
+        # a command's own defaults where they differ from predict's (track: conf 0.1), as if given
+        own = {k: v for k, v in defaults(command).items() if k in defaults("predict") and defaults("predict")[k] != v}
+        values = check(command, {**own, "source": source, **kwargs}, where=command)
+        tracking = {k: values.pop(k) for k in names(TRACKING) if k in values}
         runtime, values = split_runtime(values)
         scale = {k: values.pop(k) for k in names(SCALE) if k in values}
-        outputs = {k: v for k, v in defaults("predict").items() if k in names(OUTPUT)}
+        outputs = {k: v for k, v in defaults(command).items() if k in names(OUTPUT)}
         outputs.update({k: values.pop(k) for k in names(OUTPUT) if k in values})
         request = cls(values.pop("source"), runtime, scale, outputs, bool(values.pop("show", False)),
-                      values.pop("nms", None), {k: v for k, v in values.items() if v is not None})
+                      values.pop("nms", None), {k: v for k, v in values.items() if v is not None}, tracking)
         if request.show and not request.on_ray:
             from .annotate import check_display
 
@@ -77,19 +82,28 @@ def run_local(backend, request: PredictRequest, entries: list, verbose: bool, lo
 
     predictor = Predictor(backend, PredictSettings(**request.settings, keep_images=request.outputs["save"]))
     results = predictor.stream(entries)  # one image: one request of the pool, its output read in place
+    return finish(results, request, predictor, entries, verbose, load_line), predictor.stats
+
+
+def finish(results: Iterator, request: PredictRequest, predictor, entries: list, verbose: bool,
+           load_line: str | None, trail: int = 0) -> Iterator:
+    """``results`` saved, shown and printed as ``request`` asks (``trail``: frames of track history drawn)."""
     if request.saves:
         from .outputs import save_results
 
         o = request.outputs
         project = o["project"] or predictor.task.project
-        results = save_results(results, project, o["name"], o["save"], o["save_txt"], o["save_json"])
+        results = save_results(results, project, o["name"], o["save"], o["save_txt"], o["save_json"], trail)
     if request.show:
-        results = _shown(results, wait_ms=1 if len(entries) > 1 else 0)
+        from .sources import is_video
+
+        # a key press per image for one still image; videos and many images play on
+        results = _shown(results, wait_ms=1 if len(entries) > 1 or any(is_video(e) for e in entries) else 0)
     if verbose:
         from .console import printed
 
         results = printed(results, entries, predictor.stats, load_line)
-    return results, predictor.stats
+    return results
 
 
 def _shown(results: Iterator, wait_ms: int) -> Iterator:

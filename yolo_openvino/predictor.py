@@ -11,7 +11,7 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 import numpy as np
@@ -23,7 +23,7 @@ from .metadata import DEFAULT_MAX_DET
 from .options import defaults
 from .processing import PAD_VALUE, Letterbox, letterbox, round_to_stride, to_chw_float
 from .results import Result
-from .sources import SourceItem, is_video, iter_entries
+from .sources import SourceItem, is_video, iter_entries, read_streams
 from .tasks import task_named
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -123,19 +123,20 @@ class Predictor:
             model_input = to_chw_float(model_input)  # here, in the worker threads, not in the inference loop
         orig_shape = item.orig_shape
         if not self.settings.keep_images and item.name != "array":  # an array is the caller's own: no cost to keep
-            item = SourceItem(item.name, None, None, item.frame)
+            item = replace(item, image=None, full_shape=None)
         return Prepared(item, model_input, box, orig_shape, (time.perf_counter() - started) * 1000, started)
 
-    def _prepared_stream(self, entries: list) -> Iterator[Prepared]:
+    def _prepared_stream(self, entries: list, concurrent: bool = False) -> Iterator[Prepared]:
         """Letterboxed images in order, decoded ahead in worker threads; unreadable ones reported and skipped.
 
         A single still image is prepared right here: a thread pool would only add its start-up to the latency.
+        ``concurrent``: ``entries`` is a list of streams (lists of entries), read at once (``sources.read_streams``).
         """
         reduce = self.settings.reduced_decode and not self.settings.keep_images
         # a letterbox needs the longer side, a classifier's centre crop every side
         fit = (Cover(*self.target) if self.task.prepare else self.target) if reduce else None
-        single = len(entries) == 1 and not is_video(entries[0])
-        entries = iter_entries(entries, fit=fit)
+        single = not concurrent and len(entries) == 1 and not is_video(entries[0])
+        entries = read_streams(entries, fit) if concurrent else iter_entries(entries, fit=fit)
         if single:
             yield from self._checked(self._prepare(next(entries)))
             return
@@ -191,7 +192,7 @@ class Predictor:
         for p, prediction in zip(group, predictions):
             fields = self.task.fields(prediction, p.box, p.orig_shape, input_hw, self.settings)
             results.append(Result(p.item.name, p.orig_shape, names=self.meta.names, image=p.item.image,
-                                  frame=p.item.frame, **fields))
+                                  frame=p.item.frame, stream=p.item.stream, **fields))
         post_ms = (time.perf_counter() - started) * 1000 / len(group)
         for p, r in zip(group, results):
             r.speed = {"preprocess": p.preprocess_ms, "inference": infer_ms / len(group), "postprocess": post_ms}
@@ -199,10 +200,12 @@ class Predictor:
         return results
 
     # -- entry points ----------------------------------------------------------------------------------------------
-    def stream(self, entries: list, asynchronous: bool = True) -> Iterator[Result]:
-        """Yield a Result per readable image of ``entries`` (from ``sources.expand_sources``), in input order."""
+    def stream(self, entries: list, asynchronous: bool = True, concurrent: bool = False) -> Iterator[Result]:
+        """Yield a Result per readable image of ``entries`` (from ``sources.expand_sources``), in input order; with
+        ``concurrent``, ``entries`` lists streams (``sources.stream_groups``) read at once, each stream's frames in
+        order and tagged with its index (``Result.stream``)."""
         started = time.perf_counter()
-        batches = self._batches(self._prepared_stream(entries))
+        batches = self._batches(self._prepared_stream(entries, concurrent))
         if asynchronous:
             for outputs, group, infer_ms in self.backend.infer_many(batches):
                 yield from self._emit(self._postprocess(outputs, group, infer_ms))

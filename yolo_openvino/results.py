@@ -20,8 +20,9 @@ class Detections:
     """Boxes of one image, validated, with the attributes of Ultralytics' ``Results.boxes``.
 
     xyxy: (N, 4) float32 corners in original-image pixels; confidence: (N,) float32; class_id: (N,) int64;
-    orig_shape: (h, w) of the image, for the normalised forms. Arrays of any other shape are refused (never
-    reshaped: 2 boxes with 3 scores is an error, not 3 boxes). Class names are the Result's.
+    orig_shape: (h, w) of the image, for the normalised forms; track_id: (N,) int64 when tracking, else None.
+    Arrays of any other shape are refused (never reshaped: 2 boxes with 3 scores is an error, not 3 boxes).
+    Class names are the Result's.
     Iterating yields one-box ``Detections``; ``len()`` counts boxes; a boolean mask or indices select boxes.
     """
 
@@ -29,12 +30,15 @@ class Detections:
     confidence: np.ndarray
     class_id: np.ndarray
     orig_shape: tuple[int, int] | None = None
+    track_id: np.ndarray | None = None
 
     def __post_init__(self):
         self.xyxy = _values(_checked(self.xyxy, np.float32, (None, 4), "xyxy"))
         n = len(self.xyxy)
         self.confidence = _values(_checked(self.confidence, np.float32, (n,), "confidence"))
         self.class_id = _values(_checked(self.class_id, np.int64, (n,), "class_id"))
+        if self.track_id is not None:
+            self.track_id = _values(_checked(self.track_id, np.int64, (n,), "track_id"))
         if self.orig_shape is not None:
             self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
 
@@ -49,7 +53,8 @@ class Detections:
 
     def __getitem__(self, index) -> "Detections":
         index = np.atleast_1d(np.arange(len(self))[index])
-        return Detections(self.xyxy[index], self.confidence[index], self.class_id[index], self.orig_shape)
+        return Detections(self.xyxy[index], self.confidence[index], self.class_id[index], self.orig_shape,
+                          None if self.track_id is None else self.track_id[index])
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -66,20 +71,23 @@ class Detections:
         return _values(self.class_id.astype(np.float32))
 
     @property
-    def id(self) -> None:
-        """Track ids: none, there is no tracker."""
-        return None
+    def id(self) -> Values | None:
+        """(N,) int64 track ids when tracking (``model.track``), else None."""
+        return self.track_id
 
-    is_track = False
+    @property
+    def is_track(self) -> bool:
+        return self.track_id is not None
 
     @property
     def data(self) -> Values:
-        """(N, 6) rows of x1, y1, x2, y2, conf, cls."""
-        return _values(np.concatenate((self.xyxy, self.confidence[:, None], self.cls[:, None]), 1))
+        """(N, 6) rows of x1, y1, x2, y2, conf, cls; when tracking (N, 7): x1, y1, x2, y2, id, conf, cls."""
+        ids = [] if self.track_id is None else [self.track_id[:, None].astype(np.float32)]
+        return _values(np.concatenate((self.xyxy, *ids, self.confidence[:, None], self.cls[:, None]), 1))
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (len(self), 6)
+        return (len(self), 6 if self.track_id is None else 7)
 
     @property
     def xywh(self) -> Values:
@@ -135,6 +143,7 @@ class Result:
     keypoints: Keypoints | None = None  # pose: one set per box (keypoints.py), else None
     obb: OrientedBoxes | None = None  # obb: the oriented boxes (``boxes`` then holds their enclosing boxes)
     probs: Probs | None = None  # classify: the class probabilities (``boxes`` then empty)
+    stream: int | None = None  # tracking several streams at once: the index of this frame's stream
 
     def __post_init__(self):
         self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
@@ -199,7 +208,8 @@ class Result:
             draw_masks(canvas, self.masks.at_image_size()[order], b.class_id[order])
         if boxes:
             outlines = None if self.obb is None else self.obb.xyxyxyxy
-            draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, self.labels, line_width, conf, labels, outlines)
+            names = self.labels if b.track_id is None else [f"id:{i} {n}" for i, n in zip(b.track_id, self.labels)]
+            draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, names, line_width, conf, labels, outlines)
         if self.keypoints is not None:
             draw_keypoints(canvas, self.keypoints.data, line_width)
         if self.probs is not None and labels:
@@ -232,7 +242,8 @@ class Result:
     def to_yolo_txt(self, save_conf: bool = False) -> str:
         """Lines ``class cx cy w h [conf]`` normalised to the original image size, in the reference's forms: with
         masks ``class x1 y1 x2 y2 ... [conf]`` (each mask's outline), oriented boxes ``class x1 y1 ... x4 y4 [conf]``
-        (the corners, DOTA's order), keypoints appended to the box as ``x y [visibility]`` per keypoint."""
+        (the corners, DOTA's order), keypoints appended to the box as ``x y [visibility]`` per keypoint; when tracking,
+        the track id last."""
         if self.probs is not None:  # the reference's classification lines: ``0.97 rectangle`` for the top-5
             return "".join(f"{self.probs.data[c]:.2f} {self.label(c)}\n" for c in self.probs.top5)
         lines = []
@@ -249,7 +260,8 @@ class Result:
                 numbers.append(np.concatenate((k.xyn[i], k.conf[i][:, None]), 1).reshape(-1) if k.has_visible
                                else k.xyn[i].reshape(-1))
             line = f"{int(cid)} " + " ".join(f"{v:.6f}" for v in np.concatenate(numbers))
-            lines.append(line + (f" {score:.5f}" if save_conf else ""))
+            line += (f" {score:.5f}" if save_conf else "") + ("" if self.boxes.track_id is None else f" {self.boxes.track_id[i]}")
+            lines.append(line)
         return "\n".join(lines) + ("\n" if lines else "")
 
     def save_txt(self, txt_file: str | Path, save_conf: bool = False) -> str:
@@ -259,8 +271,8 @@ class Result:
         return str(write_text_atomic(txt_file, self.to_yolo_txt(save_conf)))
 
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
-        """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``);
-        for a classifier one per top-5 class: name, class, confidence."""
+        """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``), and
+        track_id when tracking; for a classifier one per top-5 class: name, class, confidence."""
         if self.probs is not None:
             return [{"name": self.label(c), "class": c, "confidence": round(float(self.probs.data[c]), decimals)}
                     for c in self.probs.top5]
@@ -268,6 +280,9 @@ class Result:
         rows = [{"name": name, "class": int(c), "confidence": round(float(s), decimals),
                  "box": dict(zip(("x1", "y1", "x2", "y2"), (round(float(v), decimals) for v in box)))}
                 for box, s, c, name in zip(xyxy, self.boxes.confidence, self.boxes.class_id, self.labels)]
+        if self.boxes.track_id is not None:
+            for row, track_id in zip(rows, self.boxes.track_id):
+                row["track_id"] = int(track_id)
         if self.masks is not None:  # the reference's form: {"segments": {"x": [...], "y": [...]}}
             for row, points in zip(rows, self.masks.xyn if normalize else self.masks.xy):
                 row["segments"] = {"x": np.round(points[:, 0], decimals).tolist(),
@@ -302,10 +317,11 @@ class Result:
         if self.probs is not None:
             return pandas.DataFrame(self.summary(normalize, decimals), columns=["name", "class", "confidence"])
         rows = [{"name": d["name"], "class": d["class"], "confidence": d["confidence"], **d["box"],
-                 **{key: d[key] for key in ("segments", "keypoints") if key in d}}
+                 **{key: d[key] for key in ("track_id", "segments", "keypoints") if key in d}}
                 for d in self.summary(normalize, decimals)]
         corners = [f"{axis}{k}" for k in range(1, 5) for axis in "xy"] if self.obb is not None else ["x1", "y1", "x2", "y2"]
-        extra = [key for key in ("segments", "keypoints") if rows and key in rows[0]]
+        extra = [key for key in ("track_id", "segments", "keypoints") if key in rows[0]] if rows else (
+            ["track_id"] if self.boxes.track_id is not None else [])
         return pandas.DataFrame(rows, columns=["name", "class", "confidence", *corners, *extra])
 
     def to_supervision(self):
@@ -321,6 +337,9 @@ class Result:
                        "class_id": int(cid), "name": name}
                       for box, score, cid, name in zip(self.boxes.xyxy, self.boxes.confidence, self.boxes.class_id,
                                                        self.labels)]
+        if self.boxes.track_id is not None:
+            for detection, track_id in zip(detections, self.boxes.track_id):
+                detection["track_id"] = int(track_id)
         if self.masks is not None:  # each mask's outline in original pixels: [[x, y], ...]
             for detection, points in zip(detections, self.masks.xy):
                 detection["polygon"] = np.round(points, 1).tolist()
@@ -333,6 +352,8 @@ class Result:
                 detection["keypoints"] = np.round(points, 3).tolist()
         out = {"path": self.path, "frame": self.frame, "orig_shape": list(self.orig_shape), "detections": detections,
                "speed": self.speed}
+        if self.stream is not None:
+            out["stream"] = self.stream
         if self.probs is not None:  # the top-5 with names, most probable first
             out["probs"] = [{"class_id": c, "name": self.label(c), "confidence": round(float(self.probs.data[c]), 5)}
                             for c in self.probs.top5]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import glob
 import logging
-from dataclasses import dataclass
+import queue
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -34,6 +36,7 @@ class SourceItem:
     error: str | None = None
     frame: int | None = None  # frame index for videos
     full_shape: tuple[int, int] | None = None  # (h, w) of the original when ``image`` was decoded reduced
+    stream: int | None = None  # several streams read at once (:func:`read_streams`): which one
 
     @property
     def orig_shape(self) -> tuple[int, int]:
@@ -161,3 +164,132 @@ def iter_entries(entries: list, fit: tuple[int, int] | None = None) -> Iterator:
             yield from _iter_video(entry)
         else:
             yield (lambda e=entry: _read_entry(e, fit))
+
+
+def is_live(entry) -> bool:
+    """A camera or network stream: frames come in real time, so an unread one is worth less than the next."""
+    return isinstance(entry, int) or (isinstance(entry, str) and entry.startswith(STREAM_PREFIXES)) or (
+        isinstance(entry, str) and _is_url(entry) and is_video(entry))
+
+
+def stream_groups(source) -> list[list]:
+    """Concurrent streams of a tracking source: one list of concrete entries per stream.
+
+    A ``.streams`` text file (one source per line, ``#`` comments) or a list: each video, stream URL, webcam,
+    folder or glob is a stream of its own; neighbouring single images join into one sequence. Anything else
+    is one stream. A listed path that does not exist becomes a stream holding only its error: reported and
+    skipped while the others run.
+    """
+    if isinstance(source, (str, Path)) and str(source).endswith(".streams"):
+        path = Path(source)
+        if not path.is_file():
+            raise MissingFileError(f"{path}: no such .streams file; it lists one source per line")
+        items = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+        if not items:
+            raise UsageError(f"{path}: lists no source; write one video, stream URL or webcam index per line")
+    elif isinstance(source, (list, tuple)) and len(source) > 1:
+        items = list(source)
+    else:
+        return [expand_sources(source)]
+    groups: list[list] = []
+    for item in items:
+        try:
+            entries = expand_sources(item)
+        except MissingFileError as e:
+            groups.append([SourceItem(str(item), error=str(e))])
+            continue
+        single_image = len(entries) == 1 and not is_video(entries[0]) and not Path(str(item)).is_dir()
+        if single_image and groups and groups[-1] and getattr(groups[-1], "stills", False):
+            groups[-1].append(entries[0])
+        else:
+            groups.append(_Stills(entries) if single_image else entries)
+    return [list(g) for g in groups]
+
+
+class _Stills(list):
+    """A group of single images listed one by one: later single images join it."""
+
+    stills = True
+
+
+_END = object()  # a reader's last put: its stream is over
+
+
+class _StreamReader(threading.Thread):
+    """Reads one stream's frames (or images) into a bounded queue, in order, in its own thread."""
+
+    def __init__(self, index: int, group: list, fit, depth: int, ready: threading.Semaphore, stop: threading.Event):
+        super().__init__(daemon=True, name=f"yolo-stream-{index}")
+        self.index, self.group, self.fit = index, group, fit
+        self.frames: queue.Queue = queue.Queue(maxsize=depth)
+        self.ready, self.stop = ready, stop
+        self.live = any(is_live(e) for e in group if not isinstance(e, SourceItem))
+        self.dropped = 0
+
+    def run(self) -> None:
+        name = str(self.group[0].name if isinstance(self.group[0], SourceItem) else self.group[0]) if self.group else "?"
+        entries = None
+        try:
+            entries = iter(self.group) if isinstance(self.group[0], SourceItem) else iter_entries(self.group, self.fit)
+            for entry in entries:
+                if self.stop.is_set():
+                    return
+                item = entry() if callable(entry) else entry
+                self._put(replace(item, stream=self.index))
+        except Exception as e:  # noqa: BLE001 - a reader's failure is its stream's, reported; the others go on
+            self._put(SourceItem(name, error=f"{name}: stream failed ({type(e).__name__}: {e})", stream=self.index))
+        finally:
+            if entries is not None and hasattr(entries, "close"):
+                entries.close()  # releases a video capture
+            self._put(_END)
+
+    def _put(self, item) -> None:
+        """Queue ``item``: a file's frame waits for room; a live stream's drops its oldest unread frame instead."""
+        while not self.stop.is_set():
+            try:
+                if self.live and item is not _END and self.frames.full():
+                    self.frames.get_nowait()
+                    self.dropped += 1
+                self.frames.put(item, timeout=0.1)
+                self.ready.release()
+                return
+            except (queue.Full, queue.Empty):
+                continue
+
+
+def read_streams(groups: list[list], fit: tuple[int, int] | None = None, depth: int = 4) -> Iterator[SourceItem]:
+    """The frames of several streams (from :func:`stream_groups`), each read by its own thread, taken in turn as
+    they arrive: every stream's frames in order, tagged with its index (``SourceItem.stream``). A stream that
+    fails is one error item; one that ends is logged; the others go on. Closing the iterator stops the readers.
+    """
+    ready, stop = threading.Semaphore(0), threading.Event()
+    readers = [_StreamReader(i, g, fit, depth, ready, stop) for i, g in enumerate(groups)]
+    for reader in readers:
+        reader.start()
+    active, turn, counts = list(readers), 0, [0] * len(readers)
+    try:
+        while active:
+            ready.acquire()  # at least one put since the last take (a live stream's drop may leave it spare)
+            for k in range(len(active)):
+                at = (turn + k) % len(active)
+                try:
+                    item = active[at].frames.get_nowait()
+                except queue.Empty:
+                    continue
+                if item is _END:
+                    reader = active.pop(at)
+                    turn = at % len(active) if active else 0
+                    _said_end(reader, counts[reader.index])
+                else:
+                    turn = (at + 1) % len(active)
+                    counts[item.stream] += 1
+                    yield item
+                break
+    finally:
+        stop.set()
+
+
+def _said_end(reader: _StreamReader, count: int) -> None:
+    dropped = f", {reader.dropped} dropped to stay live" if reader.dropped else ""
+    LOGGER.info("stream %d (%s) ended after %d frame(s)%s", reader.index, reader.group[0] if reader.group else "?",
+                count, dropped)

@@ -50,6 +50,7 @@ class YOLO:
         self._backends: dict = {}
         self._load_said: set[int] = set()
         self.last_stats = None
+        self._trackers = None  # track(): the trackers of the last call, kept for the next with persist=True
 
     def _check_task(self, actual: str) -> None:
         """One line where ``task=`` (the CLI's task word) is not the model's own."""
@@ -101,6 +102,33 @@ class YOLO:
         backend = self._head(loaded, request.nms, request.settings.get("max_det"))
         load_line = self._first_load_line(loaded) if verbose else None
         results, self.last_stats = run_local(backend, request, entries, verbose, load_line)
+        return results if stream else list(results)
+
+    def track(self, source=None, stream: bool = False, persist: bool = False, tracker="bytetrack.yaml",
+              verbose: bool = True, **kwargs) -> list[Result] | Iterator[Result]:
+        """Follow objects across frames: predict's results with ``boxes.id``, only the tracked objects; see ``yolo-ov
+        track --help`` (or options.TRACK) for every argument.
+
+        ``tracker``: ``bytetrack.yaml``, ``botsort.yaml`` or a path to your own. ``persist``: keep the trackers for
+        the next call (frame by frame from your own loop). ``source`` as a list or a ``.streams`` file: each video,
+        stream or webcam tracked at once by its own tracker through this one model (``Result.stream`` says which).
+        """
+        from .prediction import PredictRequest
+        from .sources import stream_groups
+        from .trackers import load_tracker_config
+        from .tracking import StreamTrackers, check_trackable, run_tracking
+
+        request = PredictRequest.parse(source, {**kwargs, "persist": persist, "tracker": tracker}, command="track")
+        config = load_tracker_config(request.tracking["tracker"])
+        check_trackable(self.task)
+        groups = stream_groups(request.source)
+        if not request.tracking["persist"] or self._trackers is None or self._trackers.config != config:
+            self._trackers = StreamTrackers(config)
+        entries = [entry for group in groups for entry in group]
+        loaded = self.backend(**request.runtime_for(self.format, self.runtime, entries))
+        backend = self._head(loaded, request.nms, request.settings.get("max_det"))
+        load_line = self._first_load_line(loaded) if verbose else None
+        results, self.last_stats = run_tracking(backend, request, groups, self._trackers, verbose, load_line)
         return results if stream else list(results)
 
     def _first_load_line(self, backend) -> str | None:
