@@ -105,10 +105,10 @@ def test_python_api_and_cli_share_the_runtime_options():
     assert set(RUNTIME_NAMES) <= set(inspect.signature(OpenVINOBackend.from_ir).parameters)
 
 
-@pytest.mark.parametrize("group", ["export", "predict", "runtime", "val", "benchmark", "serve"])
+@pytest.mark.parametrize("group", ["export", "predict", "track", "runtime", "val", "benchmark", "serve"])
 def test_readme_argument_tables_are_the_declarations(group):
     """The README's tables are generated (python -m yolo_openvino.options); edit options.py, then regenerate."""
-    skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "val", "serve") else ())
+    skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "track", "val", "serve") else ())
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert markdown_table(group, skip=skip) in readme, f"README table of '{group}' differs from options.py"
 
@@ -147,7 +147,7 @@ def test_imports_point_one_way():
     cycles = sorted(m for m in edges if reaches(m, m))
     assert not cycles, f"modules on import cycles: {cycles}"
     assert "yolo_openvino.yolo" not in {m for e in ("benchmark", "report", "validation", "exporters", "scale.batch",
-                                                    "scale.service")
+                                                    "scale.service", "tracking", "prediction")
                                         for m in edges[f"yolo_openvino.{e}"]}, "a job imports the facade"
 
 

@@ -26,7 +26,7 @@ from .interrupts import Interrupted
 # Optional packages and the extra that installs each (pyproject.toml's optional-dependencies).
 _EXTRAS = {"torch": "export", "onnx": "export", "onnxruntime": "export", "nncf": "export", "matplotlib": "report",
            "pandas": "pandas", "supervision": "supervision", "ray": "ray", "pyarrow": "ray", "starlette": "ray",
-           "multipart": "ray", "python_multipart": "ray"}
+           "multipart": "ray", "python_multipart": "ray", "motmetrics": "mot"}
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

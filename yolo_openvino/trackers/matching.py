@@ -14,9 +14,19 @@ def iou_cost(tracks: np.ndarray, detections: np.ndarray) -> np.ndarray:
         from ..rotated import probiou
 
         return 1 - probiou(tracks, detections)
-    from ..processing import box_iou
+    return 1 - _box_iou(tracks, detections)
 
-    return (1 - box_iou(tracks.astype(np.float32), detections.astype(np.float32))).astype(np.float32)
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) IoU of (N, 4) and (M, 4) x1, y1, x2, y2 boxes, float32; column by column, since at tracking's sizes
+    (tens of boxes) numpy's per-call cost, not arithmetic, is the time."""
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    w = np.minimum(a[:, 2:3], b[:, 2]) - np.maximum(a[:, 0:1], b[:, 0])
+    h = np.minimum(a[:, 3:4], b[:, 3]) - np.maximum(a[:, 1:2], b[:, 1])
+    inter = np.maximum(w, 0) * np.maximum(h, 0)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / (area_a[:, None] + area_b - inter + 1e-7)
 
 
 def fuse_score(cost: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -41,7 +51,11 @@ def assign(cost: np.ndarray, limit: float) -> tuple[list[tuple[int, int]], list[
     extended[:rows, :cols] = cost
     extended[rows:, cols:] = 0
     row_index, col_index = linear_sum_assignment(extended)
-    pairs = [(int(r), int(c)) for r, c in zip(row_index, col_index) if r < rows and c < cols and cost[r, c] <= limit]
-    matched_rows = {r for r, _ in pairs}
-    matched_cols = {c for _, c in pairs}
-    return (pairs, [r for r in range(rows) if r not in matched_rows], [c for c in range(cols) if c not in matched_cols])
+    real = (row_index < rows) & (col_index < cols)
+    row_index, col_index = row_index[real], col_index[real]
+    kept = cost[row_index, col_index] <= limit
+    row_index, col_index = row_index[kept], col_index[kept]  # ascending rows, as linear_sum_assignment gives them
+    free_rows, free_cols = np.ones(rows, bool), np.ones(cols, bool)
+    free_rows[row_index], free_cols[col_index] = False, False
+    return (list(zip(row_index.tolist(), col_index.tolist())), np.flatnonzero(free_rows).tolist(),
+            np.flatnonzero(free_cols).tolist())

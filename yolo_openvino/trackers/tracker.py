@@ -34,7 +34,8 @@ TRACKED, LOST, REMOVED = "tracked", "lost", "removed"
 
 @dataclass(eq=False)
 class Track:
-    """A detection, or the track it started or last updated. ``box`` (4,) x, y, w, h (centre) of that detection."""
+    """A detection, or a track (one that started from a detection). ``box`` (4,) x, y, w, h (centre): a detection's
+    own, a track's from its filter's state (kept in step with it: the matching reads it many times a frame)."""
 
     box: np.ndarray
     score: float
@@ -51,7 +52,7 @@ class Track:
 
     def absorb(self, detection: "Track", frame: int) -> None:
         """Take a matched detection's score, class, index and angle (the filter is corrected separately)."""
-        self.box, self.score, self.class_id = detection.box, detection.score, detection.class_id
+        self.score, self.class_id = detection.score, detection.class_id
         self.index, self.angle = detection.index, detection.angle
         self.state, self.confirmed, self.frame = TRACKED, True, frame
 
@@ -102,58 +103,61 @@ class Tracker:
         self.frame += 1
         config = self.config
         scores = np.asarray(scores, np.float32).reshape(-1)
-        detections = [Track(np.asarray(box, np.float64), float(s), int(c), i, None if angles is None else float(angles[i]))
-                      for i, (box, s, c) in enumerate(zip(np.asarray(xywh).reshape(-1, 4), scores, class_ids))]
-        high = [d for d in detections if d.score >= config.track_high_thresh]
-        low = [d for d in detections if config.track_low_thresh < d.score < config.track_high_thresh]
+        xywh = np.asarray(xywh, np.float64).reshape(-1, 4)
+        detections = [Track(box, float(s), int(c), i, None if angles is None else float(angles[i]))
+                      for i, (box, s, c) in enumerate(zip(xywh, scores, class_ids))]
+        corners = self._corners(xywh, angles)  # every detection's box as the overlap needs it, once
+        high = np.flatnonzero(scores >= config.track_high_thresh)
+        low = np.flatnonzero((scores > config.track_low_thresh) & (scores < config.track_high_thresh))
         unconfirmed = [t for t in self.tracked if not t.confirmed]
         pool = _joined([t for t in self.tracked if t.confirmed], self.lost)
         self._predict(pool)
         if self.motion is not None and image is not None:
             self._warp(pool + unconfirmed, self.motion.warp(image))
 
-        pairs, unmatched_tracks, unmatched_high = assign(self._cost(pool, high), config.match_thresh)
-        matched = [(pool[t], high[d]) for t, d in pairs]
+        pool_boxes = self._boxes(pool)
+        cost = self._fused(iou_cost(pool_boxes, corners[high]), scores[high])
+        pairs, unmatched_tracks, unmatched_high = assign(cost, config.match_thresh)
+        matched = [(pool[t], detections[high[d]]) for t, d in pairs]
         refound = [track for track, _ in matched if track.state == LOST]
-        remaining = [pool[t] for t in unmatched_tracks if pool[t].state == TRACKED]
-        pairs, still_unmatched, _ = assign(iou_cost(self._boxes(remaining), self._boxes(low)), 0.5)
-        matched += [(remaining[t], low[d]) for t, d in pairs]
-        newly_lost = [remaining[t] for t in still_unmatched]
-        leftovers = [high[d] for d in unmatched_high]
-        pairs, unmatched_new, unmatched_left = assign(self._cost(unconfirmed, leftovers), 0.7)
-        matched += [(unconfirmed[t], leftovers[d]) for t, d in pairs]
+        remaining = [t for t in unmatched_tracks if pool[t].state == TRACKED]
+        pairs, still_unmatched, _ = assign(iou_cost(pool_boxes[remaining], corners[low]), 0.5)
+        matched += [(pool[remaining[t]], detections[low[d]]) for t, d in pairs]
+        newly_lost = [pool[remaining[t]] for t in still_unmatched]
+        leftovers = high[unmatched_high]
+        cost = self._fused(iou_cost(self._boxes(unconfirmed), corners[leftovers]), scores[leftovers])
+        pairs, unmatched_new, unmatched_left = assign(cost, 0.7)
+        matched += [(unconfirmed[t], detections[leftovers[d]]) for t, d in pairs]
 
         for track in newly_lost:
             track.state = LOST
         for t in unmatched_new:
             unconfirmed[t].state = REMOVED
         self._correct(matched)
-        started = [self._start(leftovers[d]) for d in unmatched_left if leftovers[d].score >= config.new_track_thresh]
+        started = self._start([detections[leftovers[d]] for d in unmatched_left
+                               if scores[leftovers[d]] >= config.new_track_thresh])
         for track in self.lost:
             if self.frame - track.frame > self.max_lost:
                 track.state = REMOVED
         self._keep(started, refound, newly_lost)
         return self._confirmed()
 
-    def _cost(self, tracks: list[Track], detections: list[Track]) -> np.ndarray:
-        cost = iou_cost(self._boxes(tracks), self._boxes(detections))
-        if self.config.fuse_score and cost.size:
-            cost = fuse_score(cost, np.array([d.score for d in detections], np.float32))
-        return cost
+    def _fused(self, cost: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The first-stage cost: IoU weighted by the detection's score where ``fuse_score`` asks."""
+        return fuse_score(cost, scores) if self.config.fuse_score and cost.size else cost
 
     def _predict(self, tracks: list[Track]) -> None:
         """Move ``tracks`` one frame ahead; a lost track's size stops changing (its size velocities zeroed)."""
         if not tracks:
             return
-        mean = np.stack([t.mean for t in tracks])
+        mean = np.array([t.mean for t in tracks])
         not_tracked = np.array([t.state != TRACKED for t in tracks])
         mean[not_tracked, 7 if self.kalman.aspect else 6:8] = 0
-        mean, covariance = self.kalman.predict(mean, np.stack([t.covariance for t in tracks]))
-        for track, m, c in zip(tracks, mean, covariance):
-            track.mean, track.covariance = m, c
+        mean, covariance = self.kalman.predict(mean, np.array([t.covariance for t in tracks]))
+        for track, m, c, box in zip(tracks, mean, covariance, self._state_boxes(mean)):
+            track.mean, track.covariance, track.box = m, c, box
 
-    @staticmethod
-    def _warp(tracks: list[Track], warp: np.ndarray) -> None:
+    def _warp(self, tracks: list[Track], warp: np.ndarray) -> None:
         """Apply the camera's motion (2, 3) to each track's state: every (x, y)-like pair turned and scaled by its
         linear part, the position shifted."""
         if not tracks or np.array_equal(warp, np.eye(2, 3)):
@@ -163,27 +167,31 @@ class Tracker:
             track.mean = rotation @ track.mean
             track.mean[:2] += warp[:, 2]
             track.covariance = rotation @ track.covariance @ rotation.T
+            track.box = self._state_boxes(track.mean[None])[0]
 
     def _correct(self, matched: list[tuple[Track, Track]]) -> None:
         """The filter's update of every matched track at once with its detection."""
         if not matched:
             return
-        mean = np.stack([t.mean for t, _ in matched])
-        covariance = np.stack([t.covariance for t, _ in matched])
-        measured = self._measurement(np.stack([d.box for _, d in matched]))
+        mean = np.array([t.mean for t, _ in matched])
+        covariance = np.array([t.covariance for t, _ in matched])
+        measured = self._measurement(np.array([d.box for _, d in matched]))
         mean, covariance = self.kalman.update(mean, covariance, measured)
-        for (track, detection), m, c in zip(matched, mean, covariance):
-            track.mean, track.covariance = m, c
+        for (track, detection), m, c, box in zip(matched, mean, covariance, self._state_boxes(mean)):
+            track.mean, track.covariance, track.box = m, c, box
             track.absorb(detection, self.frame)
 
-    def _start(self, detection: Track) -> Track:
-        """A new track from ``detection``; confirmed at once only on the stream's first frame."""
-        self.last_id += 1
-        mean, covariance = self.kalman.initiate(self._measurement(detection.box[None]))
-        detection.id, detection.mean, detection.covariance = self.last_id, mean[0], covariance[0]
-        detection.state, detection.confirmed = TRACKED, self.frame == 1
-        detection.frame = detection.start_frame = self.frame
-        return detection
+    def _start(self, detections: list[Track]) -> list[Track]:
+        """New tracks from ``detections``, numbered in order; confirmed at once only on the stream's first frame."""
+        if not detections:
+            return []
+        mean, covariance = self.kalman.initiate(self._measurement(np.array([d.box for d in detections])))
+        for detection, m, c in zip(detections, mean, covariance):
+            self.last_id += 1
+            detection.id, detection.mean, detection.covariance = self.last_id, m, c
+            detection.state, detection.confirmed = TRACKED, self.frame == 1
+            detection.frame = detection.start_frame = self.frame
+        return detections
 
     def _keep(self, started: list[Track], refound: list[Track], newly_lost: list[Track]) -> None:
         """The track lists after a frame: tracked (still, then new, then found again), lost (then newly lost), with
@@ -191,6 +199,8 @@ class Tracker:
         self.tracked = _joined([t for t in self.tracked if t.state == TRACKED], started + refound)
         back = {id(t) for t in self.tracked}
         self.lost = [t for t in self.lost + newly_lost if id(t) not in back and t.state == LOST]
+        if not self.tracked or not self.lost:
+            return
         cost = iou_cost(self._boxes(self.tracked), self._boxes(self.lost))
         drop_tracked, drop_lost = set(), set()
         for p, q in zip(*np.nonzero(cost < 0.15)):
@@ -202,7 +212,7 @@ class Tracker:
 
     def _confirmed(self) -> TrackedBoxes:
         tracks = [t for t in self.tracked if t.confirmed]
-        xywh = np.array([self._xywh(t) for t in tracks], np.float64).reshape(-1, 4)
+        xywh = np.array([t.box for t in tracks], np.float64).reshape(-1, 4)
         angles = None if not tracks or tracks[0].angle is None else np.array([t.angle for t in tracks], np.float64)
         return TrackedBoxes(xywh, np.array([t.id for t in tracks], np.int64),
                             np.array([t.index for t in tracks], np.int64), angles)
@@ -215,21 +225,25 @@ class Tracker:
         return np.concatenate((xywh[:, :2], xywh[:, 2:3] / xywh[:, 3:4], xywh[:, 3:4]), 1)
 
     def _boxes(self, tracks: list[Track]) -> np.ndarray:
-        """(N, 4) x1, y1, x2, y2 of each track's current box, or (N, 5) x, y, w, h, angle for oriented boxes."""
+        """Each track's current box as the overlap needs it (see :meth:`_corners`)."""
         if not tracks:
-            return np.zeros((0, 4), np.float32)
-        xywh = np.array([self._xywh(t) for t in tracks], np.float64)
-        if tracks[0].angle is not None:
-            return np.concatenate((xywh, np.array([[t.angle] for t in tracks])), 1)
-        return np.concatenate((xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2), 1)
+            return np.zeros((0, 4))
+        angles = None if tracks[0].angle is None else np.array([t.angle for t in tracks])
+        return self._corners(np.array([t.box for t in tracks]), angles)
 
-    def _xywh(self, track: Track) -> np.ndarray:
-        """The track's box as x, y, w, h: its filter's state, else (a plain detection) its detection's."""
-        if track.mean is None:
-            return track.box
-        box = track.mean[:4].copy()
+    @staticmethod
+    def _corners(xywh: np.ndarray, angles: np.ndarray | None) -> np.ndarray:
+        """(N, 4) x1, y1, x2, y2 of (N, 4) x, y, w, h boxes, or (N, 5) x, y, w, h, angle for oriented ones."""
+        if angles is not None:
+            return np.concatenate((xywh, np.reshape(angles, (-1, 1))), 1)
+        half = xywh[:, 2:] / 2
+        return np.concatenate((xywh[:, :2] - half, xywh[:, :2] + half), 1)
+
+    def _state_boxes(self, mean: np.ndarray) -> np.ndarray:
+        """(N, 4) x, y, w, h of filter states (N, 8)."""
+        box = mean[:, :4].copy()
         if self.kalman.aspect:
-            box[2] *= box[3]
+            box[:, 2] *= box[:, 3]
         return box
 
 
