@@ -33,15 +33,21 @@ class FakeReplicas:
         return 200, json.dumps({"path": request[0]})
 
 
-def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None,
-         api_key: str | None = None, authorization: str | None = None, chunk: int | None = None, reads: list = None,
-         delay_s: float = 0.0):
-    """(status, headers, JSON answer, replicas) of one request through an ingress of max_body_mb 1, max_pixels 1,
-    body_timeout_s 0.5; ``chunk``: the body sent in pieces of that size without a Content-Length (chunked), each
-    piece read appended to ``reads``, ``delay_s`` apart."""
-    from starlette.requests import Request
+def png(h: int = 8, w: int = 8) -> bytes:
+    import cv2
+    import numpy as np
 
-    from yolo_openvino.scale.service import Ingress
+    return cv2.imencode(".png", np.zeros((h, w, 3), np.uint8))[1].tobytes()
+
+
+IMAGE = png()
+
+
+def request(method: str, raw_path: str, body: bytes = b"", query: str = "", content_type: str | None = None,
+            authorization: str | None = None, chunk: int | None = None, reads: list = None, delay_s: float = 0.0):
+    """A Starlette request of ``body``; ``chunk``: sent in pieces of that size without a Content-Length (chunked),
+    each piece read appended to ``reads``, ``delay_s`` apart."""
+    from starlette.requests import Request
 
     headers = [] if chunk else [(b"content-length", str(len(body)).encode())]
     pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
@@ -60,9 +66,18 @@ def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content
             reads.append(len(piece))
         return {"type": "http.request", "body": piece, "more_body": bool(pieces)}
 
+    return Request(scope, receive)
+
+
+def call(method: str, raw_path: str, body: bytes = b"", api_key: str | None = None, max_pixels: float = 1.0,
+         fit=None, **sent):
+    """(status, headers, JSON answer, replicas) of one request (see :func:`request`) through an ingress of
+    max_body_mb 1, max_pixels 1, body_timeout_s 0.5."""
+    from yolo_openvino.scale.service import Ingress
+
     replicas = FakeReplicas()
-    ingress = Ingress(replicas, max_body_mb=1, api_key=api_key, max_pixels=1.0, body_timeout_s=0.5)
-    response = asyncio.run(ingress(Request(scope, receive)))
+    ingress = Ingress(replicas, max_body_mb=1, api_key=api_key, max_pixels=max_pixels, body_timeout_s=0.5, fit=fit)
+    response = asyncio.run(ingress(request(method, raw_path, body, **sent)))
     return response.status_code, response.headers, json.loads(response.body), replicas
 
 
@@ -73,7 +88,7 @@ def call(method: str, raw_path: str, body: bytes = b"", query: str = "", content
     ("GET", "/predict", 405, "POST"), ("PUT", "/predict", 405, "POST"), ("POST", "/healthz", 405, "GET"),
 ])
 def test_routes_match_exactly_and_a_wrong_method_is_405(method, path, status, allow):
-    code, headers, answer, _ = call(method, path, body=b"image bytes")
+    code, headers, answer, _ = call(method, path, body=IMAGE)
     assert code == status and headers.get("allow") == allow
     assert ("error" in answer) is (status != 200)
 
@@ -87,7 +102,7 @@ def test_nothing_long_or_unprintable_is_echoed():
 
 @pytest.mark.parametrize("query", ["conf=0.1&conf=0.9", "max_det=5&iou=0.5&max_det=6"])
 def test_repeated_query_parameters_are_refused(query):
-    code, _, answer, replicas = call("POST", "/predict", b"image bytes", query=query)
+    code, _, answer, replicas = call("POST", "/predict", IMAGE, query=query)
     assert code == 400 and "given more than once" in answer["error"] and not replicas.received
 
 
@@ -103,7 +118,7 @@ def test_a_malformed_multipart_body_is_a_400_not_a_500(content_type, body):
 def test_a_multipart_filename_is_shortened_and_escaped():
     name = "../../etc/" + "x" * 200 + "\x1b.jpg"
     body = (f"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            "Content-Type: image/jpeg\r\n\r\n").encode() + b"bytes" + b"\r\n--b--\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode() + IMAGE + b"\r\n--b--\r\n"
     code, _, answer, replicas = call("POST", "/predict", body, content_type="multipart/form-data; boundary=b")
     assert code == 200 and "/" not in answer["path"] and "\x1b" not in answer["path"] and len(answer["path"]) <= 70
 
@@ -111,7 +126,7 @@ def test_a_multipart_filename_is_shortened_and_escaped():
 @pytest.mark.parametrize("authorization,status", [(None, 401), ("Bearer wrong", 401), ("Bearer s3cret", 200),
                                                   ("bearer s3cret", 401), ("s3cret", 401)])
 def test_an_api_key_guards_predict_but_not_healthz(authorization, status):
-    code, headers, answer, replicas = call("POST", "/predict", b"image bytes", api_key="s3cret",
+    code, headers, answer, replicas = call("POST", "/predict", IMAGE, api_key="s3cret",
                                            authorization=authorization)
     assert code == status and bool(replicas.received) is (status == 200)
     assert (headers.get("www-authenticate") == "Bearer") is (status == 401)
@@ -148,15 +163,21 @@ def test_an_oversized_body_is_cut_off_as_it_streams_in(multipart):
 
 
 @pytest.mark.parametrize("size,status", [((1000, 1000), 200), ((1200, 1000), 413), ((12000, 12000), 413)])
-def test_the_pixel_cap_is_read_from_the_header_before_decoding(size, status):
+def test_the_pixel_cap_is_read_from_the_header_before_decoding(size, status, monkeypatch):
     """A PNG declaring 12000x12000 (a few hundred bytes here) is refused by its header; nothing decodes it."""
     import struct
     import zlib
 
+    import yolo_openvino.io_utils as io_utils
+
     w, h = size
     header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header + struct.pack(">I", zlib.crc32(b"IHDR" + header))
-    code, _, answer, replicas = call("POST", "/predict", png + b"\x00" * 64)
+    fake = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header + struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    decoded = []
+    real = io_utils.decode_image
+    monkeypatch.setattr(io_utils, "decode_image", lambda *a: decoded.append(a) or real(*a))
+    code, _, answer, replicas = call("POST", "/predict", png(h, w) if status == 200 else fake + b"\x00" * 64)
+    assert bool(decoded) is (status == 200)
     assert code == status and bool(replicas.received) is (status == 200)
     assert status == 200 or f"{w}x{h} image is over the 1 megapixel limit" in answer["error"]
 
@@ -165,3 +186,52 @@ def test_a_slow_client_is_cut_with_408():
     code, headers, answer, replicas = call("POST", "/predict", b"x" * 40, chunk=4, delay_s=0.1)
     assert code == 408 and headers.get("connection") == "close" and "body_timeout_s" in answer["error"]
     assert not replicas.received
+
+
+def test_images_are_decoded_in_the_ingress_reduced_to_what_the_model_needs():
+    """The replica receives the decoded image: a 2000x1600 JPEG for a 320 model decoded at 1/4, its full size kept
+    (boxes map back to it)."""
+    import cv2
+    import numpy as np
+
+    from yolo_openvino.sources import DecodedImage
+
+    jpeg = cv2.imencode(".jpg", np.full((1600, 2000, 3), 90, np.uint8))[1].tobytes()
+    code, _, _, replicas = call("POST", "/predict", jpeg, max_pixels=40, fit=(320, 320))
+    (name, image, _), = replicas.received
+    assert code == 200 and isinstance(image, DecodedImage)
+    assert image.image.shape == (400, 500, 3) and tuple(image.full_shape) == (1600, 2000)
+    code, _, answer, replicas = call("POST", "/predict", b"not an image at all")
+    assert code == 400 and "not a decodable image" in answer["error"] and not replicas.received
+
+
+def test_a_slow_decode_is_cut_and_never_holds_up_another_request(monkeypatch):
+    """One image that decodes for 1.5 s against a 0.3 s budget: a 413 at the budget; a good image sent at the same
+    time is answered at once, not after it."""
+    import time
+
+    import yolo_openvino.io_utils as io_utils
+    from yolo_openvino.scale.service import Ingress
+
+    real = io_utils.decode_image
+
+    def decode(data, name, fit=None):
+        if data == b"slow" + IMAGE:
+            time.sleep(1.5)
+        return real(data.removeprefix(b"slow"), name, fit)
+
+    monkeypatch.setattr(io_utils, "decode_image", decode)
+    ingress = Ingress(FakeReplicas(), max_body_mb=1, max_pixels=1.0, body_timeout_s=1, decode_timeout_s=0.3)
+    done = {}
+
+    async def timed(label, body):
+        response = await ingress(request("POST", "/predict", body))
+        done[label] = (response.status_code, time.perf_counter() - started, json.loads(response.body))
+
+    async def both():
+        await asyncio.gather(timed("slow", b"slow" + IMAGE), timed("good", IMAGE))
+
+    started = time.perf_counter()
+    asyncio.run(both())
+    assert done["good"][0] == 200 and done["good"][1] < 0.25
+    assert done["slow"][0] == 413 and 0.3 <= done["slow"][1] < 1.0 and "decode_timeout_s" in done["slow"][2]["error"]

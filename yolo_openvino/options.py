@@ -261,6 +261,9 @@ SERVE = (
     _opt("max_body_mb", "float", 20.0, "request size limit (413 above it)", low=0.001, high=10_000, none=False),
     _opt("max_pixels", "float", 40.0, "largest image accepted, in megapixels, read from its header before any "
          "decoding (413 above it)", low=0.001, high=1000, none=False),
+    _opt("decode_timeout_s", "float", 2.0, "time one image may take to decode, in the ingress's decode threads (off "
+         "the model replicas): 413 after it, so an expensive image never holds up the others' answers", low=0.01,
+         high=3600, none=False),
     _opt("body_timeout_s", "float", 10.0, "time a client has to send its whole body (408 and the connection closed "
          "after it)", low=0.1, high=3600, none=False),
     _opt("api_key", "str", None, "when set, every request but `/healthz` needs `Authorization: Bearer <key>` (401 "

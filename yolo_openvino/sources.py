@@ -51,6 +51,16 @@ class EncodedImage:
     data: bytes
 
 
+@dataclass(frozen=True)
+class DecodedImage:
+    """An image decoded elsewhere (the service's ingress, off the model replicas): ``image`` (H, W, 3) BGR uint8,
+    perhaps at a reduced scale (``io_utils.reduction``); ``full_shape`` (h, w) of the original, where boxes go."""
+
+    name: str
+    image: np.ndarray
+    full_shape: tuple[int, int]
+
+
 def _is_url(s: str) -> bool:
     return s.startswith(("http://", "https://"))
 
@@ -99,7 +109,7 @@ def expand_sources(source) -> list:
 def is_video(entry) -> bool:
     if isinstance(entry, int):
         return True
-    if isinstance(entry, (EncodedImage, np.ndarray)):
+    if isinstance(entry, (EncodedImage, DecodedImage, np.ndarray)):
         return False  # bytes in memory are decoded as a still image
     text = str(entry)
     return text.startswith(STREAM_PREFIXES) or Path(text.split("?")[0]).suffix.lower() in VIDEO_SUFFIXES
@@ -140,6 +150,9 @@ def _read_entry(entry, fit: tuple[int, int] | None = None) -> SourceItem:
             return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected a non-empty "
                                              "(H, W, 3) uint8 BGR image")
         return SourceItem("array", image=entry)
+    if isinstance(entry, DecodedImage):
+        reduced = tuple(entry.full_shape) != entry.image.shape[:2]
+        return SourceItem(entry.name, image=entry.image, full_shape=tuple(entry.full_shape) if reduced else None)
     encoded = isinstance(entry, EncodedImage)
     name = str(entry.name if encoded else entry)
     try:

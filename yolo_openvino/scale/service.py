@@ -4,8 +4,9 @@
     curl -F file=@bus.jpg http://127.0.0.1:8000/predict
 
 The answer is ``Result.to_json()``: path, frame, orig_shape, detections (name, class, confidence, box),
-speed. Requests arriving together are batched (``@serve.batch``) and run as one asynchronous pipeline, so
-the model's infer requests stay busy. A bad request gets a 4xx and a one-line message: 400 (not an
+speed. Images are decoded in the ingress's own threads (JPEGs reduced to what the model needs), never in a model
+replica, so an expensive image costs its own decode time, not everyone's; requests arriving together are batched
+(``@serve.batch``) and run as one asynchronous pipeline, so the model's infer requests stay busy. A bad request gets a 4xx and a one-line message: 400 (not an
 image, a bad, unknown or repeated query parameter, a malformed multipart body), 404 (any other path: routes
 match exactly), 405 with ``Allow`` (the wrong method), 413 (over ``max_body_mb``); what the client sent is
 shown only as a short, escaped excerpt.
@@ -15,15 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..options import PER_REQUEST, names
 from .cluster import connect, node_cpus
 from .plan import ResourcePlan, plan_resources
-from .workers import Detector, model_files, worker_options
+from .workers import Detector, decode_fit, model_files, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
 APP_NAME = "yolo-ov"
@@ -60,7 +63,7 @@ class BadRequest(Exception):
 
 
 class Replica:
-    """One model replica: batches of decoded-here images through one compiled model. Wrapped by
+    """One model replica: batches of images (decoded by the ingress) through one compiled model. Wrapped by
     ``serve.deployment`` in :func:`build_app`; the ingress calls :meth:`predict` through a handle."""
 
     def __init__(self, shipped: list, runtime: dict, settings: dict, max_batch_size: int, batch_wait_s: float):
@@ -75,7 +78,7 @@ class Replica:
         return {"pid": self.detector.pid, "precision": self.detector.backend.inference_precision}
 
     async def predict(self, requests: list[tuple]) -> list[tuple[int, str]]:
-        """(status, JSON body) per (name, bytes, overrides) request that arrived together (``@serve.batch``)."""
+        """(status, JSON body) per (name, DecodedImage, overrides) request that arrived together (``@serve.batch``)."""
         return await asyncio.to_thread(self._run, requests)
 
     def _run(self, requests: list[tuple]) -> list[tuple[int, str]]:
@@ -102,12 +105,16 @@ class Ingress:
     RETRIES = 3
 
     def __init__(self, replicas, max_body_mb: float, api_key: str | None = None, max_pixels: float = 40.0,
-                 body_timeout_s: float = 10.0):
+                 body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0, fit=None):
         self.replicas = replicas  # a DeploymentHandle to the model replicas
         self.max_body = int(max_body_mb * 1024 * 1024)
         self.api_key = api_key
         self.max_pixels = int(max_pixels * 1e6)
         self.body_timeout_s = body_timeout_s
+        self.decode_timeout_s = decode_timeout_s
+        self.fit = fit  # what a reduced JPEG decode must still cover (workers.decode_fit)
+        # OpenCV releases the GIL while decoding: these threads decode side by side with the event loop
+        self.decoder = ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="yolo-decode")
 
     def authorized(self, request) -> bool:
         """No key set, or ``Authorization: Bearer <key>`` compared in constant time (no timing of the prefix)."""
@@ -135,7 +142,8 @@ class Ingress:
                                 headers={"WWW-Authenticate": "Bearer"})
         try:
             name, data, overrides = await self._parse(request)
-            status, body = await self._call("predict", (name, data, tuple(sorted(overrides.items()))))
+            image = await self._decoded(name, data)
+            status, body = await self._call("predict", (name, image, tuple(sorted(overrides.items()))))
         except BadRequest as e:  # a 413 or 408 ends the connection: the rest of the body is never read
             close = {"Connection": "close"} if e.status in (408, 413) else None
             return JSONResponse({"error": str(e)}, e.status, headers=close)
@@ -153,6 +161,22 @@ class Ingress:
                                attempt + 1, self.RETRIES + 1)
                 await asyncio.sleep(0.1 * (attempt + 1))
         raise BadRequest(503, "no model replica could answer (they keep dying): retry later")
+
+    async def _decoded(self, name: str, data: bytes):
+        """The image as a ``DecodedImage``, decoded in the ingress's threads within ``decode_timeout_s`` (a 413 after
+        it: the decode finishes in the background, bounded by ``max_pixels``; nobody waits for it)."""
+        from ..io_utils import ImageReadError, decode_image
+        from ..sources import DecodedImage
+
+        job = asyncio.get_running_loop().run_in_executor(self.decoder, decode_image, data, name, self.fit)
+        try:
+            image, full_shape = await asyncio.wait_for(job, self.decode_timeout_s)
+        except asyncio.TimeoutError:
+            raise BadRequest(413, f"the image took longer than {self.decode_timeout_s:g} s to decode "
+                                  "(decode_timeout_s): send a smaller or simpler one (a JPEG decodes fastest)") from None
+        except ImageReadError as e:
+            raise BadRequest(400, str(e)) from None  # names the upload by its escaped excerpt, as _parse made it
+        return DecodedImage(name, image, full_shape)
 
     async def _body(self, request) -> bytes:
         """The body as it streams in (Content-Length, chunked or multipart alike): a 413 the moment it passes
@@ -235,7 +259,8 @@ async def _parse_multipart(headers, body: bytes):
 
 def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_replica: float | None = None, max_batch_size: int = 8,
               batch_wait_ms: float = 5.0, max_body_mb: float = 20.0, api_key: str | None = None,
-              max_pixels: float = 40.0, body_timeout_s: float = 10.0, autoscaling: dict | None = None,
+              max_pixels: float = 40.0, body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0,
+              autoscaling: dict | None = None,
               node_cpus_available: list[float] | None = None, runtime: dict | None = None, **predict):
     """The Ray Serve application (and its resource plan) for a model's files (``workers.model_files``);
     ``autoscaling`` is passed to Serve."""
@@ -258,7 +283,8 @@ def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_rep
     # The ingress only parses and forwards (I/O): it declares no CPU, so the planned replicas always fit.
     ingress = serve.deployment(name="ingress", ray_actor_options={"num_cpus": 0},
                                max_ongoing_requests=1000)(Ingress)
-    app = ingress.bind(replicas, max_body_mb, api_key, max_pixels, body_timeout_s)
+    app = ingress.bind(replicas, max_body_mb, api_key, max_pixels, body_timeout_s, decode_timeout_s,
+                       decode_fit(files, settings.get("imgsz")))
     return app, plan
 
 
@@ -267,7 +293,7 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
     """Start (or update) the service on the cluster at ``address`` and return it; ``blocking`` waits for Ctrl-C.
 
     Options: replicas, cpus_per_replica, max_batch_size, batch_wait_ms, max_body_mb, max_pixels, body_timeout_s,
-    api_key, autoscaling (Serve's
+    decode_timeout_s, api_key, autoscaling (Serve's
     ``autoscaling_config``), runtime (OpenVINO options), and predict's conf, iou, max_det, imgsz, classes.
     """
     files = model_files(model)  # a wrong model is a one-line error before any cluster work

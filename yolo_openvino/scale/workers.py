@@ -42,6 +42,22 @@ def model_files(model: str | Path) -> dict[str, bytes]:
     return {f.name: f.read_bytes() for f in files}
 
 
+def decode_fit(files: dict[str, bytes], imgsz=None):
+    """What an image must still cover when decoded reduced for this model (``io_utils.reduction``): the letterbox
+    size (h, w), or for a classifier a ``Cover`` of its crop; from ``imgsz`` (the service's option) or the model's
+    metadata. None where unknown (decoded at full size)."""
+    from ..io_utils import Cover
+    from ..metadata import parse_metadata_text
+
+    text = files.get("metadata.yaml")
+    data = parse_metadata_text(text.decode("utf-8", "replace")) if text else None
+    size = imgsz or (data or {}).get("imgsz")
+    if not size:
+        return None
+    h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[-1]))
+    return Cover(h, w) if (data or {}).get("task") == "classify" else (h, w)
+
+
 def materialize(files: dict[str, bytes]) -> Path:
     """Write shipped model files into a fresh private folder; returns the path to load (folder or .onnx)."""
     folder = Path(tempfile.mkdtemp(prefix="yolo-ov-model-"))
@@ -63,15 +79,17 @@ class Detector:
         self.settings = PredictSettings(**settings)
         self.pid = os.getpid()
 
-    def results(self, names: list[str], blobs: list[bytes], **overrides) -> list:
-        """A Result, or the read error (str), for each input in order; ``overrides``: conf, iou, max_det."""
+    def results(self, names: list[str], blobs: list, **overrides) -> list:
+        """A Result, or the read error (str), for each input in order: ``blobs`` are encoded bytes or
+        ``sources.DecodedImage`` (decoded by the service's ingress); ``overrides``: conf, iou, max_det."""
         from dataclasses import replace
 
         from ..predictor import Predictor
-        from ..sources import EncodedImage
+        from ..sources import DecodedImage, EncodedImage
 
         keys = [f"{i}:{n}" for i, n in enumerate(names)]  # unique even where names repeat (HTTP uploads)
-        entries = [EncodedImage(k, bytes(b)) for k, b in zip(keys, blobs)]
+        entries = [replace(b, name=k) if isinstance(b, DecodedImage) else EncodedImage(k, bytes(b))
+                   for k, b in zip(keys, blobs)]
         predictor = Predictor(self.backend, replace(self.settings, **overrides))
         done = iter(list(predictor.stream(entries, asynchronous=len(entries) > 1)))  # all read: errors known
         errors = predictor.stats.errors
