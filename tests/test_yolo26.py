@@ -75,17 +75,22 @@ def test_raw_outputs_match_the_reference():
     x = torch.from_numpy(golden["input"])
     with torch.no_grad():
         one2many, one2one = model(x).numpy(), model(x, one2one=True).numpy()
-    np.testing.assert_allclose(one2many[:, :4], golden["one2many"][:, :4], atol=0.01, rtol=0)
-    np.testing.assert_allclose(one2many[:, 4:], golden["one2many"][:, 4:], atol=1e-4, rtol=0)
+    # The golden was computed with torch's AVX-512 kernels; an AVX2-only CPU sums convolutions in another order.
+    # Measured there: our float32 boxes 0.066 px from the golden, the golden itself 0.037 px from a float64 run of
+    # this model (its own rounding), scores 5e-4 apart; a wrong layer moves boxes by whole pixels.
+    same_kernels = torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    box_tol, score_tol = (0.01, 1e-4) if same_kernels else (0.1, 1e-3)
+    np.testing.assert_allclose(one2many[:, :4], golden["one2many"][:, :4], atol=box_tol, rtol=0)
+    np.testing.assert_allclose(one2many[:, 4:], golden["one2many"][:, 4:], atol=score_tol, rtol=0)
     assert one2one.shape == golden["one2one"].shape == (2, 300, 6)
     for ours, theirs in zip(one2one, golden["one2one"]):
         assert (np.diff(ours[:, 4]) <= 0).all()  # best first
         # the same rows, in the same order up to ties: each golden row has its twin among ours
         unmatched = [i for i, row in enumerate(theirs) if not (
-            (ours[:, 5] == row[5]) & (np.abs(ours[:, 4] - row[4]) <= 1e-4)
-            & (np.abs(ours[:, :4] - row[:4]).max(1) <= 0.01)).any()]
+            (ours[:, 5] == row[5]) & (np.abs(ours[:, 4] - row[4]) <= score_tol)
+            & (np.abs(ours[:, :4] - row[:4]).max(1) <= box_tol)).any()]
         assert not unmatched, theirs[unmatched][:3]
-        np.testing.assert_allclose(ours[:, 4], theirs[:, 4], atol=1e-4, rtol=0)
+        np.testing.assert_allclose(ours[:, 4], theirs[:, 4], atol=score_tol, rtol=0)
 
 
 def _unmatched(expected: dict, result, px: float, score: float) -> list[float]:
