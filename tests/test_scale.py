@@ -285,3 +285,20 @@ def test_a_checkpoint_is_refused_before_any_cluster_starts(command, capsys, tmp_
     assert main(argv) == 2
     assert "export it first" in capsys.readouterr().err
     assert connected() == before  # no local cluster was started for a model that cannot run
+
+
+def test_the_clusters_token_is_made_private(tmp_path, monkeypatch):
+    """Ray writes its authentication token (what guards a local cluster's ports, which listen on every interface)
+    readable by everyone; we make it the owner's alone, and leave a file that is already private as it is."""
+    import stat
+
+    from yolo_openvino.scale.cluster import _private_token
+
+    token = tmp_path / "auth_token"
+    token.write_text("t" * 64)
+    token.chmod(0o644)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
+    _private_token()
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600 and token.read_text() == "t" * 64
+    token.unlink()
+    _private_token()  # no token (authentication off): nothing to do, no error
