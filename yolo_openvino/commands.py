@@ -27,7 +27,12 @@ def predict(model, source, task=None, **options) -> int:
         print(YOLO(model, task=task, **runtime).predict(source, **_given(options)).summary())
         return 0
     yolo = YOLO(model, task=task, **runtime)
-    count = sum(1 for _ in yolo.predict(source, stream=True, verbose=True, **_given(options)))
+    return _streamed(yolo, yolo.predict(source, stream=True, verbose=True, **_given(options)), source)
+
+
+def _streamed(yolo, results, source) -> int:
+    """Run ``results`` (printing as they come); nothing readable at all is one line naming what was skipped."""
+    count = sum(1 for _ in results)
     stats = yolo.last_stats
     if not count and stats.skipped:
         raise UsageError(f"no readable image in {source}: {len(stats.skipped)} skipped ({', '.join(stats.skipped[:3])})")
@@ -40,11 +45,7 @@ def track(model, source, task=None, **options) -> int:
 
     runtime, options = split_runtime(options)
     yolo = YOLO(model, task=task, **runtime)
-    count = sum(1 for _ in yolo.track(source, stream=True, verbose=True, **_given(options)))
-    stats = yolo.last_stats
-    if not count and stats.skipped:
-        raise UsageError(f"nothing readable in {source}: {len(stats.skipped)} skipped ({', '.join(stats.skipped[:3])})")
-    return 0
+    return _streamed(yolo, yolo.track(source, stream=True, verbose=True, **_given(options)), source)
 
 
 def export(model, task=None, **options) -> int:
