@@ -180,6 +180,23 @@ def test_segment_models_track_with_their_masks(seg_checkpoint, videos, eager):
         assert r.masks is not None and len(r.masks) == len(r.boxes) == len(r.boxes.id)
 
 
+@pytest.mark.parametrize("task", ["pose", "obb"])
+def test_pose_and_oriented_models_track_with_their_parts(task, videos, eager, tmp_path):
+    """Keypoints follow their tracked box; oriented boxes carry the ids, their enclosing boxes too."""
+    import ultralytics_fakes
+
+    path = tmp_path / f"{task}.pt"
+    ultralytics_fakes.save_checkpoint(path, arch=ultralytics_fakes.tiny_arch(task=task))
+    results = YOLO(path).track(str(videos[0]), imgsz=64, conf=0.0, max_det=4, tracker=eager, verbose=False)
+    assert any(len(r) for r in results)
+    for r in results:
+        part = r.keypoints if task == "pose" else r.obb
+        assert len(part) == len(r.boxes) and r.boxes.is_track
+        if task == "obb":
+            assert r.obb.id.tolist() == r.boxes.id.tolist() and r.obb.data.shape == (len(r), 8)
+            assert (r.obb.xywhr[:, 2] >= r.obb.xywhr[:, 3]).all()  # the convention kept: width the longer side
+
+
 # -- accuracy against the reference --------------------------------------------------------------------------------
 @needs_shared
 @pytest.mark.slow
