@@ -77,11 +77,13 @@ def test_many_streams_at_once_each_in_order_and_bad_ones_skipped(tiny_ir, videos
     assert len(model._trackers.trackers) == 3  # one tracker per stream that had frames
 
 
-def test_a_streams_file_lists_the_sources(tiny_ir, videos, tmp_path):
+def test_a_streams_file_lists_the_sources(tiny_ir, videos, tmp_path, capsys):
     listing = tmp_path / "cams.streams"
-    listing.write_text(f"# two cameras\n{videos[0]}\n\n{videos[1]}\n")
-    results = YOLO(tiny_ir).track(str(listing), verbose=False)
-    assert sorted({r.stream for r in results}) == [0, 1] and len(results) == 6 + 8
+    listing.write_text(f"# two cameras\n{videos[0]}\n\n{videos[0]}\n")  # the same file twice: two streams
+    results = YOLO(tiny_ir).track(str(listing))
+    assert sorted({r.stream for r in results}) == [0, 1] and len(results) == 6 + 6
+    out = capsys.readouterr().out  # each stream's frames numbered by its own stream
+    assert "video 1/2 (frame 6/6)" in out and "video 2/2 (frame 6/6)" in out
 
 
 def test_images_listed_one_by_one_are_one_sequence(tiny_ir, tmp_path):

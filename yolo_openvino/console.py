@@ -45,7 +45,8 @@ class ProgressLines:
         self.frames: dict[str, int | None] = {}
 
     def line(self, result: Result, count: int) -> str:
-        index = self.index.get(result.path, count)
+        # several streams at once: the stream's own number (the same file may be listed as several streams)
+        index = result.stream + 1 if result.stream is not None else self.index.get(result.path, count)
         where = f"image {index}/{self.total} {shown_path(result.path)}"
         if result.frame is not None:
             if result.path not in self.frames:

@@ -104,6 +104,7 @@ def run_tracking(backend, request, groups: list[list], trackers: StreamTrackers,
     several = len(groups) > 1
     results = predictor.stream(groups if several else groups[0], concurrent=several)
     results = tracked(results, trackers, keep_images=save)
-    entries = [entry for group in groups for entry in group]
+    # the console numbers frames by stream when there are several (``video 3/8 (frame 10/240)``)
+    entries = [group[0] for group in groups if group] if several else groups[0]
     return finish(results, request, predictor, entries, verbose, load_line, request.tracking.get("trail", 0)), \
         predictor.stats
