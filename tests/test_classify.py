@@ -101,9 +101,11 @@ def test_val_top1_top5_match_the_reference(exported, fmt):
 @needs_shared
 @pytest.mark.slow
 def test_int8_top1_within_002_of_fp32(exported):
+    # max_drop=0.02 holds INT8 to it on every CPU: a plain run met it with VNNI (AVX512) but lost 0.033 (2 of 60
+    # images) on an AVX2-only EPYC, where NNCF's accuracy control then keeps the costliest layers in float.
     data = str(CLS_DATA)
     fp32 = YOLO(exported("yolo11n-cls-shapes", imgsz=224), inference_precision="f32").val(data=data, verbose=False)
-    ir = exported("yolo11n-cls-shapes", imgsz=224, int8=True, data=data)
+    ir = exported("yolo11n-cls-shapes", imgsz=224, int8=True, data=data, max_drop=0.02)
     int8 = YOLO(ir, inference_precision="f32").val(data=data, verbose=False)
     assert int8.top1 >= fp32.top1 - 0.02, (int8.top1, fp32.top1)
     check = yaml.safe_load((ir / "metadata.yaml").read_text())["int8_check"]
