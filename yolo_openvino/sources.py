@@ -205,24 +205,21 @@ def stream_groups(source) -> list[list]:
     else:
         return [expand_sources(source)]
     groups: list[list] = []
+    joinable = False  # the last group is single images listed one by one: the next single image joins it
     for item in items:
         try:
             entries = expand_sources(item)
         except MissingFileError as e:
             groups.append([SourceItem(str(item), error=str(e))])
+            joinable = False
             continue
         single_image = len(entries) == 1 and not is_video(entries[0]) and not Path(str(item)).is_dir()
-        if single_image and groups and groups[-1] and getattr(groups[-1], "stills", False):
+        if single_image and joinable:
             groups[-1].append(entries[0])
         else:
-            groups.append(_Stills(entries) if single_image else entries)
-    return [list(g) for g in groups]
-
-
-class _Stills(list):
-    """A group of single images listed one by one: later single images join it."""
-
-    stills = True
+            groups.append(list(entries))
+        joinable = single_image
+    return groups
 
 
 _END = object()  # a reader's last put: its stream is over
