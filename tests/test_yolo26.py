@@ -225,8 +225,8 @@ def test_int8_of_the_fixture_keeps_its_decode_in_float(exported, nms):
 @pytest.mark.parametrize("nms", [None, False], ids=["nms_none", "nms_false"])
 def test_int8_keeps_the_top_detections(exported, nms):
     """yolo26n-shapes (a YOLO26n trained on the shapes set, which holds its detections at reduced precision): on
-    every golden image whose FP32 top score is >= 0.3, INT8's top detection is FP32's (same class, IoU > 0.5), in
-    both heads, at f32. Measured over the whole val set (60 images): 40 of 44 (one-to-many head), 28 of 33 (NMS-free).
+    every golden image whose FP32 top score is >= 0.3, INT8's top detection is FP32's (same class, IoU > 0.5; where
+    FP32's top two are within 0.02, either), in both heads, at f32. Measured over the whole val set (60 images): 40 of 44 (one-to-many head), 28 of 33 (NMS-free).
     (yolo26n-coco128, trained from scratch on 128 images, could not show it: +-1 grey level of input noise at FP32
     already dropped its top scores 0.87/0.37/0.82 to 0.62/0.08/0.35.)"""
     from yolo_openvino.processing import box_iou
@@ -241,9 +241,12 @@ def test_int8_keeps_the_top_detections(exported, nms):
     for a, b in zip(fp32, int8):
         if not len(a) or a.boxes.conf.max() < 0.3:
             continue
-        i, j = int(np.argmax(a.boxes.conf)), int(np.argmax(b.boxes.conf))
-        assert b.boxes.class_id[j] == a.boxes.class_id[i], a.path
-        assert box_iou(a.boxes.xyxy[i:i + 1], b.boxes.xyxy[j:j + 1])[0, 0] > 0.5, a.path
+        # INT8's top detection is one of FP32's top ones: the best, or one within 0.02 of it (val_0002 holds two
+        # objects at 0.367 and 0.361, whose order INT8's rounding swapped on an AVX2-only CPU)
+        j = int(np.argmax(b.boxes.conf))
+        tops = np.flatnonzero(a.boxes.conf >= a.boxes.conf.max() - 0.02)
+        same = (a.boxes.class_id[tops] == b.boxes.class_id[j]) & (box_iou(a.boxes.xyxy[tops], b.boxes.xyxy[j:j + 1])[:, 0] > 0.5)
+        assert same.any(), a.path
         checked += 1
     assert checked >= 5
 
