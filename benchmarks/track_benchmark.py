@@ -56,6 +56,7 @@ def tracker_cost_ms(tracker_yaml: str, motion: bool, whole_step: bool = False, c
     ``whole_step`` the job's (``tracking.tracked`` on a Result: tracker, then the Result with ids)."""
     import cv2
 
+    from yolo_openvino.processing import xywh_to_xyxy
     from yolo_openvino.results import Detections, Result
     from yolo_openvino.trackers import load_tracker_config
     from yolo_openvino.trackers.config import TrackerConfig
@@ -73,7 +74,7 @@ def tracker_cost_ms(tracker_yaml: str, motion: bool, whole_step: bool = False, c
         trackers = StreamTrackers(config)
         times = []
         for i, (xywh, scores) in enumerate(frames):
-            xyxy = np.c_[xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2]
+            xyxy = xywh_to_xyxy(xywh)
             result = Result("v.mp4", (1080, 1920), Detections(xyxy, scores, np.zeros(len(scores), np.int64)),
                             image=frame if motion else None, frame=i)
             started = time.perf_counter()

@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from .errors import UsageError
+from .processing import xywh_to_xyxy
 from .results import Detections, Result
 from .trackers import TrackedBoxes, Tracker, TrackerConfig
 
@@ -85,8 +86,7 @@ def with_tracks(result: Result, tracks: TrackedBoxes) -> Result:
         xywhr = regularize(np.concatenate((tracks.xywh, tracks.angles[:, None]), 1).astype(np.float32))
         obb = OrientedBoxes(xywhr, confidence, class_id, result.orig_shape, tracks.ids)
         return replace(selected, obb=obb, boxes=Detections(obb.xyxy, confidence, class_id, result.orig_shape, tracks.ids))
-    xy, wh = tracks.xywh[:, :2], tracks.xywh[:, 2:]
-    xyxy = np.concatenate((xy - wh / 2, xy + wh / 2), 1)
+    xyxy = xywh_to_xyxy(tracks.xywh)
     return replace(selected, boxes=Detections(xyxy, confidence, class_id, result.orig_shape, tracks.ids))
 
 

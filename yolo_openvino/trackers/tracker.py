@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..processing import xywh_to_xyxy
 from .config import TrackerConfig
 from .kalman import KalmanFilter
 from .matching import assign, fuse_score, iou_cost
@@ -236,8 +237,7 @@ class Tracker:
         """(N, 4) x1, y1, x2, y2 of (N, 4) x, y, w, h boxes, or (N, 5) x, y, w, h, angle for oriented ones."""
         if angles is not None:
             return np.concatenate((xywh, np.reshape(angles, (-1, 1))), 1)
-        half = xywh[:, 2:] / 2
-        return np.concatenate((xywh[:, :2] - half, xywh[:, :2] + half), 1)
+        return xywh_to_xyxy(xywh)
 
     def _state_boxes(self, mean: np.ndarray) -> np.ndarray:
         """(N, 4) x, y, w, h of filter states (N, 8)."""
