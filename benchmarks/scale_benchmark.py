@@ -9,6 +9,13 @@ measures each side's start (actor start-up, compile, planning); the big job minu
 rate once running, the figure that decides a job over millions of images. Serve: ``--requests``
 requests from ``--clients`` concurrent clients on loopback, requests/s and p50/p99 per replica count.
 Prints one JSON object; quote it with the CPU kind (``lscpu``).
+
+``--against TREE`` measures only the service, ours against another source tree of this project (a
+``git worktree`` of an older commit), each run a fresh process and local cluster, alternated, best of ``--runs``:
+
+    git worktree add /tmp/before 0f79a0b^
+    .venv/bin/python benchmarks/scale_benchmark.py --model v8n320 --images ../shared/datasets/coco128/images/train2017 \
+        --against /tmp/before --replicas 1 --clients 8 --requests 400 --runs 3
 """
 
 from __future__ import annotations
@@ -86,6 +93,26 @@ def serve_burst(model: str, image: bytes, address: str, replicas: int, requests:
             "p99_ms": round(p99, 1), "plan": service.plan.describe("replica")}
 
 
+def service_against(tree: str, args) -> dict:
+    """Serve throughput from this tree and from ``tree``, runs alternated, each in a fresh process."""
+    import os
+
+    rows: dict[str, list] = {"ours": [], "theirs": []}
+    command = [sys.executable, __file__, "--model", str(Path(args.model).resolve()), "--images",
+               str(Path(args.images).resolve()), "--burst", "--requests", str(args.requests), "--clients",
+               str(args.clients), "--replicas", str(args.replicas)]
+    for _ in range(args.runs):
+        for side, root in (("theirs", Path(tree).resolve()), ("ours", ROOT)):
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=True)
+            rows[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    best = {side: max(rows[side], key=lambda r: r["requests_per_s"]) for side in rows}
+    return {"cpu": cpu_kind(), "model": args.model, "against": tree, "clients": args.clients,
+            "requests": args.requests, "best": best,
+            "ratio": round(best["ours"]["requests_per_s"] / best["theirs"]["requests_per_s"], 3),
+            "runs_requests_per_s": {side: [r["requests_per_s"] for r in rows[side]] for side in rows}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="an OpenVINO IR folder")
@@ -94,7 +121,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--against", help="another source tree: measure only the service, ours against it")
+    parser.add_argument("--replicas", type=int, default=1, help="the service's replicas, with --against")
+    parser.add_argument("--burst", action="store_true", help="(internal) one service burst on a fresh local cluster")
     args = parser.parse_args()
+    image = sorted(Path(args.images).glob("*.jpg"))[0].read_bytes()
+    if args.burst:
+        import yolo_openvino
+
+        row = serve_burst(args.model, image, None, args.replicas, args.requests, args.clients)
+        print(json.dumps({**row, "code": str(Path(yolo_openvino.__file__).parents[1])}))
+        return
+    if args.against:
+        print(json.dumps(service_against(args.against, args), indent=1))
+        return
     files = sorted(str(p) for p in Path(args.images).glob("*.jpg")) * args.repeat
     small = files[:SMALL]
     cluster = ray_cluster.LocalCluster(nodes=1, cpus_per_node=2)
@@ -105,7 +145,6 @@ def main() -> None:
             times["ray"].append(on_ray(args.model, files, cluster.address))
             times["single_small"].append(single_process(args.model, small))
             times["ray_small"].append(on_ray(args.model, small, cluster.address))
-        image = Path(files[0]).read_bytes()
         serve_rows = [serve_burst(args.model, image, cluster.address, r, args.requests, args.clients) for r in (1, 2)]
     finally:
         cluster.stop()

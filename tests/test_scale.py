@@ -165,13 +165,19 @@ def test_batch_survives_a_killed_actor(cluster, ir, images, tmp_path):
 
 
 # -- the HTTP service ---------------------------------------------------------------------------------------------
+API_KEY = "k" * 40
+MAX_BODY_MB = 1
+BODY_TIMEOUT_S = 3
+
+
 def _post(url: str, data: bytes, content_type: str = "application/octet-stream", timeout: float = 120):
     """(status, parsed JSON body) of one POST on loopback."""
     import json
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
+    headers = {"Content-Type": content_type, "Authorization": f"Bearer {API_KEY}"}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -183,8 +189,9 @@ def _post(url: str, data: bytes, content_type: str = "application/octet-stream",
 def service(cluster, ir):
     from yolo_openvino.scale import serve
 
-    running = serve(ir, replicas=2, host="127.0.0.1", port=ray_cluster.free_port(), address=cluster.address, blocking=False,
-                    runtime={"inference_precision": "f32"}, max_body_mb=1)
+    running = serve(ir, replicas=2, host="127.0.0.1", port=0, address=cluster.address, blocking=False,
+                    runtime={"inference_precision": "f32"}, max_body_mb=MAX_BODY_MB, body_timeout_s=BODY_TIMEOUT_S,
+                    api_key=API_KEY)
     yield running
     running.shutdown()
 
@@ -266,6 +273,42 @@ def test_service_burst_survives_a_killed_replica(service, ir, capsys):
     with capsys.disabled():
         print(f"\nserve burst: 200 requests, 32 clients, 2 replicas (one killed): {200 / seconds:.1f} req/s, "
               f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+
+
+def _private_memory_mb(pids) -> float:
+    """Private resident memory (RssAnon: heap, not the object store's shared pages) of these processes, in MB."""
+    total = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("RssAnon:")))
+    return round(total / 1024, 1)
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_service_under_hostile_traffic(service, capsys):
+    """The probe's table (tests/service_probe.py) on the real service: each hostile case answered as it must be,
+    in time, the connection closed where it must be, the service healthy after it, and its memory (this process,
+    where the HTTP server and the decoding run, plus the replicas) back within 64 MB of where it was."""
+    import os
+
+    import service_probe
+
+    def memory():
+        return _private_memory_mb([os.getpid(), *ray_cluster.processes_with("ServeReplica:yolo-ov:detector")])
+
+    image = (COCO128_IMAGES / "000000000049.jpg").read_bytes()
+    rows = service_probe.run(service.url, image, API_KEY, MAX_BODY_MB, BODY_TIMEOUT_S, measure=memory)
+    with capsys.disabled():
+        print("\n| case | status | s | closed | healthy after | memory before -> after (MB) |\n|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['case']} | {r['status']} | {r['seconds']:.3f} | {r['closed']} | {r['healthy_after']} | "
+                  f"{r['before']} -> {r['after']} |")
+    assert len(rows) == len(service_probe.cases(MAX_BODY_MB, BODY_TIMEOUT_S))
+    for r in rows:
+        assert not r["problems"] and r["healthy_after"], r
+        assert r["after"] - r["before"] < 64, r
 
 
 @needs_shared

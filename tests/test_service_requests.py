@@ -73,7 +73,7 @@ def call(method: str, raw_path: str, body: bytes = b"", api_key: str | None = No
          fit=None, **sent):
     """(status, headers, JSON answer, replicas) of one request (see :func:`request`) through an ingress of
     max_body_mb 1, max_pixels 1, body_timeout_s 0.5."""
-    from yolo_openvino.scale.service import Ingress
+    from yolo_openvino.scale.ingress import Ingress
 
     replicas = FakeReplicas()
     ingress = Ingress(replicas, max_body_mb=1, api_key=api_key, max_pixels=max_pixels, body_timeout_s=0.5, fit=fit)
@@ -206,12 +206,13 @@ def test_images_are_decoded_in_the_ingress_reduced_to_what_the_model_needs():
 
 
 def test_a_slow_decode_is_cut_and_never_holds_up_another_request(monkeypatch):
-    """One image that decodes for 1.5 s against a 0.3 s budget: a 413 at the budget; a good image sent at the same
-    time is answered at once, not after it."""
+    """Six images that decode for 1.5 s each against a 0.3 s budget (more than the decode threads; their headers
+    are unreadable, so they queue with the large images): each a 413 at the budget; a good image sent at the same
+    time is answered at once, not after them."""
     import time
 
     import yolo_openvino.io_utils as io_utils
-    from yolo_openvino.scale.service import Ingress
+    from yolo_openvino.scale.ingress import Ingress
 
     real = io_utils.decode_image
 
@@ -229,9 +230,56 @@ def test_a_slow_decode_is_cut_and_never_holds_up_another_request(monkeypatch):
         done[label] = (response.status_code, time.perf_counter() - started, json.loads(response.body))
 
     async def both():
-        await asyncio.gather(timed("slow", b"slow" + IMAGE), timed("good", IMAGE))
+        await asyncio.gather(*[timed(f"slow{i}", b"slow" + IMAGE) for i in range(6)], timed("good", IMAGE))
 
     started = time.perf_counter()
-    asyncio.run(both())
+    try:
+        asyncio.run(both())
+    finally:
+        ingress.close()
     assert done["good"][0] == 200 and done["good"][1] < 0.25
-    assert done["slow"][0] == 413 and 0.3 <= done["slow"][1] < 1.0 and "decode_timeout_s" in done["slow"][2]["error"]
+    for status, seconds, answer in (done[f"slow{i}"] for i in range(6)):
+        assert status == 413 and 0.3 <= seconds < 1.0 and "decode_timeout_s" in answer["error"]
+
+
+# -- the same ingress behind our own HTTP server (uvicorn on a real socket), still without Ray ---------------------
+@pytest.fixture(scope="module")
+def front():
+    from yolo_openvino.scale.front import Front, bind
+    from yolo_openvino.scale.ingress import Ingress
+
+    ingress = Ingress(FakeReplicas(), max_body_mb=1, api_key="key", body_timeout_s=1)
+    server = Front(ingress.asgi, bind("127.0.0.1", 0))
+    yield server
+    server.stop()
+    ingress.close()
+
+
+def _probe_cases():
+    import service_probe
+
+    return [case for case in service_probe.cases(max_body_mb=1, body_timeout_s=1) if not case.heavy]
+
+
+@pytest.mark.parametrize("case", _probe_cases(), ids=lambda case: case.name)
+def test_the_http_server_answers_the_hostile_probe(front, case):
+    """tests/service_probe.py's cases (but the heavy one) over a real socket: bodies cut as they stream in, slow
+    clients cut, connections closed after a 413 or 408, Ray Serve's own routes absent, the server healthy after."""
+    import service_probe
+
+    answer = case.send(front.url, IMAGE, {"Authorization": "Bearer key"})
+    assert not case.problems(answer), (case.name, answer.status, answer.body[:200])
+    assert service_probe.exchange(front.url, "GET", "/healthz").status == 200
+
+
+def test_a_port_in_use_is_a_one_line_error():
+    from yolo_openvino.errors import UsageError
+    from yolo_openvino.scale.front import bind
+
+    taken = bind("127.0.0.1", 0)
+    taken.listen()
+    try:
+        with pytest.raises(UsageError, match=r"cannot listen on 127\.0\.0\.1:\d+ .*pick another port="):
+            bind("127.0.0.1", taken.getsockname()[1])
+    finally:
+        taken.close()

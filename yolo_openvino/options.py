@@ -250,7 +250,7 @@ SCALE = (
 )
 SERVE = (
     _opt("host", "str", "127.0.0.1", "interface to listen on (`0.0.0.0`: every interface)", none=False),
-    _opt("port", "int", 8000, "HTTP port", low=1, high=65535, none=False),
+    _opt("port", "int", 8000, "HTTP port (0: a free one, printed at start)", low=0, high=65535, none=False),
     ADDRESS,
     _opt("replicas", "int", 1, "model replicas", low=1, high=100_000, none=False),
     _opt("cpus_per_replica", "float", None, "CPUs each replica declares, fractions allowed (default: what fits, at most "
