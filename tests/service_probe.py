@@ -77,6 +77,28 @@ def exchange(url: str, method: str, path: str, body=b"", headers: dict | None = 
     return answer
 
 
+def trickle_headers(url: str, limit_s: float, pace_s: float = 0.5) -> Answer:
+    """Request headers a byte every ``pace_s`` (never finished) until the service closes the connection or
+    ``limit_s`` passes; status 0: no answer."""
+    where = urlsplit(url)
+    sock = socket.create_connection((where.hostname, where.port), timeout=limit_s + 5)
+    head = b"POST /predict HTTP/1.1\r\nHost: probe\r\nX-Slow: " + b"a" * 100_000
+    started = time.perf_counter()
+    sent = 0
+    try:
+        for byte in head:
+            if time.perf_counter() - started > limit_s or select.select([sock], [], [], 0)[0]:
+                break  # time is up, or the service closed the connection
+            sock.sendall(bytes([byte]))
+            sent += 1
+            time.sleep(pace_s)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    answer = Answer(0, {}, b"", time.perf_counter() - started, sent, _closed(sock))
+    sock.close()
+    return answer
+
+
 def _closed(sock: socket.socket, wait_s: float = 0.2) -> bool:
     """Whether the service closed the connection (it does so right after its answer: 0.2 s is ample on loopback)."""
     sock.settimeout(wait_s)
@@ -229,6 +251,8 @@ def cases(max_body_mb: float, body_timeout_s: float) -> list[Case]:
         Case("a hostile multipart file name", filename, 200, check=_path_is_a_file_name),
         Case("a PNG declaring 12000x12000", post_body(big_png), 413, 1.0),
         Case("1 byte/s on a declared 1 MB body", slow, 408, body_timeout_s + 3.0, True),
+        Case("headers at 2 bytes/s, never finished", lambda url, image, auth: trickle_headers(
+            url, 3 * body_timeout_s + 5), 0, 2 * body_timeout_s + 1.5, True),
         Case("a good image beside 4 heavy decodes", beside_heavy_decodes, 200, 1.5, heavy=True,
              check=lambda a: None if set(a.headers["x-heavy-statuses"]) <= {200, 413} else
              f"heavy images answered {a.headers['x-heavy-statuses']}"),

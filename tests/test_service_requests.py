@@ -249,7 +249,7 @@ def front():
     from yolo_openvino.scale.ingress import Ingress
 
     ingress = Ingress(FakeReplicas(), max_body_mb=1, api_key="key", body_timeout_s=1)
-    server = Front(ingress.asgi, bind("127.0.0.1", 0))
+    server = Front(ingress.asgi, bind("127.0.0.1", 0), header_timeout_s=1)
     yield server
     server.stop()
     ingress.close()

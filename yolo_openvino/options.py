@@ -265,7 +265,8 @@ SERVE = (
          "the model replicas): 413 after it, so an expensive image never holds up the others' answers", low=0.01,
          high=3600, none=False),
     _opt("body_timeout_s", "float", 10.0, "time a client has to send its whole body (408 and the connection closed "
-         "after it)", low=0.1, high=3600, none=False),
+         "after it); its request headers get as long again (the connection closed after it)", low=0.1, high=3600,
+         none=False),
     _opt("api_key", "str", None, "when set, every request but `/healthz` needs `Authorization: Bearer <key>` (401 "
          "otherwise); default: the environment's `YOLO_OV_API_KEY`, else none (a warning with `host=0.0.0.0`)"),
     _opt("autoscaling", "json", None, "Ray Serve `autoscaling_config`, e.g. `{\"min_replicas\": 1, \"max_replicas\": 4}` "

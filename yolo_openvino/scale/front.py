@@ -35,13 +35,51 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class Front:
-    """Serves an ASGI ``app`` on ``sock`` in a daemon thread until :meth:`stop`."""
+def with_header_timeout(seconds: float) -> type:
+    """uvicorn's HTTP protocol, closing a connection whose request headers take longer than ``seconds`` to arrive.
 
-    def __init__(self, app, sock: socket.socket, start_timeout_s: float = 30.0):
+    uvicorn times a keep-alive connection only while it is idle: a client that opens a connection and sends its
+    headers a byte at a time holds it (and one of MAX_CONNECTIONS) forever. Every ``seconds`` each connection
+    is checked: a request must have begun (its headers complete: a new ``cycle``) or be under way since the last
+    check, else the connection is closed. So headers get between one and two periods; the body has its own
+    limit in the ingress (``body_timeout_s``).
+    """
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class HeaderTimeoutProtocol(AutoHTTPProtocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def _arm(self) -> None:
+            self._seen = self.cycle
+            self._deadline = self.loop.call_later(seconds, self._headers_due)
+
+        def _headers_due(self) -> None:
+            if self.transport.is_closing():
+                return
+            waiting = self.cycle is self._seen and (self.cycle is None or self.cycle.response_complete)
+            if waiting:  # no request began in a whole period: headers too slow, or idle
+                self.transport.close()
+            else:
+                self._arm()
+
+        def connection_lost(self, exc) -> None:
+            self._deadline.cancel()
+            super().connection_lost(exc)
+
+    return HeaderTimeoutProtocol
+
+
+class Front:
+    """Serves an ASGI ``app`` on ``sock`` in a daemon thread until :meth:`stop`; request headers must arrive
+    within ``header_timeout_s`` (see :func:`with_header_timeout`)."""
+
+    def __init__(self, app, sock: socket.socket, header_timeout_s: float = 10.0, start_timeout_s: float = 30.0):
         import uvicorn
 
-        config = uvicorn.Config(app, interface="asgi3", lifespan="off", log_level="warning", access_log=False, server_header=False,
+        config = uvicorn.Config(app, http=with_header_timeout(header_timeout_s), interface="asgi3", lifespan="off",
+                                log_level="warning", access_log=False, server_header=False,
                                 timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=MAX_CONNECTIONS,
                                 timeout_graceful_shutdown=5)
         self.url = url_of(sock)

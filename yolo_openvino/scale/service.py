@@ -129,7 +129,7 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
         replicas = ray_serve.run(app, name=APP_NAME, route_prefix=None, blocking=False)
         ingress = Ingress(replicas, max_body_mb, key, max_pixels, body_timeout_s, decode_timeout_s,
                           decode_fit(files, settings.get("imgsz")))
-        front = Front(ingress.asgi, sock)
+        front = Front(ingress.asgi, sock, header_timeout_s=body_timeout_s)
     except BaseException:
         sock.close()
         raise
