@@ -261,9 +261,11 @@ def cases(max_body_mb: float, body_timeout_s: float) -> list[Case]:
     ]
 
 
-def run(url: str, image: bytes, api_key: str | None, max_body_mb: float, body_timeout_s: float, measure=None):
+def run(url: str, image: bytes, api_key: str | None, max_body_mb: float, body_timeout_s: float, measure=None,
+        slack: float = 64.0):
     """Each case's row: name, expected and actual status, seconds, closed, healthy after, problems (and what
-    ``measure()`` gives before and after, e.g. the service's memory)."""
+    ``measure()`` gives before and after, e.g. the service's memory in MB: after is read once it is back within
+    ``slack`` of before, or 5 s after the answer)."""
     auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     rows = []
     for case in cases(max_body_mb, body_timeout_s):
@@ -275,8 +277,18 @@ def run(url: str, image: bytes, api_key: str | None, max_body_mb: float, body_ti
         problems = case.problems(answer)
         rows.append({"case": case.name, "expected": case.status, "status": answer.status,
                      "seconds": round(answer.seconds, 3), "closed": answer.closed, "healthy_after": healthy,
-                     "before": before, "after": measure() if measure else None, "problems": problems})
+                     "before": before, "after": settled(measure, before + slack) if measure else None,
+                     "problems": problems})
     return rows
+
+
+def settled(measure, target: float, limit_s: float = 5.0, step_s: float = 0.1):
+    """``measure()`` once it is back to ``target`` or below, or after ``limit_s`` (memory comes back a moment after
+    the answer: Ray drops its references to the request's image asynchronously)."""
+    deadline = time.monotonic() + limit_s
+    while (now := measure()) > target and time.monotonic() < deadline:
+        time.sleep(step_s)
+    return now
 
 
 def main() -> None:
