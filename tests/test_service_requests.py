@@ -283,3 +283,22 @@ def test_a_port_in_use_is_a_one_line_error():
             bind("127.0.0.1", taken.getsockname()[1])
     finally:
         taken.close()
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/healthz"), ("POST", "/predict")])
+def test_replicas_that_keep_dying_are_a_503(method, path, monkeypatch):
+    """Every attempt's replica died: a 503 with its one-line error, on both routes (never a 500)."""
+    from ray.exceptions import RayActorError
+
+    from yolo_openvino.scale.ingress import Ingress
+
+    def dead(*_):
+        raise RayActorError()
+
+    replicas = FakeReplicas()
+    replicas.health, replicas.predict = _Method(dead), _Method(dead)
+    monkeypatch.setattr(Ingress, "RETRIES", 1)
+    ingress = Ingress(replicas, max_body_mb=1)
+    response = asyncio.run(ingress(request(method, path, IMAGE)))
+    ingress.close()
+    assert response.status_code == 503 and "retry later" in json.loads(response.body)["error"]

@@ -60,7 +60,7 @@ class Ingress:
         threads = min(4, os.cpu_count() or 1)
         self.decoders = {large: ThreadPoolExecutor(threads, thread_name_prefix=f"yolo-decode{'-large' * large}")
                          for large in (False, True)}
-        # imported now, not by the first request: importing OpenCV, Starlette and Ray would hold the event loop for a second
+        # imported now, not by the first request: importing OpenCV, Starlette and Ray holds the event loop a second
         import cv2  # noqa: F401
         import imagesize  # noqa: F401
         import starlette.formparsers  # noqa: F401
@@ -96,12 +96,12 @@ class Ingress:
         if request.method != method:
             return JSONResponse({"error": f"{excerpt(request.method, 10)} {path}: use {method} {path}"}, 405,
                                 headers={"Allow": method})
-        if path == "/healthz":
-            return JSONResponse({"status": "ok", **await self._call("health")})
-        if not self.authorized(request):
+        if path != "/healthz" and not self.authorized(request):
             return JSONResponse({"error": "missing or wrong API key: send Authorization: Bearer <key>"}, 401,
                                 headers={"WWW-Authenticate": "Bearer"})
         try:
+            if path == "/healthz":
+                return JSONResponse({"status": "ok", **await self._call("health")})
             name, data, overrides = await self._parse(request)
             image = await self._decoded(name, data, self._pixels(data))
             status, body = await self._call("predict", (name, image, tuple(sorted(overrides.items()))))
