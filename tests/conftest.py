@@ -208,6 +208,7 @@ HEAVY_CASES = (
     "test_runtime.py::test_async_results_in_input_order_and_equal_to_sync[8]",
     "test_tracking.py::test_pose_and_oriented_models_track_with_their_parts[pose]",
     "test_yolo26.py::test_export_holds_the_head_nms_asks_for[None-shape0-False]",
+    "test_export.py::test_static_model_rejects_wrong_shape_with_a_clear_message[torchscript]",
 )
 
 

@@ -71,7 +71,7 @@ def test_precision_is_the_devices_own_unless_asked(exported):
     AVX512_BF16/AMX CPUs, f32 on AVX2-only ones), read back from the compiled model; f32 when asked."""
     import openvino as ov
 
-    path = exported("yolov8s-coco128", format="openvino", batch=2)
+    path = exported("yolov8s-coco128", format="openvino", batch=2, imgsz=64)
     assert "inference_precision" not in yaml.safe_load((path / "metadata.yaml").read_text())
     device_default = ov.Core().compile_model(str(next(path.glob("*.xml"))), "CPU").get_property("INFERENCE_PRECISION_HINT")
     assert load_backend(path, "openvino").info()["INFERENCE_PRECISION_HINT"] == device_default.get_type_name()
@@ -134,12 +134,12 @@ def test_static_model_rejects_wrong_shape_with_a_clear_message(exported, fmt):
 
 
 def test_metadata_is_complete(exported):
-    path = exported("yolov8s-coco128", format="openvino", batch=2)
+    path = exported("yolov8s-coco128", format="openvino", batch=2, imgsz=64)
     meta = yaml.safe_load((path / "metadata.yaml").read_text())
     for key in ("description", "date", "version", "task", "stride", "batch", "imgsz", "names", "args", "precision",
                 "nms", "dynamic"):
         assert key in meta, key
-    assert meta["batch"] == 2 and meta["imgsz"] == [640, 640] and meta["names"][0] == "person" and meta["stride"] == 32
+    assert meta["batch"] == 2 and meta["imgsz"] == [64, 64] and meta["names"][0] == "person" and meta["stride"] == 32
     assert sorted(p.name for p in path.iterdir()) == ["metadata.yaml", "yolov8s-coco128.bin", "yolov8s-coco128.xml"]
 
 

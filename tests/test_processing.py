@@ -50,12 +50,13 @@ def test_to_nchw_float_is_rgb_over_255():
 def _reference_nms(boxes, scores, classes, iou, agnostic=False):
     """Plain greedy NMS, one box at a time: the definition our vectorised version must match."""
     order = np.argsort(-scores, kind="stable")
+    ious = box_iou(boxes, boxes)  # every pair's IoU once (a call per pair cost seconds)
     keep = []
     for i in order:
         ok = True
         for j in keep:
             same_class = agnostic or classes[i] == classes[j]
-            if same_class and box_iou(boxes[i:i + 1], boxes[j:j + 1])[0, 0] > iou:
+            if same_class and ious[i, j] > iou:
                 ok = False
                 break
         if ok:
