@@ -68,8 +68,11 @@ def exchange(url: str, method: str, path: str, body=b"", headers: dict | None = 
     except (BrokenPipeError, ConnectionResetError):
         pass  # the service closed the connection on an unfinished body: its answer is already on its way
     response = http.client.HTTPResponse(sock)
-    response.begin()
-    answer_body = response.read()
+    try:
+        response.begin()
+        answer_body = response.read()
+    except (ConnectionResetError, http.client.RemoteDisconnected):  # closed without an answer: status 0
+        return Answer(0, {}, b"", time.perf_counter() - started, sent, True)
     seconds = time.perf_counter() - started
     answer = Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, answer_body, seconds, sent,
                     _closed(sock))
@@ -240,6 +243,10 @@ def cases(max_body_mb: float, body_timeout_s: float) -> list[Case]:
         Case("multipart with a broken part", post_body(b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n"
                                                        b"garbage", "multipart/form-data; boundary=b"), 400),
         Case("POST /x/y/predict", post("/x/y/predict"), 404),
+        Case("900 KB posted to a wrong path (the body left unread)", post_body(bytes(900 * 1024), path="/nope"), 404,
+             closes=True),
+        Case("1 MB of request headers", lambda url, image, auth: exchange(
+            url, "POST", "/predict", image, {**auth, "X-Big": "a" * (1 << 20)}), 431, closes=True),
         Case("POST //predict//", post("//predict//"), 404),
         Case("GET /anything/healthz", get("/anything/healthz"), 404),
         Case("GET /-/routes (Ray Serve's)", get("/-/routes"), 404),

@@ -14,6 +14,7 @@ from ..errors import UsageError
 # At most this many connections and requests at once; past it uvicorn answers 503 at once rather than queueing.
 MAX_CONNECTIONS = 1024
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this
+MAX_HEADER_BYTES = 64 * 1024  # a request's line and headers; more is a 431 (uvicorn's httptools has no limit)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -36,20 +37,39 @@ def url_of(sock: socket.socket) -> str:
 
 
 def with_header_timeout(seconds: float) -> type:
-    """uvicorn's HTTP protocol, closing a connection whose request headers take longer than ``seconds`` to arrive.
+    """uvicorn's HTTP protocol, closing a connection whose request headers take longer than ``seconds`` to arrive
+    or pass MAX_HEADER_BYTES (a 431).
 
     uvicorn times a keep-alive connection only while it is idle: a client that opens a connection and sends its
     headers a byte at a time holds it (and one of MAX_CONNECTIONS) forever. Every ``seconds`` each connection
     is checked: a request must have begun (its headers complete: a new ``cycle``) or be under way since the last
     check, else the connection is closed. So headers get between one and two periods; the body has its own
-    limit in the ingress (``body_timeout_s``).
+    limit in the ingress (``body_timeout_s``). And httptools buffers headers without a limit: bytes received
+    while no request has begun are counted, and past MAX_HEADER_BYTES the connection gets a 431 and is closed.
     """
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     class HeaderTimeoutProtocol(AutoHTTPProtocol):
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
+            self._header_bytes = 0
             self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            before = self.cycle
+            super().data_received(data)
+            if self.transport.is_closing():
+                return
+            if self.cycle is not before or not (self.cycle is None or self.cycle.response_complete):
+                self._header_bytes = 0  # a request began (its headers are in) or is under way
+                return
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                body = b'{"error":"request headers over %d bytes: send fewer or shorter ones"}' % MAX_HEADER_BYTES
+                self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: "
+                                     b"application/json\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
+                                     % (len(body), body))
+                self.transport.close()
 
         def _arm(self) -> None:
             self._seen = self.cycle

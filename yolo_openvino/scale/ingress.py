@@ -34,9 +34,14 @@ def excerpt(text: str, limit: int = 40) -> str:
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
+
+
+def _declares_body(request) -> bool:
+    return request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
 
 
 class Ingress:
@@ -91,23 +96,23 @@ class Ingress:
 
         path = request.url.path
         method = ROUTES.get(path)
-        if method is None:
-            return JSONResponse({"error": f"{excerpt(path)}: not found; use POST /predict or GET /healthz"}, 404)
-        if request.method != method:
-            return JSONResponse({"error": f"{excerpt(request.method, 10)} {path}: use {method} {path}"}, 405,
-                                headers={"Allow": method})
-        if path != "/healthz" and not self.authorized(request):
-            return JSONResponse({"error": "missing or wrong API key: send Authorization: Bearer <key>"}, 401,
-                                headers={"WWW-Authenticate": "Bearer"})
         try:
+            if method is None:
+                raise BadRequest(404, f"{excerpt(path)}: not found; use POST /predict or GET /healthz")
+            if request.method != method:
+                raise BadRequest(405, f"{excerpt(request.method, 10)} {path}: use {method} {path}", {"Allow": method})
+            if path != "/healthz" and not self.authorized(request):
+                raise BadRequest(401, "missing or wrong API key: send Authorization: Bearer <key>",
+                                 {"WWW-Authenticate": "Bearer"})
             if path == "/healthz":
                 return JSONResponse({"status": "ok", **await self._call("health")})
             name, data, overrides = await self._parse(request)
             image = await self._decoded(name, data, self._pixels(data))
             status, body = await self._call("predict", (name, image, tuple(sorted(overrides.items()))))
-        except BadRequest as e:  # a 413 or 408 ends the connection: the rest of the body is never read
-            close = {"Connection": "close"} if e.status in (408, 413) else None
-            return JSONResponse({"error": str(e)}, e.status, headers=close)
+        except BadRequest as e:  # answered before the body was read whole: the connection ends, the rest unread
+            unread = _declares_body(request) and not getattr(request.state, "body_read", False)
+            close = {"Connection": "close"} if e.status in (408, 413) or unread else {}
+            return JSONResponse({"error": str(e)}, e.status, headers={**e.headers, **close})
         return Response(body, status_code=status, media_type="application/json")
 
     async def _call(self, method: str, *args):
@@ -156,6 +161,7 @@ class Ingress:
                 chunks.append(chunk)
         except ClientDisconnect:  # the client's doing, not a bug of ours: nobody is left to answer
             raise BadRequest(400, "the client disconnected before its body ended") from None
+        request.state.body_read = True
         return b"".join(chunks)
 
     async def _parse(self, request) -> tuple[str, bytes, dict]:
