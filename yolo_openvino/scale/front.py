@@ -60,7 +60,7 @@ def with_header_timeout(seconds: float) -> type:
             super().data_received(data)
             if self.transport.is_closing():
                 return
-            if self.cycle is not before or not (self.cycle is None or self.cycle.response_complete):
+            if self.cycle is not before or not self._between_requests():
                 self._header_bytes = 0  # a request began (its headers are in) or is under way
                 return
             self._header_bytes += len(data)
@@ -71,6 +71,10 @@ def with_header_timeout(seconds: float) -> type:
                                      % (len(body), body))
                 self.transport.close()
 
+        def _between_requests(self) -> bool:
+            """No request under way: what arrives now is (the start of) the next request's headers."""
+            return self.cycle is None or self.cycle.response_complete
+
         def _arm(self) -> None:
             self._seen = self.cycle
             self._deadline = self.loop.call_later(seconds, self._headers_due)
@@ -78,8 +82,7 @@ def with_header_timeout(seconds: float) -> type:
         def _headers_due(self) -> None:
             if self.transport.is_closing():
                 return
-            waiting = self.cycle is self._seen and (self.cycle is None or self.cycle.response_complete)
-            if waiting:  # no request began in a whole period: headers too slow, or idle
+            if self.cycle is self._seen and self._between_requests():  # none began in a period: slow, or idle
                 self.transport.close()
             else:
                 self._arm()
