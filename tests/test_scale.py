@@ -196,13 +196,6 @@ def service(cluster, ir):
     running.shutdown()
 
 
-def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
-    boundary = "yolo-ov-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 @needs_shared
 @pytest.mark.slow
 @pytest.mark.timeout(300)
@@ -226,7 +219,9 @@ def test_service_multipart_and_query_parameters(service, ir):
     from yolo_openvino import YOLO
 
     image = COCO128_IMAGES / "000000000049.jpg"
-    body, content_type = _multipart("horse.jpg", image.read_bytes())
+    from service_probe import multipart
+
+    body, content_type = multipart(image.read_bytes(), "horse.jpg")
     code, answer = _post(f"{service.url}/predict?conf=0.5&max_det=2", body, content_type)
     expected = YOLO(ir, inference_precision="f32")(str(image), conf=0.5, max_det=2)[0]
     assert code == 200 and answer["path"] == "horse.jpg" and len(answer["detections"]) == len(expected) <= 2

@@ -5,8 +5,8 @@ HTTP server (``front``), never behind Ray Serve's proxy, so nothing but ``/predi
 A bad request gets a 4xx and a one-line JSON ``error``: 400 (not an image, a bad, unknown or repeated query
 parameter, a malformed multipart body), 401 (a missing or wrong API key), 404 (any other path: routes match
 exactly), 405 with ``Allow`` (the wrong method), 408 (a body slower than ``body_timeout_s``), 413 (over
-``max_body_mb`` or ``max_pixels``, or slower to decode than ``decode_timeout_s``); what the client sent is shown
-only as a short, escaped excerpt.
+``max_body_mb`` or ``max_pixels``, or slower to decode than ``decode_timeout_s``), and 503 when every replica
+it tried died; what the client sent is shown only as a short, escaped excerpt.
 """
 
 from __future__ import annotations
