@@ -220,3 +220,29 @@ def test_mot_accuracy_on_the_shapes_video_at_least_the_reference(tracker):
     theirs = {tuple(r[:2]): r[2:] for r in read_mot(GOLDEN / f"shapes-track_u_{tracker}.txt")}
     same = sum(1 for r in rows if tuple(r[:2]) in theirs and np.abs(theirs[tuple(r[:2])] - r[2:]).max() <= 0.051 + 0.5)
     assert same >= 0.97 * len(theirs)
+
+
+def test_oriented_boxes_on_a_frame_with_no_confirmed_track():
+    """No confirmed track (no angles from the tracker): an empty oriented result, not a crash."""
+    from yolo_openvino.oriented import OrientedBoxes
+
+    xywhr = np.array([[30.0, 30, 20, 10, 0.3]], np.float32)
+    obb = OrientedBoxes(xywhr, np.array([0.9], np.float32), np.array([1]), (100, 100))
+    result = Result("a.jpg", (100, 100), Detections(obb.xyxy, obb.conf, np.array([1]), (100, 100)), obb=obb)
+    out = with_tracks(result, TrackedBoxes(np.zeros((0, 4)), np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    assert len(out) == 0 and out.obb.data.shape == (0, 8) and out.boxes.is_track
+
+
+@needs_shared
+def test_an_oriented_model_tracks_the_shapes_video():
+    """The reference's reproduction: yolov8n-obb-shapes on the first 10 frames at its training size crashed on the
+    first frame after which no track was reported."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(DATASETS / "shapes-track.mp4"))
+    frames = [capture.read()[1] for _ in range(10)]
+    capture.release()
+    model = YOLO(shared_model("yolov8n-obb-shapes"))
+    results = [model.track(frame, persist=True, verbose=False)[0] for frame in frames]
+    assert len(results) == 10 and any(len(r) for r in results)
+    assert all(r.obb is not None and len(r.obb) == len(r.boxes) for r in results)

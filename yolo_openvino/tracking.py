@@ -83,7 +83,9 @@ def with_tracks(result: Result, tracks: TrackedBoxes) -> Result:
         from .oriented import OrientedBoxes
         from .rotated import regularize
 
-        xywhr = regularize(np.concatenate((tracks.xywh, tracks.angles[:, None]), 1).astype(np.float32))
+        # a frame with no confirmed track has no angles to read (the tracker cannot tell boxes from none)
+        angles = tracks.angles if tracks.angles is not None else np.zeros(len(tracks.xywh))
+        xywhr = regularize(np.concatenate((tracks.xywh, angles[:, None]), 1).astype(np.float32))
         obb = OrientedBoxes(xywhr, confidence, class_id, result.orig_shape, tracks.ids)
         return replace(selected, obb=obb, boxes=Detections(obb.xyxy, confidence, class_id, result.orig_shape, tracks.ids))
     xyxy = xywh_to_xyxy(tracks.xywh)

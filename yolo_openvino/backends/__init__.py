@@ -47,8 +47,11 @@ def load_backend(model, fmt: str, device: str | None = None, **options) -> Backe
     if fmt in ("openvino", "onnx"):
         from ..tasks import task_named
 
-        where = str(model)
-        task_named(backend.metadata.task, where).check_outputs(backend.metadata, backend.output_shapes(), where)
+        where, task, shapes = str(model), task_named(backend.metadata.task), backend.output_shapes()
+        task.check_outputs(backend.metadata, shapes, where)
+        if any(-1 in shape for shape in shapes):  # a dynamic export may declare every dimension unknown (ONNX)
+            backend.first_outputs_check = lambda outputs: task.check_outputs(
+                backend.metadata, [output.shape for output in outputs], where)
     if not backend.load_time_s:  # OpenVINO times its own compile; the others are timed here
         backend.load_time_s = time.perf_counter() - started
     return backend

@@ -27,6 +27,15 @@ class Backend:
     metadata: ModelMetadata
     input_kind: str = FLOAT_NCHW_RGB
     load_time_s: float = 0.0  # loading (and compiling) the model, once: never part of a per-image time
+    # (outputs) -> None or one line: the layout check of outputs the file declares dynamic, run on the first batch
+    first_outputs_check = None
+
+    def checked(self, outputs: list[np.ndarray]) -> list[np.ndarray]:
+        """``outputs``, after the first batch's have passed ``first_outputs_check`` (once)."""
+        if self.first_outputs_check is not None:
+            check, self.first_outputs_check = self.first_outputs_check, None
+            check(outputs)
+        return outputs
 
     def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         raise NotImplementedError

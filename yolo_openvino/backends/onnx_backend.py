@@ -46,7 +46,7 @@ class OnnxBackend(Backend):
     def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         self.check_input(batch, self.static_shape)
         feed = batch.astype(np.float16) if self.fp16_input else batch
-        return [np.asarray(out, dtype=np.float32) for out in self.session.run(None, {self.input_name: feed})]
+        return self.checked([np.asarray(out, dtype=np.float32) for out in self.session.run(None, {self.input_name: feed})])
 
     def output_shapes(self) -> list[tuple]:
         return [tuple(d if isinstance(d, int) else -1 for d in out.shape) for out in self.session.get_outputs()]

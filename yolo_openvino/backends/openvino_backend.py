@@ -249,7 +249,7 @@ class OpenVINOBackend(Backend):
             request.infer({0: batch}, share_inputs=True)  # read in place: the caller holds ``batch`` meanwhile
             if self.first_inference_ms is None:
                 self.first_inference_ms = (time.perf_counter() - started) * 1000
-            return [request.get_output_tensor(i).data.copy() for i in range(self.output_count)]
+            return self.checked([request.get_output_tensor(i).data.copy() for i in range(self.output_count)])
         finally:
             self._requests.put(request)
 
@@ -307,7 +307,7 @@ class OpenVINOBackend(Backend):
         ring = in_flight(requests, checked())
         try:
             for request, context in ring:
-                yield [request.get_output_tensor(i).data for i in range(count)], context, request.latency
+                yield self.checked([request.get_output_tensor(i).data for i in range(count)]), context, request.latency
         finally:
             ring.close()  # waits for any still running, so the pool gets idle requests only
             for request in requests:

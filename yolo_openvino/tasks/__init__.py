@@ -67,7 +67,7 @@ class Task:
     def check_outputs(self, meta, shapes: list[tuple], where: str) -> None:
         """Refuse, in one line, outputs whose count or layout is not this task's for ``meta``'s classes: an IR
         whose metadata says one task and whose graph is another's would otherwise run with wrong results.
-        ``shapes``: each output's shape, -1 for a dynamic dimension."""
+        ``shapes``: each output's shape, -1 for a dynamic dimension (not compared: the first run's are)."""
         if self.layout_check:
             return self.layout_check(meta, shapes, where)
         if len(shapes) != len(self.outputs):
@@ -80,7 +80,7 @@ class Task:
         first = shapes[0]
         got, want = (first[-1], 6 + extra) if meta.outputs_rows else (first[1] if len(first) == 3 else None,
                                                                        4 + nc + extra)
-        if got != want:
+        if got not in (want, -1):  # -1: dynamic in the file, checked on the first run (backends.load_backend)
             box = "x1 y1 x2 y2" if self.box_layout == "xyxy" else "cx cy w h"
             layout = f"rows of {box} score class" if meta.outputs_rows else f"4 box + {nc} class"
             raise UsageError(f"{where}: output0 has shape {tuple(first)}, but a {self.name} model with {nc} classes "
