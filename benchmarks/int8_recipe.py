@@ -35,7 +35,7 @@ def plain_int8(fp32_ir: Path, out: Path, data: str, size: int, task: str) -> Pat
     import nncf
     import openvino as ov
 
-    from yolo_openvino.exporters.quantize import calibration_files, calibration_images
+    from yolo_openvino.export.quantize import calibration_files, calibration_images
     from yolo_openvino.options import defaults
 
     args = argparse.Namespace(**{**defaults("export"), "data": data, "imgsz": (size, size), "task": task})

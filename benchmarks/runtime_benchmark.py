@@ -166,10 +166,10 @@ def startup_ms(ir: Path, image: Path, cache: Path | None, plain: bool) -> float:
 
 def reduced_decode_map(ir: Path, data: Path) -> dict:
     """mAP50-95 on a big-image set, with reduced JPEG decoding (the default) and with full-size decoding."""
-    from yolo_openvino.backends.openvino_backend import OpenVINOBackend
-    from yolo_openvino.datasets import load_dataset
-    from yolo_openvino.predictor import PredictSettings
-    from yolo_openvino.validation import evaluate_backend
+    from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend
+    from yolo_openvino.evaluation.datasets import load_dataset
+    from yolo_openvino.runtime.predictor import PredictSettings
+    from yolo_openvino.evaluation.validation import evaluate_backend
 
     dataset = load_dataset(str(data))
     backend = OpenVINOBackend.from_ir(ir, mode="throughput")

@@ -29,7 +29,7 @@ def memory(model_path: Path, images: Path) -> dict:
     import numpy as np
 
     from yolo_openvino import YOLO
-    from yolo_openvino.memory import PeakMemory
+    from yolo_openvino.utils.memory import PeakMemory
 
     tiles = [cv2.resize(cv2.imread(str(p)), (480, 360)) for p in sorted(images.glob("*.jpg"))[:48]]
     mosaic = np.vstack([np.hstack(tiles[r * 8:(r + 1) * 8]) for r in range(6)])

@@ -56,11 +56,11 @@ def tracker_cost_ms(tracker_yaml: str, motion: bool, whole_step: bool = False, c
     ``whole_step`` the job's (``tracking.tracked`` on a Result: tracker, then the Result with ids)."""
     import cv2
 
-    from yolo_openvino.processing import xywh_to_xyxy
-    from yolo_openvino.results import Detections, Result
-    from yolo_openvino.trackers import load_tracker_config
-    from yolo_openvino.trackers.config import TrackerConfig
-    from yolo_openvino.tracking import StreamTrackers, tracked
+    from yolo_openvino.runtime.processing import xywh_to_xyxy
+    from yolo_openvino.results.result import Detections, Result
+    from yolo_openvino.track import load_tracker_config
+    from yolo_openvino.track.config import TrackerConfig
+    from yolo_openvino.track.job import StreamTrackers, tracked
 
     config = load_tracker_config(tracker_yaml)
     if not motion:

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, write_image
 from yolo_openvino import YOLO
-from yolo_openvino.cli import main
+from yolo_openvino.cli.app import main
 from yolo_openvino.errors import OfflineError
 
 

@@ -14,9 +14,9 @@ import pytest
 from conftest import COCO128, GOLDEN, needs_shared, shared_model
 
 from yolo_openvino import YOLO
-from yolo_openvino.benchmark import FORMATS, select_formats
-from yolo_openvino.memory import PeakMemory
-from yolo_openvino.report import (
+from yolo_openvino.bench.formats import FORMATS, select_formats
+from yolo_openvino.utils.memory import PeakMemory
+from yolo_openvino.bench.report import (
     NOISE_FLOOR,
     Config,
     Measurement,
@@ -56,8 +56,9 @@ def _exploding_onnx(module, example, output, metadata, args):
     raise RuntimeError("onnx exporter exploded on purpose")
 
 
+@pytest.mark.slow
 def test_failed_export_and_failed_run_are_rows_and_the_run_goes_on(tmp_path, monkeypatch):
-    from yolo_openvino import exporters
+    import yolo_openvino.export as exporters
 
     monkeypatch.setitem(exporters.EXPORTERS, "torchscript", _garbage_torchscript)
     monkeypatch.setitem(exporters.EXPORTERS, "onnx", _exploding_onnx)
@@ -208,8 +209,8 @@ def dynamic_ir(tmp_path_factory):
 @pytest.mark.parametrize("mode,preprocess,dtype,shape", [("latency", "device", np.uint8, (2, 128, 128, 3)),
                                                            ("throughput", "host", np.float32, (2, 3, 128, 128))])
 def test_inference_loops_count_and_time(dynamic_ir, mode, preprocess, dtype, shape):
-    from yolo_openvino.backends.openvino_backend import OpenVINOBackend
-    from yolo_openvino.report import random_input
+    from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend
+    from yolo_openvino.bench.report import random_input
 
     backend = OpenVINOBackend.from_ir(dynamic_ir, mode=mode, preprocess=preprocess)
     data = random_input(backend.compiled, 2, (128, 128))
@@ -259,16 +260,17 @@ def test_report_on_a_dynamic_model(dynamic_ir, tmp_path):
     ("throughput", False, "device"), ("cumulative_throughput", False, "device"), ("latency", False, "device"),
     (None, False, "device"), ("throughput", True, "device"), ("latency", True, "host")])
 def test_preprocessing_default_follows_the_hint(dynamic_ir, tmp_path, mode, cache, expected):
-    from yolo_openvino.backends import FLOAT_NCHW_RGB, UINT8_NHWC_BGR
-    from yolo_openvino.backends.openvino_backend import OpenVINOBackend
+    from yolo_openvino.runtime.backends import FLOAT_NCHW_RGB, UINT8_NHWC_BGR
+    from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend
 
     backend = OpenVINOBackend.from_ir(dynamic_ir, mode=mode, cache_dir=str(tmp_path / "cache") if cache else None)
     assert backend.preprocess == expected
     assert backend.input_kind == (UINT8_NHWC_BGR if expected == "device" else FLOAT_NCHW_RGB)
 
 
+@pytest.mark.slow
 def test_cli_report(dynamic_ir, tmp_path, capsys):
-    from yolo_openvino.cli import main
+    from yolo_openvino.cli.app import main
 
     code = main(["benchmark", f"model={dynamic_ir}", "seconds=0.1", "sweep=False", "startup=False", "repeats=1",
                  f"project={tmp_path}"])

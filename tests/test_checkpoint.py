@@ -18,11 +18,11 @@ import torch
 
 import ultralytics_fakes
 from conftest import needs_shared, shared_model
-from yolo_openvino.checkpoint import UnsafeCheckpointError, build_model, load_model, read_checkpoint
+from yolo_openvino.model.checkpoint import UnsafeCheckpointError, build_model, load_model, read_checkpoint
 from yolo_openvino.errors import CheckpointError
-from yolo_openvino.memory import PeakMemory
-from yolo_openvino.nn.architectures import architecture_from_name
-from yolo_openvino.nn.model import YOLOModel
+from yolo_openvino.utils.memory import PeakMemory
+from yolo_openvino.model.architectures import architecture_from_name
+from yolo_openvino.model.network import YOLOModel
 
 
 class _Exploit:
@@ -263,7 +263,7 @@ def asset_server(tmp_path):
 
 
 def test_download_by_name_with_cache(tmp_path, monkeypatch, asset_server):
-    from yolo_openvino.downloads import resolve_weights
+    from yolo_openvino.utils.downloads import resolve_weights
 
     assets, url = asset_server
     _fake_checkpoint(assets / "yolov8n.pt")
@@ -279,7 +279,7 @@ def test_download_by_name_with_cache(tmp_path, monkeypatch, asset_server):
 
 
 def test_download_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
-    from yolo_openvino.downloads import resolve_weights
+    from yolo_openvino.utils.downloads import resolve_weights
 
     monkeypatch.setenv("YOLO_OPENVINO_ASSETS_URL", "http://127.0.0.1:9")  # nothing listens on port 9
     monkeypatch.setenv("YOLO_OPENVINO_HOME", str(tmp_path / "home"))
@@ -290,7 +290,7 @@ def test_download_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
 
 
 def test_unknown_missing_file_is_not_downloaded(tmp_path, monkeypatch):
-    from yolo_openvino.downloads import resolve_weights
+    from yolo_openvino.utils.downloads import resolve_weights
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such file"):

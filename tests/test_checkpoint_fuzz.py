@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ultralytics_fakes
-from yolo_openvino.checkpoint import load_model
+from yolo_openvino.model.checkpoint import load_model
 from yolo_openvino.errors import CheckpointError, UnsupportedError
-from yolo_openvino.memory import PeakMemory
+from yolo_openvino.utils.memory import PeakMemory
 
 # (byte cases, field cases): a field case saves and loads a model (~0.4 s: the safety check's meta-device build
 # dominates), a byte case mostly fails fast. The quick set is a smoke test; the thorough one is the proof.

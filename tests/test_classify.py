@@ -27,7 +27,7 @@ GOLDEN_MODELS = ["yolo11n-cls-shapes", "yolo26n-cls-init"]
 def test_only_the_inference_transforms_of_torchvision_are_read_and_as_records(name, allowed):
     """A classifier pickles its transform (torchvision classes): those few become inert records, never imported;
     any other torchvision global (Lambda holds a function) is refused."""
-    from yolo_openvino.checkpoint import PickledRecord, RestrictedUnpickler, UnsafeCheckpointError
+    from yolo_openvino.model.checkpoint import PickledRecord, RestrictedUnpickler, UnsafeCheckpointError
 
     data = f"ctorchvision.transforms.transforms\n{name}\n.".encode()
     if allowed:
@@ -44,7 +44,7 @@ def test_only_the_inference_transforms_of_torchvision_are_read_and_as_records(na
 def test_raw_probabilities_match_the_reference(name):
     """The classifiers' BatchNorm epsilon is torch's default (1e-5), not the detectors' 1e-3: with the detectors'
     the trained fixture's probabilities were 0.03 off."""
-    from yolo_openvino.checkpoint import load_model, read_checkpoint
+    from yolo_openvino.model.checkpoint import load_model, read_checkpoint
 
     assert read_checkpoint(shared_model(name)).task == "classify"  # its pickled transform read, not refused
     golden = np.load(GOLDEN / f"{name}_raw.npz")
@@ -55,7 +55,7 @@ def test_raw_probabilities_match_the_reference(name):
 
 @needs_shared
 def test_fp32_ir_and_the_references_ir_match_the_reference_at_f32(exported):
-    from yolo_openvino.backends import load_backend
+    from yolo_openvino.runtime.backends import load_backend
 
     golden = np.load(GOLDEN / "yolo11n-cls-shapes_raw.npz")
     for ir in (exported("yolo11n-cls-shapes", imgsz=224), REFERENCE_IR):
@@ -113,7 +113,7 @@ def test_int8_top1_within_002_of_fp32(exported):
     assert (check["int8"], check["fp32"]) == pytest.approx((int8.top1, fp32.top1), abs=1e-4)  # recorded to 4 places
     import openvino as ov
 
-    from yolo_openvino.exporters.quantize import decode_node_names
+    from yolo_openvino.export.quantize import decode_node_names
 
     model = ov.Core().read_model(next(ir.glob("*.xml")))
     kinds = {op.get_friendly_name(): op.get_type_name() for op in model.get_ops()}
@@ -210,9 +210,9 @@ def test_probs_api_on_a_tiny_classifier(tiny_classifier, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
 def test_every_format_agrees_with_pytorch_on_a_tiny_classifier(tiny_classifier, tmp_path, fmt):
-    from yolo_openvino.backends import load_backend
-    from yolo_openvino.checkpoint import load_model
-    from yolo_openvino.exporters import default_output
+    from yolo_openvino.runtime.backends import load_backend
+    from yolo_openvino.model.checkpoint import load_model
+    from yolo_openvino.export import default_output
 
     ckpt, _ = tiny_classifier
     path = YOLO(ckpt).export(format=fmt, imgsz=64, output=str(default_output(tmp_path / "m.pt", fmt)))
@@ -226,7 +226,7 @@ def test_every_format_agrees_with_pytorch_on_a_tiny_classifier(tiny_classifier, 
 def test_ray_rows_and_cli_carry_the_top5(tiny_classifier, tmp_path, capsys):
     import cv2
 
-    from yolo_openvino.cli import main
+    from yolo_openvino.cli.app import main
     from yolo_openvino.scale.workers import Detector, model_files
 
     ckpt, ir = tiny_classifier
@@ -245,7 +245,7 @@ def test_ray_rows_and_cli_carry_the_top5(tiny_classifier, tmp_path, capsys):
 def test_a_centre_crop_decodes_reduced_only_while_every_side_still_covers(size, k):
     """A letterbox needs the longer side (a 1920x480 panorama at 224 may decode at 1/8), a centre crop every side
     (1/2: the shorter 480 -> 240 >= 224)."""
-    from yolo_openvino.io_utils import Cover, reduction
+    from yolo_openvino.utils.files import Cover, reduction
 
     assert reduction(*size, Cover(224, 224)) == k
     assert reduction(1920, 480, (224, 224)) == 8

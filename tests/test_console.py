@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from yolo_openvino import YOLO
-from yolo_openvino.backends.base import Backend
-from yolo_openvino.metadata import ModelMetadata
-from yolo_openvino.predictor import PredictSettings, Predictor
+from yolo_openvino.runtime.backends.base import Backend
+from yolo_openvino.runtime.metadata import ModelMetadata
+from yolo_openvino.runtime.predictor import PredictSettings, Predictor
 
 LINE = re.compile(r"^image (\d+)/(\d+) (\S+): (\d+)x(\d+) .*, (\d+\.\d)ms$")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from yolo_openvino import YOLO
-from yolo_openvino.backends import load_backend
+from yolo_openvino.runtime.backends import load_backend
 from yolo_openvino.errors import UsageError
 from yolo_openvino.tasks import tasks
 

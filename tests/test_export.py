@@ -14,8 +14,8 @@ import yaml
 
 from conftest import COCO8, COCO128, COCO128_IMAGES, GOLDEN, needs_shared, shared_model
 from yolo_openvino import YOLO
-from yolo_openvino.backends import load_backend
-from yolo_openvino.processing import non_max_suppression
+from yolo_openvino.runtime.backends import load_backend
+from yolo_openvino.runtime.processing import non_max_suppression
 
 pytestmark = needs_shared
 
@@ -28,7 +28,7 @@ pytestmark = needs_shared
 TOLERANCE = {"fp32": dict(score=1e-3, box_atol=1e-3, box_rtol=5e-5, box_min_score=0.0),
              "fp16": dict(score=5e-3, box_atol=0.5, box_rtol=0.0, box_min_score=0.05)}
 MATRIX = [("openvino", "fp32"), pytest.param("openvino", "fp16", marks=pytest.mark.slow), ("onnx", "fp32"),
-          ("torchscript", "fp32")]  # fp16: two more exports (13 s) for the slow set
+          pytest.param("torchscript", "fp32", marks=pytest.mark.slow)]  # fp16: two more exports (13 s) for the slow set
 
 
 def _reference(name):
@@ -46,7 +46,7 @@ def _assert_close(out, ref, precision):
 
 
 @pytest.mark.parametrize("fmt,precision", MATRIX)
-@pytest.mark.parametrize("name", ["yolov8s-coco128", "yolo11n-init"])
+@pytest.mark.parametrize("name", [pytest.param("yolov8s-coco128", marks=pytest.mark.slow), "yolo11n-init"])
 def test_parity_matrix(exported, name, fmt, precision):
     x, ref = _reference(name)
     path = exported(name, format=fmt, half=precision == "fp16", batch=2)
@@ -56,7 +56,7 @@ def test_parity_matrix(exported, name, fmt, precision):
     _assert_close(backend.infer(x)[0], ref, precision)
 
 
-@pytest.mark.parametrize("name", ["yolov8s-coco128", "yolo11n-init"])
+@pytest.mark.parametrize("name", [pytest.param("yolov8s-coco128", marks=pytest.mark.slow), "yolo11n-init"])
 def test_openvino_in_graph_preprocessing_matches(exported, name):
     """uint8 BGR NHWC through the PrePostProcessor gives the float path's result."""
     x, ref = _reference(name)
@@ -79,6 +79,7 @@ def test_precision_is_the_devices_own_unless_asked(exported):
 
 
 @pytest.mark.parametrize("agnostic", [False, pytest.param(True, marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_nms_in_model_matches_host_nms(exported, agnostic):
     x, ref = _reference("yolov8s-coco128")
     path = exported("yolov8s-coco128", format="openvino", nms=True, batch=2, conf=0.05, agnostic_nms=agnostic)
@@ -106,6 +107,7 @@ def test_nms_model_predictions_match_raw_model(exported):
 
 
 @pytest.mark.parametrize("shape", [(1, 320, 320), (3, 480, 640), (2, 640, 384)])
+@pytest.mark.slow
 def test_dynamic_export_runs_at_several_shapes(exported, shape):
     batch, h, w = shape
     backend = load_backend(exported("yolo11n-init", format="openvino", dynamic=True), "openvino", preprocess="host",
@@ -117,16 +119,17 @@ def test_dynamic_export_runs_at_several_shapes(exported, shape):
     _assert_close(backend.infer(x)[0], ref, "fp32")
 
 
+@pytest.mark.slow
 def test_dynamic_model_letterboxes_minimally(exported):
     model = YOLO(exported("yolov8s-coco128", format="openvino", dynamic=True))
     result = model(str(COCO128_IMAGES / "000000000025.jpg"))[0]
     assert result.labels == ["teddy bear"]
-    from yolo_openvino.predictor import PredictSettings, Predictor
+    from yolo_openvino.runtime.predictor import PredictSettings, Predictor
 
     assert Predictor(model.backend(), PredictSettings()).pad == "minimal"
 
 
-@pytest.mark.parametrize("fmt", ["openvino", "onnx", "torchscript"])
+@pytest.mark.parametrize("fmt", ["openvino", "onnx", pytest.param("torchscript", marks=pytest.mark.slow)])
 def test_static_model_rejects_wrong_shape_with_a_clear_message(exported, fmt):
     backend = load_backend(exported("yolo11n-init", format=fmt, batch=2), fmt, preprocess="host")
     with pytest.raises(ValueError, match=r"static input of shape \(2, 3, 640, 640\).*got \(1, 3, 320, 320\)"):
@@ -160,7 +163,7 @@ def test_imgsz_is_rounded_to_stride_with_warning(tmp_path, caplog):
 ])
 def test_export_argument_errors(tmp_path, monkeypatch, kwargs, error, match):
     """Each is said before any conversion starts (a dataset too small for INT8 once came after it, 7 s later)."""
-    from yolo_openvino import exporters
+    import yolo_openvino.export as exporters
 
     def too_late(*args):
         raise AssertionError("the conversion started before the arguments were checked")
@@ -172,9 +175,10 @@ def test_export_argument_errors(tmp_path, monkeypatch, kwargs, error, match):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_export_is_atomic(checkpoint, tmp_path, monkeypatch):
     """A failing export leaves neither a half-written folder nor damage to a previous export."""
-    from yolo_openvino import exporters
+    import yolo_openvino.export as exporters
 
     model = YOLO(checkpoint)
     target = tmp_path / "m_openvino_model"
@@ -197,6 +201,7 @@ def test_export_is_atomic(checkpoint, tmp_path, monkeypatch):
     assert yaml.safe_load((target / "metadata.yaml").read_text())["imgsz"] == [96, 96]
 
 
+@pytest.mark.slow
 def test_default_output_names(checkpoint, tmp_path):
     import shutil
 
@@ -220,6 +225,7 @@ def test_default_output_name_of_int8(tmp_path):
 
 
 @pytest.mark.parametrize("int8", [False, pytest.param(True, marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_openvino_model_api_interop(exported, int8):
     """Intel's openvino-model-api loads our IR from its rt_info alone and finds what we find."""
     model_api = pytest.importorskip("model_api.models")
@@ -235,7 +241,7 @@ def test_openvino_model_api_interop(exported, int8):
     detector = model_api.Model.create_model(adapter, configuration={"confidence_threshold": 0.25})
     theirs = detector(image)
     ours = YOLO(path, inference_precision="f32")(image, conf=0.25)[0]
-    from yolo_openvino.processing import box_iou
+    from yolo_openvino.runtime.processing import box_iou
 
     assert len(ours) >= 5 and len(theirs.bboxes) >= 5
     iou = box_iou(theirs.bboxes.astype(np.float32), ours.boxes.xyxy)
@@ -289,7 +295,7 @@ def test_loading_a_model_sends_no_telemetry_the_user_did_not_agree_to(consent, s
 def test_export_sends_no_telemetry_the_user_did_not_agree_to(consent, expected, tmp_path, monkeypatch):
     """OVC and NNCF treat "never asked" as yes; within our export it is no. An explicit answer stands."""
     checker = pytest.importorskip("openvino_telemetry.utils.opt_in_checker")
-    from yolo_openvino.telemetry import unasked_telemetry_off
+    from yolo_openvino.utils.telemetry import unasked_telemetry_off
 
     monkeypatch.setenv("HOME", str(tmp_path))
     for switch in CI_SWITCHES:

@@ -14,7 +14,7 @@ import yaml
 
 from conftest import ROOT, write_dataset
 from yolo_openvino import YOLO
-from yolo_openvino.cli import main
+from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
 
 
@@ -54,6 +54,7 @@ def test_export_refuses_outputs_that_are_not_its_own(checkpoint, tiny_ir, tmp_pa
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
 
 
+@pytest.mark.slow
 def test_export_replaces_an_earlier_export_of_the_same_kind(checkpoint, tiny_ir, tmp_path):
     target = tmp_path / "ir_openvino_model"
     shutil.copytree(tiny_ir, target)
@@ -63,8 +64,8 @@ def test_export_replaces_an_earlier_export_of_the_same_kind(checkpoint, tiny_ir,
 
 _INTERRUPTED_EXPORT = """
 import sys, time
-from yolo_openvino import exporters
-from yolo_openvino.cli import main
+import yolo_openvino.export as exporters
+from yolo_openvino.cli.app import main
 real = exporters.EXPORTERS["openvino"]
 
 def slow(*args):
@@ -88,6 +89,7 @@ sys.exit(main(["export", "model={checkpoint}", "imgsz=96", "output={output}"]))
 @pytest.mark.parametrize("signum,swallow", [
     pytest.param(signal.SIGINT, False, marks=pytest.mark.slow), (signal.SIGINT, True),
     pytest.param(signal.SIGTERM, False, marks=pytest.mark.slow), pytest.param(signal.SIGTERM, True, marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_interrupted_export_keeps_the_previous_one(checkpoint, tiny_ir, tmp_path, signum, swallow):
     target = tmp_path / "ir_openvino_model"
     shutil.copytree(tiny_ir, target)

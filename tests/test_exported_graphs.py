@@ -59,7 +59,7 @@ def test_int8_keeps_each_tasks_decode_in_float(tmp_path, task):
 
     import ultralytics_fakes
     from conftest import write_image
-    from yolo_openvino.exporters.quantize import decode_node_names
+    from yolo_openvino.export.quantize import decode_node_names
 
     ckpt = tmp_path / "m.pt"
     ultralytics_fakes.save_checkpoint(ckpt, arch=ultralytics_fakes.tiny_arch(task=task))

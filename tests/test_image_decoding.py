@@ -14,14 +14,14 @@ import pytest
                                         ((1280, 720), (640, 640), 2), ((1279, 720), (640, 640), 1),
                                         ((3840, 2160), (1280, 1280), 2), ((1920, 1080), None, 1)])
 def test_reduction_never_decodes_below_what_the_letterbox_needs(size, fit, k):
-    from yolo_openvino.io_utils import reduction
+    from yolo_openvino.utils.files import reduction
 
     assert reduction(*size, fit) == k
 
 
 @pytest.mark.parametrize("orientation", [1, 6])
 def test_reduced_decode_reports_the_full_size_even_when_rotated(tmp_path, orientation):
-    from yolo_openvino.io_utils import read_image_to_fit
+    from yolo_openvino.utils.files import read_image_to_fit
 
     rng = np.random.default_rng(0)
     image = cv2.resize(rng.integers(0, 255, (27, 48, 3), dtype=np.uint8), (1920, 1080))

@@ -15,7 +15,7 @@ from yolo_openvino import YOLO
 @pytest.fixture()
 def scripted(monkeypatch):
     """NNCF replaced by the identity and the figures scripted: (fp32, first int8, int8 after accuracy control)."""
-    from yolo_openvino.exporters import quantize
+    from yolo_openvino.export import quantize
 
     calls = {"control": 0}
     figures = []
@@ -35,6 +35,7 @@ def scripted(monkeypatch):
     (0.02, [0.50, 0.40, 0.49], False, 1, (0.50, 0.49)),  # beyond max_drop: accuracy control, then checked again
     pytest.param(0.2, [0.50, 0.40], False, 0, (0.50, 0.40), marks=pytest.mark.slow),  # within max_drop
 ])
+@pytest.mark.slow
 def test_the_int8_check_says_records_and_escalates(checkpoint, tmp_path, caplog, scripted, max_drop, figures, loud,
                                                    control, recorded):
     queue, calls = scripted
@@ -51,6 +52,7 @@ def test_the_int8_check_says_records_and_escalates(checkpoint, tmp_path, caplog,
     assert (said[-1].levelno == logging.WARNING and "max_drop=" in said[-1].getMessage()) is loud
 
 
+@pytest.mark.slow
 def test_int8_check_false_skips_the_gate(checkpoint, tmp_path, scripted):
     queue, _ = scripted  # empty: any scoring would fail
     data = write_dataset(tmp_path / "d", {"im0": "0 0.5 0.5 0.4 0.4\n"})
@@ -69,9 +71,9 @@ def test_a_broken_int8_model_shows_its_drop(tmp_path, monkeypatch, caplog):
     import openvino as ov
     import torch
 
-    from yolo_openvino.checkpoint import load_model
-    from yolo_openvino.exporters import quantize
-    from yolo_openvino.exporters.wrapper import ExportModule
+    from yolo_openvino.model.checkpoint import load_model
+    from yolo_openvino.export import quantize
+    from yolo_openvino.export.wrapper import ExportModule
 
     model = load_model(shared_model("yolov8n-seg-shapes"))
     broken = copy.deepcopy(model)

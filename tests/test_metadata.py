@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from yolo_openvino.errors import UsageError
-from yolo_openvino.metadata import ModelMetadata, metadata_text, parse_metadata_text
+from yolo_openvino.runtime.metadata import ModelMetadata, metadata_text, parse_metadata_text
 
 BASE = {"description": "Ultralytics YOLOv8n model", "stride": 32, "task": "detect", "batch": 1, "imgsz": [640, 640],
         "names": {0: "person", 1: "bicycle", 2: "traffic light"}, "args": {"int8": False, "fraction": 1.0}}
@@ -45,7 +45,7 @@ def test_reference_block_yaml_and_bad_text():
 
 def test_reading_our_metadata_does_not_import_pyyaml(tmp_path):
     (tmp_path / "metadata.yaml").write_text(metadata_text(BASE), encoding="utf-8")
-    code = ("import sys; from pathlib import Path; from yolo_openvino.metadata import parse_metadata_text; "
+    code = ("import sys; from pathlib import Path; from yolo_openvino.runtime.metadata import parse_metadata_text; "
             f"assert parse_metadata_text(Path({str(tmp_path / 'metadata.yaml')!r}).read_text())['names'][2] == "
             "'traffic light'; assert 'yaml' not in sys.modules, 'PyYAML imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

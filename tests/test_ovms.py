@@ -43,7 +43,7 @@ def test_repository_layout_config_and_model(exported_with_ovms):
 
 @needs_shared
 def test_a_folder_that_is_not_a_repository_is_never_replaced(exported_with_ovms, tmp_path):
-    from yolo_openvino.exporters.ovms import write_ovms_repository
+    from yolo_openvino.export.ovms import write_ovms_repository
 
     _, ir = exported_with_ovms
     mine = tmp_path / "models"
@@ -57,7 +57,7 @@ def test_a_folder_that_is_not_a_repository_is_never_replaced(exported_with_ovms,
 
 
 def test_ovms_needs_an_openvino_export():
-    from yolo_openvino.exporters import parse_export_args
+    from yolo_openvino.export import parse_export_args
 
     with pytest.raises(UsageError, match="format=openvino"):
         parse_export_args(32, format="onnx", ovms=True, imgsz=640)

@@ -68,7 +68,7 @@ def _assert_raw_close(ours: np.ndarray, theirs: np.ndarray, rows: bool, nc: int)
 @needs_shared
 @pytest.mark.parametrize("case", TRAINED + YOLO26, ids=str)
 def test_raw_outputs_match_the_reference(case):
-    from yolo_openvino.checkpoint import load_model
+    from yolo_openvino.model.checkpoint import load_model
 
     golden = np.load(GOLDEN / f"{case.name}_raw.npz")
     model = load_model(shared_model(case.name))
@@ -84,10 +84,11 @@ def test_raw_outputs_match_the_reference(case):
 @needs_shared
 @pytest.mark.parametrize("case", [TRAINED[0]] + [pytest.param(c, marks=pytest.mark.slow) for c in TRAINED[1:] + YOLO26],
                          ids=str)  # the pose IR in the fast set, the OBB and YOLO26 ones (4 s each) in the slow one
+@pytest.mark.slow
 def test_fp32_ir_matches_the_reference_at_f32(exported, case):
     """YOLO26's untrained fixtures score their one-to-one rows almost alike, so which rows its top-k keeps is
     arbitrary: those rows are compared by their scores, the one-to-many head in full."""
-    from yolo_openvino.backends import load_backend
+    from yolo_openvino.runtime.backends import load_backend
 
     golden = np.load(GOLDEN / f"{case.name}_raw.npz")
     for head in case.heads:
@@ -158,6 +159,7 @@ def _with_reference_metadata(ir, folder, case: Case, end2end: bool = False):
 
 @needs_shared
 @pytest.mark.parametrize("case", TRAINED, ids=str)
+@pytest.mark.slow
 def test_a_static_ir_with_the_references_metadata_runs(exported, tmp_path, case):
     """A static IR letterboxes square (other padding than the goldens' minimal one): the same confident detections
     (>= 0.5; the weak pose fixture's >= 0.4) with keypoints / corners within a few pixels (3; the pose fixture's
@@ -178,6 +180,7 @@ def test_a_static_ir_with_the_references_metadata_runs(exported, tmp_path, case)
 @needs_shared
 @pytest.mark.parametrize("fmt", ["pytorch", pytest.param("openvino", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("case", TRAINED, ids=str)
+@pytest.mark.slow
 def test_val_map_matches_the_reference(exported, case, fmt):
     """PyTorch against the reference's .pt (rect validation), our FP32 IR at f32 against the same figures:
     within 0.005 for boxes and the task's own metric (pose: OKS mAP; obb: rotated-IoU mAP)."""
@@ -217,13 +220,13 @@ def test_int8_keeps_map_within_002_of_fp32(exported, case):
     ((0, 0, 4, 2, 0.0), (500, 500, 4, 2, 0.0), 0.0),  # far apart
 ])
 def test_probiou_of_hand_made_pairs(a, b, expected):
-    from yolo_openvino.rotated import probiou
+    from yolo_openvino.runtime.rotated import probiou
 
     assert probiou(np.array([a], np.float32), np.array([b], np.float32))[0, 0] == pytest.approx(expected, abs=2e-3)
 
 
 def test_probiou_falls_as_a_box_slides_or_turns():
-    from yolo_openvino.rotated import probiou
+    from yolo_openvino.runtime.rotated import probiou
 
     base = np.array([[50, 50, 20, 10, 0.0]], np.float32)
     slid = np.array([[50 + dx, 50, 20, 10, 0.0] for dx in (0, 2, 5, 10, 20)], np.float32)
@@ -234,7 +237,7 @@ def test_probiou_falls_as_a_box_slides_or_turns():
 
 
 def test_rotated_nms_keeps_the_best_of_overlapping_boxes_per_class():
-    from yolo_openvino.processing import non_max_suppression
+    from yolo_openvino.runtime.processing import non_max_suppression
 
     # anchors: a box, a slightly turned copy (suppressed), the same copy of another class (kept), a far box
     boxes = np.array([[50, 50, 20, 10], [50, 50, 20, 10], [50, 50, 20, 10], [150, 150, 20, 10]], np.float32)
@@ -249,7 +252,7 @@ def test_rotated_nms_keeps_the_best_of_overlapping_boxes_per_class():
 
 
 def test_regularised_boxes_are_the_same_boxes():
-    from yolo_openvino.rotated import corners, regularize
+    from yolo_openvino.runtime.rotated import corners, regularize
 
     rng = np.random.default_rng(0)
     boxes = np.column_stack((rng.uniform(0, 100, (50, 2)), rng.uniform(1, 40, (50, 2)), rng.uniform(-7, 7, 50)))
@@ -264,7 +267,7 @@ def test_regularised_boxes_are_the_same_boxes():
 def test_rotated_map_of_hand_made_detections():
     """One class, two truths. A perfect detection and a miss: precision 1 up to recall 0.5, so 51 of COCO's 101
     recall points. Both found: 1. A false positive ranked above both: precision 2/3 at every recall point."""
-    from yolo_openvino.rotated_eval import rotated_map
+    from yolo_openvino.evaluation.rotated_ap import rotated_map
 
     truths = [{"image_id": 0, "category_id": 0, "xywhr": [50, 50, 20, 10, 0.0]},
               {"image_id": 1, "category_id": 0, "xywhr": [30, 30, 20, 10, 0.0]}]
@@ -288,7 +291,7 @@ def test_rotated_map_of_hand_made_detections():
     ("5 0.5 0.5 0.2 0.2 " + "0.5 0.5 2 " * 4, "class 5 outside the dataset's 2 classes"),
 ])
 def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.datasets import LabelIssues, read_keypoints
+    from yolo_openvino.evaluation.datasets import LabelIssues, read_keypoints
 
     label = tmp_path / "labels" / "a.txt"
     label.parent.mkdir(parents=True)
@@ -306,7 +309,7 @@ def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason
     ("0 0.1 0.1 0.5 0.1 0.5 0.5 0.1 nan", "NaN or infinite"),
 ])
 def test_bad_obb_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.datasets import LabelIssues, read_quadrilaterals
+    from yolo_openvino.evaluation.datasets import LabelIssues, read_quadrilaterals
 
     label = tmp_path / "labels" / "a.txt"
     label.parent.mkdir(parents=True)
@@ -430,13 +433,13 @@ def _task_dataset(root, task: str):
 
 
 @pytest.mark.parametrize("fmt,export_args", [  # the dynamic FP32 IR: the tiny_task fixture, above
-    ("onnx", {}), ("torchscript", {}), pytest.param("openvino", {"batch": 2}, marks=pytest.mark.slow),
+    ("onnx", {}), pytest.param("torchscript", {}, marks=pytest.mark.slow), pytest.param("openvino", {"batch": 2}, marks=pytest.mark.slow),
     pytest.param("openvino", {"half": True}, marks=pytest.mark.slow)], ids=["onnx", "torchscript", "batch2", "fp16"])
 def test_every_format_agrees_with_pytorch_on_a_tiny_model(tiny_task, tmp_path, fmt, export_args):
     """The raw output of each export (keypoints or angle included) is PyTorch's on the same input."""
-    from yolo_openvino.backends import load_backend
-    from yolo_openvino.checkpoint import load_model
-    from yolo_openvino.exporters import default_output
+    from yolo_openvino.runtime.backends import load_backend
+    from yolo_openvino.model.checkpoint import load_model
+    from yolo_openvino.export import default_output
 
     task, ckpt, _ = tiny_task
     path = YOLO(ckpt).export(format=fmt, imgsz=64, output=str(default_output(tmp_path / "m.pt", fmt)), **export_args)
@@ -468,7 +471,7 @@ def test_benchmark_table_and_report_score_the_task(tiny_task, tmp_path):
 def test_cli_task_words_predict_and_validate(tiny_task, tmp_path, capsys):
     """`yolo-ov pose predict ... save_txt=True` writes the task's label lines; `yolo-ov obb val` scores a dataset of
     the task's labels; the wrong task word is refused."""
-    from yolo_openvino.cli import main
+    from yolo_openvino.cli.app import main
 
     task, ckpt, _ = tiny_task
     data = _task_dataset(tmp_path / "ds", task)

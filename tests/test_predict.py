@@ -15,7 +15,7 @@ import pytest
 
 from conftest import COCO128_IMAGES, needs_shared, shared_model
 from yolo_openvino import YOLO
-from yolo_openvino.cli import main
+from yolo_openvino.cli.app import main
 
 pytestmark = needs_shared
 FIRST = ["000000000009.jpg", "000000000025.jpg", "000000000030.jpg"]
@@ -163,7 +163,7 @@ def test_cli_error_is_a_message_not_a_traceback(capsys, tmp_path):
 
 def test_reduced_jpeg_decoding_finds_the_same_objects(trained, tmp_path):
     """A 3x upscaled photo decoded at 1/2 (still above the 640 input) gives the full decode's detections."""
-    from yolo_openvino.predictor import PredictSettings, Predictor
+    from yolo_openvino.runtime.predictor import PredictSettings, Predictor
 
     photo = cv2.imread(str(COCO128_IMAGES / "000000000061.jpg"))
     path = tmp_path / "big.jpg"

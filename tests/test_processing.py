@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from yolo_openvino.processing import (PAD_VALUE, box_iou, filter_rows, letterbox, letterbox_shape,
+from yolo_openvino.runtime.processing import (PAD_VALUE, box_iou, filter_rows, letterbox, letterbox_shape,
                                       non_max_suppression, scale_boxes, to_nchw_float)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from yolo_openvino.errors import UsageError
-from yolo_openvino.results import Boxes, Detections, Result
+from yolo_openvino.results.result import Boxes, Detections, Result
 
 NAMES = {0: "person", 5: "bus", 16: "dog"}
 ROWS = np.array([[10, 20, 110, 220, 0.9, 0], [50, 60, 90, 100, 0.8, 0], [0, 0, 320, 240, 0.5, 5]], np.float32)
@@ -164,7 +164,7 @@ def test_show_without_a_display_is_one_clear_line(result, monkeypatch):
 @pytest.mark.parametrize("scores", [(0.9, 0.4), (0.4, 0.9)])
 def test_the_surest_label_is_drawn_on_top(scores):
     """Two boxes with the same top-left corner: the label that stays readable is the more confident one's."""
-    from yolo_openvino.annotate import color
+    from yolo_openvino.results.annotate import color
 
     rows = np.array([[20, 40, 200, 200, scores[0], 0], [20, 40, 150, 180, scores[1], 16]], np.float32)
     canvas = np.zeros((240, 320, 3), np.uint8)
@@ -177,7 +177,7 @@ def test_the_surest_label_is_drawn_on_top(scores):
 
 def test_labels_stay_in_the_image_and_apart():
     """A box at the right edge keeps its whole label; two boxes with one top edge get labels that do not overlap."""
-    from yolo_openvino.annotate import label_spot
+    from yolo_openvino.results.annotate import label_spot
 
     h, w = 240, 320
     right = label_spot((h, w, 3), (90, 14), (300, 100, 319, 200), [])

@@ -24,7 +24,8 @@ def test_max_det_is_the_top_k_of_a_nms_free_checkpoint(yolo26_checkpoint):
     assert len(model(IMAGE, imgsz=256, nms=False, conf=0.0, verbose=False)[0]) == 300  # the default
 
 
-@pytest.mark.parametrize("source,nms,made_by", [("yolo26", False, "its NMS-free head's top-k"),
+@pytest.mark.parametrize("source,nms,made_by", [pytest.param("yolo26", False, "its NMS-free head's top-k",
+                                                             marks=pytest.mark.slow),
                                                 ("yolov8", True, "its NMS")])
 def test_an_export_gives_the_rows_it_was_made_with_and_refuses_more(checkpoint, yolo26_checkpoint, tmp_path, source,
                                                                      nms, made_by):
@@ -45,6 +46,7 @@ def test_an_export_gives_the_rows_it_was_made_with_and_refuses_more(checkpoint, 
 
 
 @pytest.mark.parametrize("source", ["yolov8", pytest.param("yolo26", marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_model_api_info_for_raw_outputs(checkpoint, yolo26_checkpoint, tmp_path, source):
     """Raw (B, 4 + nc, A) outputs carry model-api's model_info (YOLO26's one-to-many head has that layout too);
     rows out of NMS or a top-k carry none (checked above: its YOLOv8 wrapper would misread them as anchors)."""

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import COCO128_IMAGES, needs_shared, write_image
 from yolo_openvino import YOLO
-from yolo_openvino.backends.openvino_backend import OpenVINOBackend, compile_config, normalize_device, resolve_device
+from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend, compile_config, normalize_device, resolve_device
 
 FILES = sorted(str(p) for p in COCO128_IMAGES.glob("*.jpg"))[:12] if COCO128_IMAGES.exists() else []
 
@@ -105,7 +105,7 @@ def test_default_mode_per_use(ir):
 
 
 @needs_shared
-@pytest.mark.parametrize("requests", [1, 3, 8])
+@pytest.mark.parametrize("requests", [pytest.param(1, marks=pytest.mark.slow), 3, pytest.param(8, marks=pytest.mark.slow)])
 def test_async_results_in_input_order_and_equal_to_sync(ir, requests):
     model = YOLO(ir, mode="throughput", requests=requests, inference_precision="f32")
     files = FILES + FILES[::-1]
@@ -117,6 +117,7 @@ def test_async_results_in_input_order_and_equal_to_sync(ir, requests):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_batched_model_pads_the_last_partial_batch(tmp_path):
     from conftest import shared_model
 

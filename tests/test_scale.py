@@ -310,7 +310,7 @@ def test_service_under_hostile_traffic(service, capsys):
 @pytest.mark.parametrize("command", ["serve", "predict"])
 def test_a_checkpoint_is_refused_before_any_cluster_starts(command, capsys, tmp_path):
     from conftest import shared_model
-    from yolo_openvino.cli import main
+    from yolo_openvino.cli.app import main
 
     argv = [command, f"model={shared_model('yolov8n-init')}"]
     argv += [f"source={COCO128_IMAGES}", "engine=ray", f"output={tmp_path / 'p.parquet'}"] if command == "predict" else []

@@ -42,7 +42,7 @@ def _assert_raw_close(ours: list[np.ndarray], theirs: list[np.ndarray], rows: bo
 @needs_shared
 @pytest.mark.parametrize("name,size,heads", GOLDEN_MODELS, ids=[m[0] for m in GOLDEN_MODELS])
 def test_raw_outputs_match_the_reference(name, size, heads):
-    from yolo_openvino.checkpoint import load_model
+    from yolo_openvino.model.checkpoint import load_model
 
     golden = np.load(GOLDEN / f"{name}_raw.npz")
     model = load_model(shared_model(name))
@@ -57,11 +57,12 @@ def test_raw_outputs_match_the_reference(name, size, heads):
 @needs_shared
 @pytest.mark.parametrize("name,size,heads", [GOLDEN_MODELS[0], pytest.param(*GOLDEN_MODELS[1], marks=pytest.mark.slow)],
                          ids=[m[0] for m in GOLDEN_MODELS])  # YOLO26: two exports (14 s), in the slow set
+@pytest.mark.slow
 def test_fp32_ir_matches_the_reference_at_f32(exported, name, size, heads):
     """The untrained YOLO26 fixture scores every one-to-one row alike (1.56e-4: which 300 of 2100 x 80 pairs its
     top-k keeps is arbitrary, SOURCES.md), so that head's rows are compared by their scores, its prototypes
     exactly; PyTorch, running the same top-k, matches it row for row (above)."""
-    from yolo_openvino.backends import load_backend
+    from yolo_openvino.runtime.backends import load_backend
 
     golden = np.load(GOLDEN / f"{name}_raw.npz")
     for head in heads:
@@ -99,7 +100,7 @@ def _mask_ious(result, expected: dict, only_confident: bool = False) -> tuple[li
 
 
 @needs_shared
-@pytest.mark.parametrize("fmt", ["pytorch", "openvino_dynamic"])
+@pytest.mark.parametrize("fmt", ["pytorch", pytest.param("openvino_dynamic", marks=pytest.mark.slow)])
 def test_predictions_and_masks_match_the_reference(exported, fmt):
     """One image per call, every default, full-size decoding: the same detections; retina masks against the
     reference's (measured: IoU 1.0 from the .pt)."""
@@ -137,6 +138,7 @@ def test_the_references_own_static_ir_runs_with_its_masks():
 
 @needs_shared
 @pytest.mark.parametrize("fmt", ["pytorch", pytest.param("openvino", marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_val_box_and_mask_map_match_the_reference(exported, fmt):
     """PyTorch against the reference's .pt (rect validation), our FP32 IR against its FP32 IR (static, the CPU's
     default precision), within 0.005 for boxes and masks."""
@@ -161,7 +163,7 @@ def test_val_box_and_mask_map_match_the_reference(exported, fmt):
     ("7 0.1 0.1 0.5 0.1 0.5 0.5", "class 7 outside the dataset's 2 classes"),
 ])
 def test_bad_polygon_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.datasets import LabelIssues, read_polygons
+    from yolo_openvino.evaluation.datasets import LabelIssues, read_polygons
 
     label = tmp_path / "labels" / "a.txt"
     label.parent.mkdir(parents=True)
@@ -207,7 +209,7 @@ def test_masks_api_on_a_tiny_model(seg_checkpoint, tiny_seg_ir, tmp_path, retina
 def test_masks_are_cut_to_their_boxes():
     """A mask never reaches beyond its box by more than the upsampling's one prototype pixel (4 input pixels),
     and on the original image (retina) never beyond the box at all."""
-    from yolo_openvino.masks import mask_crops
+    from yolo_openvino.results.masks import mask_crops
 
     rng = np.random.default_rng(0)
     protos, coefficients = rng.normal(size=(32, 16, 16)).astype(np.float32), rng.normal(size=(3, 32))
@@ -242,7 +244,7 @@ def test_nms_in_the_graph_is_refused_for_segmentation(seg_checkpoint, tmp_path):
 
 def test_a_stream_keeps_flat_memory(tiny_seg_ir):
     """300 images through a segmentation model: the resident size after 300 is what it was after 50."""
-    from yolo_openvino.memory import PeakMemory
+    from yolo_openvino.utils.memory import PeakMemory
 
     image = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     model = YOLO(tiny_seg_ir)
@@ -265,7 +267,7 @@ def test_a_4k_image_with_100_instances_stays_small(tmp_path):
     as float): under 400 MB above the loaded model until someone reads .data."""
     import cv2
 
-    from yolo_openvino.memory import PeakMemory
+    from yolo_openvino.utils.memory import PeakMemory
 
     tiles = [cv2.resize(cv2.imread(str(p)), (480, 360)) for p in sorted(SEG_IMAGES.glob("*.jpg"))[:48]]
     mosaic = np.vstack([np.hstack(tiles[r * 8:(r + 1) * 8]) for r in range(6)])  # 3840x2160, ~150 shapes
@@ -286,7 +288,7 @@ def test_int8_keeps_mask_map_and_its_float_parts(exported):
     concatenation stay float."""
     import openvino as ov
 
-    from yolo_openvino.exporters.quantize import decode_node_names
+    from yolo_openvino.export.quantize import decode_node_names
 
     fp32 = exported("yolov8n-seg-shapes", imgsz=256)
     int8 = exported("yolov8n-seg-shapes", imgsz=256, int8=True, data=str(SEG_DATA))
@@ -311,6 +313,7 @@ def _seg_dataset(root):
     return root / "seg.yaml"
 
 
+@pytest.mark.slow
 def test_benchmark_table_and_report_score_masks(seg_checkpoint, tiny_seg_ir, tmp_path):
     """The format table's metric column is the task's own (mask mAP), and the latency/throughput report runs."""
     data = _seg_dataset(tmp_path / "data")
@@ -342,7 +345,7 @@ def test_ray_rows_and_service_answers_carry_the_polygons(tiny_seg_ir, tmp_path):
 
 def test_cli_segment_predict_saves_masks_and_polygons(seg_checkpoint, tmp_path, capsys):
     """`yolo-ov segment predict ... save=True save_txt=True`: runs/segment/predict, polygon lines, filled masks."""
-    from yolo_openvino.cli import main
+    from yolo_openvino.cli.app import main
 
     image = write_image(tmp_path / "a.jpg", h=48, w=64)
     project = tmp_path / "runs" / "segment"

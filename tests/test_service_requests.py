@@ -168,7 +168,7 @@ def test_the_pixel_cap_is_read_from_the_header_before_decoding(size, status, mon
     import struct
     import zlib
 
-    import yolo_openvino.io_utils as io_utils
+    import yolo_openvino.utils.files as io_utils
 
     w, h = size
     header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
@@ -194,7 +194,7 @@ def test_images_are_decoded_in_the_ingress_reduced_to_what_the_model_needs():
     import cv2
     import numpy as np
 
-    from yolo_openvino.sources import DecodedImage
+    from yolo_openvino.runtime.sources import DecodedImage
 
     jpeg = cv2.imencode(".jpg", np.full((1600, 2000, 3), 90, np.uint8))[1].tobytes()
     code, _, _, replicas = call("POST", "/predict", jpeg, max_pixels=40, fit=(320, 320))
@@ -211,7 +211,7 @@ def test_a_slow_decode_is_cut_and_never_holds_up_another_request(monkeypatch):
     time is answered at once, not after them."""
     import time
 
-    import yolo_openvino.io_utils as io_utils
+    import yolo_openvino.utils.files as io_utils
     from yolo_openvino.scale.ingress import Ingress
 
     real = io_utils.decode_image

@@ -9,9 +9,9 @@ import yaml
 
 from conftest import write_image
 from yolo_openvino import YOLO
-from yolo_openvino.backends import static_shapes
+from yolo_openvino.runtime.backends import static_shapes
 from yolo_openvino.errors import UsageError
-from yolo_openvino.metadata import ModelMetadata
+from yolo_openvino.runtime.metadata import ModelMetadata
 
 
 @pytest.mark.parametrize("device,dynamic,precision,amx,needed", [
@@ -31,6 +31,7 @@ def test_amx_is_read_from_the_cpu_flags(tmp_path, flags, amx):
     assert static_shapes.cpu_has_amx(tmp_path / "missing") is False
 
 
+@pytest.mark.slow
 def test_a_dynamic_int8_ir_on_an_amx_cpu_runs_static_at_its_export_size(checkpoint, tmp_path, monkeypatch, caplog):
     folder = YOLO(checkpoint).export(format="openvino", imgsz=64, dynamic=True, output=str(tmp_path / "d_openvino_model"))
     meta = yaml.safe_load((tmp_path / "d_openvino_model" / "metadata.yaml").read_text())

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from yolo_openvino.errors import UsageError
-from yolo_openvino.trackers import Tracker, TrackerConfig, load_tracker_config
-from yolo_openvino.trackers.kalman import KalmanFilter
-from yolo_openvino.trackers.matching import assign, fuse_score, iou_cost
+from yolo_openvino.track import Tracker, TrackerConfig, load_tracker_config
+from yolo_openvino.track.kalman import KalmanFilter
+from yolo_openvino.track.matching import assign, fuse_score, iou_cost
 
 
 # -- Kalman filter --------------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_sparse_optical_flow_measures_a_camera_pan():
     """A textured scene shifted by (6, -4) px per frame: the warp is that shift (full-size pixels)."""
     import cv2
 
-    from yolo_openvino.trackers.motion import SparseOpticalFlow
+    from yolo_openvino.track.motion import SparseOpticalFlow
 
     rng = np.random.default_rng(0)
     scene = cv2.GaussianBlur(rng.integers(0, 255, (400, 600), np.uint8), (0, 0), 2)

@@ -12,12 +12,12 @@ import pytest
 
 from conftest import DATASETS, GOLDEN, needs_shared, shared_model
 from yolo_openvino import YOLO
-from yolo_openvino.cli import main
+from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
-from yolo_openvino.keypoints import Keypoints
-from yolo_openvino.results import Detections, Result
-from yolo_openvino.trackers import TrackedBoxes
-from yolo_openvino.tracking import with_tracks
+from yolo_openvino.results.keypoints import Keypoints
+from yolo_openvino.results.result import Detections, Result
+from yolo_openvino.track import TrackedBoxes
+from yolo_openvino.track.job import with_tracks
 
 
 def write_video(path, frames: int = 8, h: int = 48, w: int = 64):
@@ -182,7 +182,7 @@ def test_segment_models_track_with_their_masks(seg_checkpoint, videos, eager):
         assert r.masks is not None and len(r.masks) == len(r.boxes) == len(r.boxes.id)
 
 
-@pytest.mark.parametrize("task", ["pose", "obb"])
+@pytest.mark.parametrize("task", [pytest.param("pose", marks=pytest.mark.slow), "obb"])
 def test_pose_and_oriented_models_track_with_their_parts(task, videos, eager, tmp_path):
     """Keypoints follow their tracked box; oriented boxes carry the ids, their enclosing boxes too."""
     import ultralytics_fakes
@@ -206,7 +206,7 @@ def test_pose_and_oriented_models_track_with_their_parts(task, videos, eager, tm
 def test_mot_accuracy_on_the_shapes_video_at_least_the_reference(tracker):
     """MOTA and IDF1 (motmetrics, IoU 0.5) at least the reference's own tracking of the same video with the same model,
     with no more ID switches; and 97% of its rows the reference's (same frame, id and box to 0.5 px)."""
-    from yolo_openvino.mot_metrics import METRICS, mot_metrics, mot_rows, read_mot
+    from yolo_openvino.evaluation.mot_metrics import METRICS, mot_metrics, mot_rows, read_mot
 
     reference = json.loads((GOLDEN / "track.json").read_text())[tracker]
     truth = read_mot(DATASETS / "shapes-track_gt.txt")
@@ -224,7 +224,7 @@ def test_mot_accuracy_on_the_shapes_video_at_least_the_reference(tracker):
 
 def test_oriented_boxes_on_a_frame_with_no_confirmed_track():
     """No confirmed track (no angles from the tracker): an empty oriented result, not a crash."""
-    from yolo_openvino.oriented import OrientedBoxes
+    from yolo_openvino.results.oriented import OrientedBoxes
 
     xywhr = np.array([[30.0, 30, 20, 10, 0.3]], np.float32)
     obb = OrientedBoxes(xywhr, np.array([0.9], np.float32), np.array([1]), (100, 100))

@@ -12,10 +12,10 @@ import yaml
 from conftest import COCO128, GOLDEN, needs_shared, shared_model, write_dataset
 
 from yolo_openvino import YOLO
-from yolo_openvino.cli import main
+from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
-from yolo_openvino.datasets import LabelIssues, load_dataset, read_labels
-from yolo_openvino.validation import coco_map
+from yolo_openvino.evaluation.datasets import LabelIssues, load_dataset, read_labels
+from yolo_openvino.evaluation.validation import coco_map
 
 
 def _image(path, h=96, w=128, seed=0):

@@ -20,8 +20,8 @@ import yaml
 
 from conftest import COCO8, COCO128_IMAGES, DATASETS, GOLDEN, needs_shared, predict_as_listed, shared_model
 from yolo_openvino import YOLO
-from yolo_openvino.nn.architectures import architecture_from_name
-from yolo_openvino.nn.model import YOLOModel
+from yolo_openvino.model.architectures import architecture_from_name
+from yolo_openvino.model.network import YOLOModel
 
 MODES = {None: ("default", "default_conf0.001"), False: ("nms_false", "nms_false_conf0.001")}
 
@@ -43,7 +43,7 @@ def test_every_scale_has_the_reference_parameter_counts(scale):
 
 def test_one_to_one_top_k_takes_the_best_pairs_in_order():
     """Two anchors, three classes: the best (anchor, class) pairs, one anchor may give two rows."""
-    from yolo_openvino.nn.heads import top_k_rows
+    from yolo_openvino.model.heads import top_k_rows
 
     boxes = torch.tensor([[[0.0, 10.0], [0.0, 10.0], [5.0, 15.0], [5.0, 15.0]]])  # (1, 4, 2) xyxy
     scores = torch.tensor([[[0.9, 0.1], [0.8, 0.7], [0.05, 0.2]]])  # (1, 3 classes, 2 anchors)
@@ -54,6 +54,7 @@ def test_one_to_one_top_k_takes_the_best_pairs_in_order():
     assert rows[:, 5].tolist() == [0, 1] and rows[:, :4].tolist() == [[0, 0, 5, 5]] * 2  # both from anchor 0
 
 
+@pytest.mark.slow
 def test_dynamic_nms_free_export_runs_below_max_det_anchors(yolo26_checkpoint, tmp_path):
     """Traced at 128 px (336 anchors), run at 64 px (84 anchors, fewer than max_det=300): one row per real
     (anchor, class) pair the top-k can give, as in PyTorch; the placeholders never reach the results."""
@@ -67,7 +68,7 @@ def test_dynamic_nms_free_export_runs_below_max_det_anchors(yolo26_checkpoint, t
 
 @needs_shared
 def test_raw_outputs_match_the_reference():
-    from yolo_openvino.checkpoint import load_model
+    from yolo_openvino.model.checkpoint import load_model
 
     golden = np.load(GOLDEN / "yolo26n-coco128_raw.npz")
     model = load_model(shared_model("yolo26n-coco128"))
@@ -110,9 +111,9 @@ def _unmatched(expected: dict, result, px: float, score: float) -> list[float]:
     return missed
 
 
-# Every (format, head, threshold); the fast set has both heads from the .pt and the default head's IR.
+# Every (format, head, threshold); the fast set has both heads from the .pt (the IRs: slow, 640 px exports).
 PREDICTION_CASES = [pytest.param(fmt, nms, low, id=f"{fmt}-{MODES[nms][0]}-conf{0.001 if low else 0.25}",
-                                 marks=[pytest.mark.slow] if low or (fmt == "openvino" and nms is False) else [])
+                                 marks=[pytest.mark.slow] if low or fmt == "openvino" else [])
                     for fmt in ("pytorch", "openvino") for nms in (None, False) for low in (False, True)]
 
 
@@ -141,6 +142,7 @@ def test_predictions_match_the_reference(exported, fmt, nms, low_conf):
 @pytest.mark.parametrize("nms,shape,end2end", [(None, (1, 84, 8400), False),
                                                pytest.param(False, (1, 300, 6), True, marks=pytest.mark.slow),
                                                pytest.param(True, (1, 300, 6), False, marks=pytest.mark.slow)])
+@pytest.mark.slow
 def test_export_holds_the_head_nms_asks_for(exported, nms, shape, end2end):
     import openvino as ov
 
@@ -167,6 +169,7 @@ def test_reference_ir_runs_with_its_own_head():
 
 
 @needs_shared
+@pytest.mark.slow
 def test_val_matches_the_reference_and_runs_the_head_asked():
     """yolo26n-shapes on the shapes val set (its polygons read as boxes, as the reference reads them): the default
     head within 0.005 of the reference's mAP; nms=False scores the NMS-free head, whose figure is its own."""
@@ -183,7 +186,7 @@ def _int8_graph_kinds(ir) -> tuple[dict, list[str]]:
     """(friendly name -> op type of every node, op types of the head's decode) of an exported IR."""
     import openvino as ov
 
-    from yolo_openvino.exporters.quantize import decode_node_names
+    from yolo_openvino.export.quantize import decode_node_names
 
     model = ov.Core().read_model(next(Path(ir).glob("*.xml")))
     kinds = {op.get_friendly_name(): op.get_type_name() for op in model.get_ops()}
@@ -229,7 +232,7 @@ def test_int8_keeps_the_top_detections(exported, nms):
     FP32's top two are within 0.02, either), in both heads, at f32. Measured over the whole val set (60 images): 40 of 44 (one-to-many head), 28 of 33 (NMS-free).
     (yolo26n-coco128, trained from scratch on 128 images, could not show it: +-1 grey level of input noise at FP32
     already dropped its top scores 0.87/0.37/0.82 to 0.62/0.08/0.35.)"""
-    from yolo_openvino.processing import box_iou
+    from yolo_openvino.runtime.processing import box_iou
 
     golden = json.loads((GOLDEN / "yolo26n-shapes_predict.json").read_text())
     files = [str(DATASETS / "shapes-seg" / "images" / "val" / name) for name in golden["images"]]

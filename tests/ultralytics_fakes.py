@@ -11,9 +11,9 @@ import types
 
 from torch import nn
 
-from yolo_openvino.nn import heads as H
-from yolo_openvino.nn import modules as M
-from yolo_openvino.nn.model import YOLOModel
+from yolo_openvino.model import heads as H
+from yolo_openvino.model import modules as M
+from yolo_openvino.model.network import YOLOModel
 from yolo_openvino.tasks import task_named
 
 _HOMES = {"Conv": "conv", "DWConv": "conv", "Concat": "conv", "Detect": "head", "Segment": "head"}  # else "block"
@@ -50,7 +50,7 @@ def cleanup() -> None:
 def tiny_arch(nc: int = 2, task: str = "detect", family: str = "yolov8") -> dict:
     """A family's n layout at a width of 1/16: the real block structure (YOLO26: its dual head too) in a ~100 kB
     checkpoint, fast to fuzz and export; ``task`` ends it in the family's head for that task."""
-    from yolo_openvino.nn.architectures import architecture_from_name
+    from yolo_openvino.model.architectures import architecture_from_name
 
     suffix = {"detect": "", "segment": "-seg", "pose": "-pose", "obb": "-obb", "classify": "-cls"}[task]
     arch = architecture_from_name(f"{family}n{suffix}.yaml")

@@ -5,7 +5,8 @@ Importing the package is light: torch and openvino load only when a model needs 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["YOLO", "Detections", "Result", "__version__"]
 
 

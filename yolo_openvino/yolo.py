@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from .backends import load_backend, model_format
+from .runtime.backends import load_backend, model_format
 from .errors import UsageError
 from .options import check, split_runtime
 
 if TYPE_CHECKING:
-    from .results import Result
+    from .results.result import Result
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -88,10 +88,10 @@ class YOLO:
         """Detect objects in ``source``; see ``yolo-ov predict --help`` (or options.PREDICT) for every argument.
 
         ``verbose`` (default True, as in Ultralytics): a line per image or video frame and a speed summary
-        on stdout (see console.py); the model's load time is said once, on its first prediction.
+        on stdout (see predict/console.py); the model's load time is said once, on its first prediction.
         """
-        from .prediction import PredictRequest, run_local, run_on_ray, warn_unused_scale_options
-        from .sources import expand_sources
+        from .predict.job import PredictRequest, run_local, run_on_ray, warn_unused_scale_options
+        from .runtime.sources import expand_sources
 
         request = PredictRequest.parse(source, kwargs)
         if request.on_ray:
@@ -113,10 +113,10 @@ class YOLO:
         the next call (frame by frame from your own loop). ``source`` as a list or a ``.streams`` file: each video,
         stream or webcam tracked at once by its own tracker through this one model (``Result.stream`` says which).
         """
-        from .prediction import PredictRequest
-        from .sources import stream_groups
-        from .trackers import load_tracker_config
-        from .tracking import StreamTrackers, check_trackable, run_tracking
+        from .predict.job import PredictRequest
+        from .runtime.sources import stream_groups
+        from .track import load_tracker_config
+        from .track.job import StreamTrackers, check_trackable, run_tracking
 
         request = PredictRequest.parse(source, {**kwargs, "persist": persist, "tracker": tracker}, command="track")
         config = load_tracker_config(request.tracking["tracker"])
@@ -152,7 +152,7 @@ class YOLO:
     # -- delegated jobs -------------------------------------------------------------------------------------
     def export(self, **kwargs) -> str:
         """Export to ``format`` (openvino, onnx, torchscript). Returns the written path."""
-        from .exporters import export
+        from .export import export
 
         if self.model is None:
             raise UsageError(f"export needs a PyTorch model (.pt or architecture name), not a {self.format} model")
@@ -162,7 +162,7 @@ class YOLO:
         """The task's metrics on a dataset: COCO mAP on a YOLO-format dataset yaml (detect, segment, pose, obb) or top-1
         / top-5 on an ImageFolder (classify); returns a ValidationResult or ClassificationResult (its summary
         printed if ``verbose``)."""
-        from .validation import validate
+        from .evaluation.validation import validate
 
         runtime, values = split_runtime(check("val", kwargs, where="val"))
         runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
@@ -175,8 +175,8 @@ class YOLO:
     def benchmark(self, **kwargs):
         """The per-format table (from a .pt: export, validate, time every format) or, for an OpenVINO model
         (or ``modes=True``), the latency/throughput report of hints, streams and requests."""
-        from .benchmark import benchmark_formats
-        from .report import latency_throughput_report
+        from .bench.formats import benchmark_formats
+        from .bench.report import latency_throughput_report
 
         # The jobs' own keyword parameters that the CLI does not declare (verbose, batches, fraction) pass through.
         values = {k: v for k, v in check("benchmark", kwargs, where="benchmark",
@@ -209,17 +209,17 @@ def _for_job(values: dict, job, label: str) -> dict:
 
 
 def _load_torch_model(model):
-    from .nn.architectures import is_architecture_name
+    from .model.architectures import is_architecture_name
 
     name = str(model)
     if is_architecture_name(Path(name).name) and not Path(name).exists():
-        from .nn.architectures import architecture_from_name
-        from .nn.model import YOLOModel
+        from .model.architectures import architecture_from_name
+        from .model.network import YOLOModel
 
         LOGGER.info("building untrained %s", name)
         return YOLOModel(architecture_from_name(Path(name).name)).for_inference(), Path(Path(name).stem + ".pt")
-    from .checkpoint import load_model
-    from .downloads import resolve_weights
+    from .model.checkpoint import load_model
+    from .utils.downloads import resolve_weights
 
     path = resolve_weights(name)
     return load_model(path), path

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..io_utils import atomic_output
-from ..sources import IMAGE_SUFFIXES
+from ..utils.files import atomic_output
+from ..runtime.sources import IMAGE_SUFFIXES
 from .cluster import connect, node_cpus
 from .plan import READ_RESERVE_CPUS, READ_TASK_CPUS, ResourcePlan, plan_resources
 from .workers import Detector, model_files, row_schema, worker_options
@@ -106,7 +106,7 @@ def check_output_given(output) -> None:
 
 def _input_paths(source) -> list[str] | str:
     """Paths for Ray's reader: URIs as given; local images listed (folders, globs, lists), absolute."""
-    from ..sources import expand_sources, is_video
+    from ..runtime.sources import expand_sources, is_video
 
     sources = source if isinstance(source, (list, tuple)) else [source]
     remote = [str(s) for s in sources if "://" in str(s)]

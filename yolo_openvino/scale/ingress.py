@@ -133,8 +133,8 @@ class Ingress:
     async def _decoded(self, name: str, data: bytes, pixels: int):
         """The image as a ``DecodedImage``, decoded in the ingress's threads within ``decode_timeout_s`` (a 413 after
         it: the decode finishes in the background, bounded by ``max_pixels``; nobody waits for it)."""
-        from ..io_utils import ImageReadError, decode_image
-        from ..sources import DecodedImage
+        from ..utils.files import ImageReadError, decode_image
+        from ..runtime.sources import DecodedImage
 
         pool = self.decoders[not 0 < pixels <= LARGE_PIXELS]
         job = asyncio.get_running_loop().run_in_executor(pool, decode_image, data, name, self.fit)

@@ -26,7 +26,7 @@ def worker_options(predict: dict, runtime: dict | None, where: str) -> tuple[dic
 def model_files(model: str | Path) -> dict[str, bytes]:
     """The files of an exported model by name: an OpenVINO IR folder's .xml, .bin and metadata.yaml, or one
     .onnx file. Shipped to every worker, so a cluster needs no shared file system for the model."""
-    from ..backends import model_format
+    from ..runtime.backends import model_format
 
     path = Path(model)
     fmt = model_format(path)
@@ -43,11 +43,11 @@ def model_files(model: str | Path) -> dict[str, bytes]:
 
 
 def decode_fit(files: dict[str, bytes], imgsz=None):
-    """What an image must still cover when decoded reduced for this model (``io_utils.reduction``): the letterbox
+    """What an image must still cover when decoded reduced for this model (``files.reduction``): the letterbox
     size (h, w), or for a classifier a ``Cover`` of its crop; from ``imgsz`` (the service's option) or the model's
     metadata. None where unknown (decoded at full size)."""
-    from ..io_utils import Cover
-    from ..metadata import parse_metadata_text
+    from ..utils.files import Cover
+    from ..runtime.metadata import parse_metadata_text
 
     text = files.get("metadata.yaml")
     data = parse_metadata_text(text.decode("utf-8", "replace")) if text else None
@@ -71,8 +71,8 @@ class Detector:
     """One loaded model and the predict settings; ``rows(names, blobs)`` -> one row per input, in order."""
 
     def __init__(self, files: dict[str, bytes], runtime: dict, settings: dict):
-        from ..backends import load_backend, model_format
-        from ..predictor import PredictSettings
+        from ..runtime.backends import load_backend, model_format
+        from ..runtime.predictor import PredictSettings
 
         path = materialize(files)
         self.backend = load_backend(path, model_format(path), **runtime)
@@ -84,8 +84,8 @@ class Detector:
         ``sources.DecodedImage`` (decoded by the service's ingress); ``overrides``: conf, iou, max_det."""
         from dataclasses import replace
 
-        from ..predictor import Predictor
-        from ..sources import DecodedImage, EncodedImage
+        from ..runtime.predictor import Predictor
+        from ..runtime.sources import DecodedImage, EncodedImage
 
         keys = [f"{i}:{n}" for i, n in enumerate(names)]  # unique even where names repeat (HTTP uploads)
         entries = [replace(b, name=k) if isinstance(b, DecodedImage) else EncodedImage(k, bytes(b))

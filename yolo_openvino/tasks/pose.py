@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
-from . import Task
+from .task import Task
 from .detect import boxes_field, rows_of
 from .detect import coco_detections as box_detections
 
@@ -47,7 +47,7 @@ def scale_keypoints(points: np.ndarray, letterbox, orig_shape: tuple[int, int]) 
 
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
-    from ..keypoints import Keypoints
+    from ..results.keypoints import Keypoints
 
     rows, shape = prediction["rows"], prediction["kpt_shape"]
     points = scale_keypoints(rows[:, 6:].reshape(len(rows), *shape), letterbox, orig_shape)
@@ -57,7 +57,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO keypoint annotations (pixels) of ``image``'s labels ``class cx cy w h x1 y1 [v1] ...``; the OKS area
     is the box's times 0.53, as the reference scores pose."""
-    from ..datasets import read_keypoints
+    from ..evaluation.datasets import read_keypoints
 
     h, w = shape
     annotations = []

@@ -1,0 +1,91 @@
+"""What each ``yolo-ov`` subcommand does, on top of the Python API. Values arrive checked (see options.py)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..errors import UsageError
+from ..options import split_runtime
+
+LOGGER = logging.getLogger("yolo_openvino")
+
+
+def _given(options: dict) -> dict:
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def predict(model, source, task=None, **options) -> int:
+    """One line per image (``image k/N``) or frame (``video k/N (frame i/F)``), then the speed summary."""
+    from ..yolo import YOLO
+
+    runtime, options = split_runtime(options)
+    if options.get("engine") == "ray":
+        from ..scale.batch import check_output_given
+
+        check_output_given(options.get("output"))
+        print(YOLO(model, task=task, **runtime).predict(source, **_given(options)).summary())
+        return 0
+    yolo = YOLO(model, task=task, **runtime)
+    return _streamed(yolo, yolo.predict(source, stream=True, verbose=True, **_given(options)), source)
+
+
+def _streamed(yolo, results, source) -> int:
+    """Run ``results`` (printing as they come); nothing readable at all is one line naming what was skipped."""
+    count = sum(1 for _ in results)
+    stats = yolo.last_stats
+    if not count and stats.skipped:
+        raise UsageError(f"no readable image in {source}: {len(stats.skipped)} skipped ({', '.join(stats.skipped[:3])})")
+    return 0
+
+
+def track(model, source, task=None, **options) -> int:
+    """Predict's lines per frame, with only the tracked objects; an unreadable stream among several is skipped."""
+    from ..yolo import YOLO
+
+    runtime, options = split_runtime(options)
+    yolo = YOLO(model, task=task, **runtime)
+    return _streamed(yolo, yolo.track(source, stream=True, verbose=True, **_given(options)), source)
+
+
+def export(model, task=None, **options) -> int:
+    from ..yolo import YOLO
+
+    print(YOLO(model, task=task).export(**_given(options)))
+    return 0
+
+
+def val(model, task=None, **options) -> int:
+    from ..yolo import YOLO
+
+    runtime, options = split_runtime(options)
+    YOLO(model, task=task, **runtime).val(**_given(options))  # prints its summary
+    return 0
+
+
+def benchmark(model, task=None, **options) -> int:
+    """The per-format table for a .pt; the latency/throughput report for an OpenVINO model or modes=True."""
+    from ..yolo import YOLO
+
+    YOLO(model, task=task).benchmark(**_given(options))
+    return 0
+
+
+def serve(model, task=None, **options) -> int:
+    """Run the Ray Serve service until Ctrl-C."""
+    from ..scale.service import serve as run
+    from ..yolo import YOLO
+
+    if task:
+        YOLO(model, task=task).backend()  # the task word checked against the model before any cluster work
+    runtime, options = split_runtime(options)
+    run(model, runtime=runtime, blocking=True, **_given(options))
+    return 0
+
+
+def demo(model: str = "yolov8n.yaml", project: str = "runs/demo") -> int:
+    """Offline end to end: build (or load) a model, export it to OpenVINO, run it on generated images."""
+    from .demo import run_demo
+
+    run_demo(model, Path(project))
+    return 0

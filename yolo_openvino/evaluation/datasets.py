@@ -1,0 +1,376 @@
+"""YOLO-format datasets (Ultralytics layout): the yaml, its image lists and the labels beside them."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..utils.downloads import cache_root
+from ..errors import MissingFileError, OfflineError, UsageError, offline
+from ..runtime.sources import IMAGE_SUFFIXES
+
+LOGGER = logging.getLogger("yolo_openvino")
+# Small official datasets fetched by name when not found locally (users have internet; CI uses ../shared).
+KNOWN_DATASETS = {
+    "coco8.yaml": "https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip",
+    "coco128.yaml": "https://github.com/ultralytics/assets/releases/download/v0.0.0/coco128.zip",
+}
+
+
+# Normalised coordinates may overshoot [0, 1] by this much (annotation tools round outward); beyond it a
+# box is corrupt. Ultralytics' own check allows the same order of slack.
+COORD_TOLERANCE = 0.01
+
+
+@dataclass
+class LabelIssues:
+    """What was odd about the labels, reported rather than silently dropped.
+
+    ``missing`` and ``empty`` name images (background, evaluated as such); ``corrupt`` and ``out_of_range``
+    hold one ``file:line: reason`` entry per dropped line, and ``unreadable`` label files that could not be
+    decoded. Everything else in those files is evaluated.
+    """
+
+    missing: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+    out_of_range: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(v)} {k.replace('_', ' ')}" for k, v in vars(self).items() if v]
+        return ", ".join(parts) if parts else "no label issues"
+
+    def examples(self, count: int = 3) -> str:
+        """A few of the dropped lines with their reasons, for the warning."""
+        shown = (self.corrupt + self.out_of_range + self.unreadable)[:count]
+        return "; ".join(shown)
+
+
+@dataclass
+class Dataset:
+    """Resolved dataset: names and the image files of each split."""
+
+    yaml_path: Path
+    root: Path
+    names: dict[int, str]
+    splits: dict[str, list[Path]]
+    split_paths: dict[str, str] = field(default_factory=dict)  # as written in the yaml, for messages
+    kpt_shape: tuple[int, int] | None = None  # pose sets: keypoints per object and values per keypoint (2 or 3)
+
+    def images(self, split: str = "val") -> list[Path]:
+        """The split's image files; a missing or empty split is an error (never silently another split)."""
+        if split not in self.splits:
+            given = ", ".join(self.splits) or "none"
+            raise UsageError(f"{self.yaml_path}: no '{split}' split (splits in the yaml: {given}); add '{split}:' "
+                             f"to the yaml or pass split=<one of them>")
+        if not self.splits[split]:
+            raise UsageError(f"{self.yaml_path}: split '{split}' has no images ({self.split_paths.get(split)})")
+        return self.splits[split]
+
+
+def label_path(image: Path) -> Path:
+    """``.../images/x/a.jpg`` -> ``.../labels/x/a.txt`` (the last ``images`` folder in the path is swapped)."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _as_box(values: list[str]) -> list[str]:
+    """A polygon line ``class x1 y1 ... xk yk`` (k >= 3, a segmentation label) as the box ``class cx cy w h``
+    of its extents, as the reference reads segmentation labels for a detector; any other line as it is."""
+    if len(values) < 7 or len(values) % 2 == 0:
+        return values
+    try:
+        xy = np.array(values[1:], dtype=np.float64).reshape(-1, 2)
+    except ValueError:
+        return values  # not numbers: said as such below
+    (x1, y1), (x2, y2) = xy.min(0), xy.max(0)
+    return [values[0], *(repr(float(v)) for v in ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1))]
+
+
+def _line_problem(values: list[str], nc: int) -> tuple[str, str] | None:
+    """(kind, reason) when a label line must be dropped, else None."""
+    if len(values) != 5:
+        return "corrupt", (f"{len(values)} columns, expected 5 (class cx cy w h) or a polygon (class and 3 or more "
+                           "x y pairs)")
+    try:
+        cls, cx, cy, w, h = (float(v) for v in values)
+    except ValueError:
+        return "corrupt", "not numbers"
+    if not all(np.isfinite([cls, cx, cy, w, h])):
+        return "corrupt", "NaN or infinite value"
+    if w <= 0 or h <= 0:
+        return "corrupt", f"width or height <= 0 ({w:g}, {h:g})"
+    low, high = -COORD_TOLERANCE, 1 + COORD_TOLERANCE
+    if not all(low <= v <= high for v in (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)):
+        return "corrupt", "box outside the image (normalised coordinates beyond [0, 1])"
+    if cls != round(cls) or not 0 <= cls < nc:
+        return "out_of_range", f"class {values[0]} outside the dataset's {nc} classes (0..{nc - 1})"
+    return None
+
+
+def _label_lines(image: Path, issues: LabelIssues):
+    """(path, line number, values) of each non-empty line of ``image``'s label file; a missing, empty or
+    undecodable file is recorded in ``issues`` (missing and empty ones are background)."""
+    path = label_path(image)
+    if not path.exists():
+        issues.missing.append(image.name)
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as e:
+        issues.unreadable.append(f"{path}: {type(e).__name__}")
+        return
+    if not text.strip():
+        issues.empty.append(image.name)
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.split():
+            yield path, number, line.split()
+
+
+def read_labels(image: Path, nc: int, issues: LabelIssues) -> np.ndarray:
+    """(N, 5) float32 rows ``class cx cy w h`` (normalised) for ``image``, polygons read as their boxes; every
+    dropped line is in ``issues``."""
+    rows = []
+    for path, number, values in _label_lines(image, issues):
+        values = _as_box(values)
+        problem = _line_problem(values, nc)
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            rows.append([float(v) for v in values])
+    return np.array(rows, np.float32).reshape(-1, 5)
+
+
+def _polygon_problem(values: list[str], nc: int) -> tuple[str, str] | None:
+    """(kind, reason) when a segmentation label line must be dropped, else None."""
+    if len(values) == 5:
+        return "corrupt", "a box (class cx cy w h), not a polygon: no mask to score it against"
+    if len(values) % 2 == 0:
+        return "corrupt", f"{len(values) - 1} coordinates, expected x y pairs (class x1 y1 x2 y2 ...)"
+    if len(values) < 7:
+        return "corrupt", f"{(len(values) - 1) // 2} points, a polygon needs 3 or more"
+    try:
+        numbers = np.array(values, dtype=np.float64)
+    except ValueError:
+        return "corrupt", "not numbers"
+    if not np.isfinite(numbers).all():
+        return "corrupt", "NaN or infinite value"
+    if ((numbers[1:] < -COORD_TOLERANCE) | (numbers[1:] > 1 + COORD_TOLERANCE)).any():
+        return "corrupt", "point outside the image (normalised coordinates beyond [0, 1])"
+    if numbers[0] != round(numbers[0]) or not 0 <= numbers[0] < nc:
+        return "out_of_range", f"class {values[0]} outside the dataset's {nc} classes (0..{nc - 1})"
+    return None
+
+
+def read_polygons(image: Path, nc: int, issues: LabelIssues) -> list[tuple[int, np.ndarray]]:
+    """(class, (K, 2) float32 normalised x, y) per polygon of ``image``'s segmentation labels; every dropped line
+    (a box, an odd coordinate count, fewer than 3 points, NaN, outside [0, 1], an unknown class) is in ``issues``."""
+    polygons = []
+    for path, number, values in _label_lines(image, issues):
+        problem = _polygon_problem(values, nc)
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            polygons.append((int(float(values[0])), np.array(values[1:], np.float32).reshape(-1, 2)))
+    return polygons
+
+
+def _keypoint_problem(values: list[str], nc: int, kpt_shape: tuple[int, int]) -> tuple[str, str] | None:
+    """(kind, reason) when a pose label line must be dropped, else None."""
+    k, d = kpt_shape
+    if len(values) != 5 + k * d:
+        return "corrupt", (f"{len(values)} columns, expected {5 + k * d} for kpt_shape [{k}, {d}] "
+                           f"(class cx cy w h, then {k} keypoints of {d} values)")
+    problem = _line_problem(values[:5], nc)
+    if problem:
+        return problem
+    try:
+        points = np.array(values[5:], dtype=np.float64).reshape(k, d)
+    except ValueError:
+        return "corrupt", "keypoints are not numbers"
+    if not np.isfinite(points).all():
+        return "corrupt", "NaN or infinite keypoint value"
+    return None
+
+
+def read_keypoints(image: Path, nc: int, kpt_shape, issues: LabelIssues) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(class, (4,) normalised cx cy w h, (K, D) normalised keypoints) per object of ``image``'s pose labels;
+    lines with the wrong column count for ``kpt_shape`` (or bad values) are dropped into ``issues``."""
+    kpt_shape = (int(kpt_shape[0]), int(kpt_shape[1]))
+    objects = []
+    for path, number, values in _label_lines(image, issues):
+        problem = _keypoint_problem(values, nc, kpt_shape)
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            numbers = np.array(values, np.float32)
+            objects.append((int(numbers[0]), numbers[1:5], numbers[5:].reshape(kpt_shape)))
+    return objects
+
+
+def read_quadrilaterals(image: Path, nc: int, issues: LabelIssues) -> list[tuple[int, np.ndarray]]:
+    """(class, (4, 2) normalised corners) per object of ``image``'s OBB labels ``class x1 y1 x2 y2 x3 y3 x4 y4``;
+    any other line (a box, another point count, bad values) is dropped into ``issues``."""
+    quads = []
+    for path, number, values in _label_lines(image, issues):
+        problem = _polygon_problem(values, nc) or (None if len(values) == 9 else (
+            "corrupt", f"{(len(values) - 1) // 2} points, an oriented box has 4 (class x1 y1 x2 y2 x3 y3 x4 y4)"))
+        if problem:
+            kind, reason = problem
+            getattr(issues, kind).append(f"{path}:{number}: {reason}")
+        else:
+            quads.append((int(float(values[0])), np.array(values[1:], np.float32).reshape(4, 2)))
+    return quads
+
+
+def _resolve_root(yaml_path: Path, data: dict) -> Path:
+    root = Path(data.get("path") or ".")
+    if root.is_absolute():
+        return root
+    for base in (yaml_path.parent, Path.cwd()):  # the yaml's folder first: datasets are portable that way
+        if (base / root).exists():
+            return (base / root).resolve()
+    return (yaml_path.parent / root).resolve()
+
+
+def _list_split(root: Path, entry) -> list[Path]:
+    if entry is None:
+        return []
+    images = []
+    for item in entry if isinstance(entry, list) else [entry]:
+        p = Path(item) if Path(item).is_absolute() else root / item
+        if p.is_dir():
+            images += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.suffix == ".txt" and p.exists():
+            for line in p.read_text().splitlines():
+                line = line.strip()
+                if line:
+                    f = Path(line)
+                    images.append(f if f.is_absolute() else (p.parent / f).resolve())
+        else:
+            raise MissingFileError(f"dataset split '{item}' not found at {p}")
+    return images
+
+
+def find_yaml(data: str | Path) -> Path:
+    """A local dataset yaml, or a known one (coco8.yaml, coco128.yaml) fetched into the cache."""
+    path = Path(data)
+    if path.exists():
+        return path
+    cache = cache_root() / "datasets"
+    if (cache / path.name).exists():
+        return cache / path.name
+    if path.name in KNOWN_DATASETS and path.parent == Path("."):
+        if offline():
+            raise OfflineError(f"dataset '{data}' is not at {path.resolve()} nor in {cache}, and YOLO_OFFLINE is set: "
+                               f"pass data=path/to/{path.name} (Ultralytics layout) or put it in {cache}")
+        return _download_dataset(path.name, cache)
+    raise MissingFileError(f"dataset '{data}' not found. Pass data=path/to/dataset.yaml (Ultralytics layout).")
+
+
+def _download_dataset(name: str, cache: Path) -> Path:
+    from ..utils.downloads import download
+
+    archive = download(KNOWN_DATASETS[name], cache / Path(KNOWN_DATASETS[name]).name)
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(cache)
+    stem = Path(name).stem
+    yaml_path = cache / name
+    data = {"path": stem, "train": "images/train" if stem == "coco8" else "images/train2017",
+            "val": "images/val" if stem == "coco8" else "images/train2017",
+            "names": {i: str(i) for i in range(80)}}
+    yaml_path.write_text(yaml.safe_dump(data))
+    return yaml_path
+
+
+def load_dataset(data: str | Path) -> Dataset:
+    from ..runtime.metadata import names_dict
+
+    yaml_path = find_yaml(data)
+    try:
+        with open(yaml_path, encoding="utf-8") as f:
+            spec = yaml.safe_load(f) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UsageError(f"{yaml_path}: not a readable dataset yaml ({' '.join(str(e).split())[:160]})") from None
+    if not isinstance(spec, dict) or "names" not in spec:
+        raise UsageError(f"{yaml_path}: no 'names' in the dataset yaml")
+    names = names_dict(spec["names"], yaml_path)
+    root = _resolve_root(yaml_path, spec)
+    splits = {s: _list_split(root, spec.get(s)) for s in ("train", "val", "test") if spec.get(s)}
+    kpt_shape = spec.get("kpt_shape")
+    if kpt_shape is not None and not (isinstance(kpt_shape, (list, tuple)) and len(kpt_shape) == 2
+                                      and all(isinstance(v, int) for v in kpt_shape) and kpt_shape[1] in (2, 3)
+                                      and kpt_shape[0] >= 1):
+        raise UsageError(f"{yaml_path}: kpt_shape {kpt_shape!r:.40} must be [keypoints, 2 or 3], e.g. [17, 3]")
+    return Dataset(yaml_path, root, names, splits, {s: str(spec.get(s)) for s in splits},
+                   tuple(kpt_shape) if kpt_shape else None)
+
+
+@dataclass
+class ImageFolder:
+    """A classification dataset: ``<root>/<split>/<class>/*.jpg`` (ImageNet's layout, the reference's). Class ids
+    are the class folders' sorted names, as the reference numbers them; ``empty`` names the class folders of a
+    split that hold no image (said, never silently scored)."""
+
+    root: Path
+    names: dict[int, str]
+    splits: dict[str, list[tuple[Path, int]]]
+    empty: dict[str, list[str]] = field(default_factory=dict)
+    kpt_shape = None
+
+    @property
+    def yaml_path(self) -> Path:  # what messages name, as for a YOLO dataset
+        return self.root
+
+    def samples(self, split: str = "val") -> list[tuple[Path, int]]:
+        """(image, class id) of the split; the reference's fallback: ``test`` where there is no ``val``."""
+        if split == "val" and "val" not in self.splits and "test" in self.splits:
+            split = "test"
+        if not self.splits.get(split):
+            raise UsageError(f"{self.root}: no images in a '{split}' split (splits: {', '.join(self.splits) or 'none'});"
+                             f" expected {self.root}/{split}/<class>/<image>")
+        return self.splits[split]
+
+    def images(self, split: str = "val") -> list[Path]:
+        return [image for image, _ in self.samples(split)]
+
+
+def load_image_folder(data: str | Path) -> ImageFolder:
+    """The ImageFolder dataset at ``data``: a folder with train/, val/ and/or test/ of class folders, or a yaml
+    whose ``path`` is such a folder (relative to the yaml); one line naming the fix for anything else."""
+    root = Path(data).expanduser()
+    if root.suffix in (".yaml", ".yml") and root.is_file():
+        spec = yaml.safe_load(root.read_text(encoding="utf-8")) or {}
+        folder = Path(str(spec.get("path", "."))) if isinstance(spec, dict) else Path(".")
+        root = folder if folder.is_absolute() else root.parent / folder
+    if not root.is_dir():
+        raise MissingFileError(f"data={data}: a classifier validates on an ImageFolder dataset, a folder with "
+                               "train/ and val/ (or test/) holding one folder of images per class; not found")
+    split_dirs = {s: root / s for s in ("train", "val", "test") if (root / s).is_dir()}
+    if not split_dirs:
+        raise UsageError(f"data={data}: no train/, val/ or test/ folder in it; a classification dataset holds "
+                         "<split>/<class>/<image>")
+    classes = sorted({d.name for folder in split_dirs.values() for d in folder.iterdir() if d.is_dir()})
+    if not classes:
+        raise UsageError(f"data={data}: its splits hold no class folders (<split>/<class>/<image>)")
+    splits, empty = {}, {}
+    for split, folder in split_dirs.items():
+        splits[split] = [(f, i) for i, name in enumerate(classes) if (folder / name).is_dir()
+                         for f in sorted((folder / name).rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
+        counted = {i for _, i in splits[split]}
+        empty[split] = [name for i, name in enumerate(classes) if i not in counted]
+    return ImageFolder(root, dict(enumerate(classes)), splits, empty)

@@ -1,0 +1,327 @@
+"""Validation: COCO mAP of any model format on a YOLO-format dataset, computed by faster-coco-eval."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import LabelIssues, load_dataset
+from ..errors import UsageError
+from ..options import defaults
+from ..runtime.predictor import PredictSettings, Predictor
+from ..utils.tables import counted
+
+LOGGER = logging.getLogger("yolo_openvino")
+
+
+KIND_NAMES = {"B": "boxes", "M": "masks", "P": "pose"}  # results_dict suffix -> what it scores
+
+
+@dataclass
+class Metric:
+    """One kind of mAP (boxes, masks) over the dataset, 0..1: as the reference's ``metrics.box`` / ``metrics.seg``."""
+
+    map50_95: float
+    map50: float
+    map75: float
+    per_class: dict[str, float] = field(default_factory=dict)  # class name -> AP50-95
+
+    @property
+    def map(self) -> float:
+        """mAP50-95, the reference's name for it."""
+        return self.map50_95
+
+
+@dataclass
+class ValidationResult:
+    """The task's metrics by results_dict suffix (``B`` boxes, ``M`` masks), mean speed per image in ms, and what
+    was odd in the data. ``map50_95``, ``map50``, ``map75``, ``per_class`` are the boxes' (every task has them)."""
+
+    metrics: dict[str, Metric]
+    speed: dict[str, float]
+    images: int
+    instances: int
+    issues: LabelIssues = field(default_factory=LabelIssues)
+    skipped: list[str] = field(default_factory=list)
+    inference_precision: str | None = None  # what the runtime computed in (bf16 on AVX512_BF16/AMX CPUs by default)
+    task: str = "detect"
+
+    @property
+    def box(self) -> Metric:
+        return self.metrics["B"]
+
+    @property
+    def seg(self) -> Metric | None:
+        """Mask mAP (segmentation models), else None."""
+        return self.metrics.get("M")
+
+    @property
+    def pose(self) -> Metric | None:
+        """Keypoint (OKS) mAP (pose models), else None."""
+        return self.metrics.get("P")
+
+    map50_95 = property(lambda self: self.box.map50_95)
+    map50 = property(lambda self: self.box.map50)
+    map75 = property(lambda self: self.box.map75)
+    per_class = property(lambda self: self.box.per_class)
+
+    def figure(self, metric: str) -> float:
+        """mAP50-95 of one kind (``B``, ``M``, ``P``): the task's own figure in tables."""
+        return self.metrics[metric].map50_95
+
+    @property
+    def results_dict(self) -> dict[str, float]:
+        """The reference's keys: ``metrics/mAP50(B)``, ``metrics/mAP50-95(M)``, ... and ``fitness`` (0.1 mAP50 +
+        0.9 mAP50-95, summed over the kinds, as the reference)."""
+        out = {}
+        for suffix, m in self.metrics.items():
+            out.update({f"metrics/mAP50({suffix})": m.map50, f"metrics/mAP75({suffix})": m.map75,
+                        f"metrics/mAP50-95({suffix})": m.map50_95})
+        out["fitness"] = sum(0.1 * m.map50 + 0.9 * m.map50_95 for m in self.metrics.values())
+        return out
+
+    def summary(self) -> str:
+        speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
+        kinds = "; ".join(f"{KIND_NAMES.get(suffix, suffix)} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
+                          f"mAP75 {m.map75:.4f}" for suffix, m in self.metrics.items())
+        kinds = kinds.replace("boxes mAP50-95", "mAP50-95", 1) if list(self.metrics) == ["B"] else kinds
+        text = (f"{counted(self.images, 'image')}, {counted(self.instances, 'instance')}: {kinds}; speed ms/image: "
+                f"{speed}; inference precision {self.inference_precision or '?'}; labels: {self.issues.summary()}")
+        return text + (f"; {counted(len(self.skipped), 'unreadable image')} skipped" if self.skipped else "")
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "map50_95": self.map50_95, "map50": self.map50, "map75": self.map75,
+                "per_class": self.per_class, "metrics": {k: asdict(m) for k, m in self.metrics.items()},
+                "speed": self.speed, "images": self.images, "instances": self.instances,
+                "inference_precision": self.inference_precision, "results_dict": self.results_dict,
+                "label_issues": vars(self.issues), "skipped": self.skipped}
+
+
+@dataclass
+class ClassificationResult:
+    """A classifier's top-1 and top-5 accuracy (0..1) over an ImageFolder split, as the reference's
+    ``metrics.top1`` / ``metrics.top5``; mean speed per image in ms; unreadable images skipped (named), class
+    folders without images (per split)."""
+
+    top1: float
+    top5: float
+    speed: dict[str, float]
+    images: int
+    skipped: list[str] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)
+    inference_precision: str | None = None
+    task: str = "classify"
+
+    def figure(self, metric: str) -> float:
+        return self.top1
+
+    @property
+    def results_dict(self) -> dict[str, float]:
+        """The reference's keys: ``metrics/accuracy_top1``, ``metrics/accuracy_top5`` and ``fitness`` (their mean)."""
+        return {"metrics/accuracy_top1": self.top1, "metrics/accuracy_top5": self.top5,
+                "fitness": (self.top1 + self.top5) / 2}
+
+    def summary(self) -> str:
+        speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
+        text = (f"{counted(self.images, 'image')}: top-1 accuracy {self.top1:.4f}, top-5 {self.top5:.4f}; speed "
+                f"ms/image: {speed}; inference precision {self.inference_precision or '?'}")
+        if self.empty_classes:
+            text += f"; class folders without images: {', '.join(self.empty_classes)}"
+        return text + (f"; {counted(len(self.skipped), 'unreadable image')} skipped" if self.skipped else "")
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "top1": self.top1, "top5": self.top5, "speed": self.speed, "images": self.images,
+                "inference_precision": self.inference_precision, "results_dict": self.results_dict,
+                "skipped": self.skipped, "empty_classes": self.empty_classes}
+
+
+def evaluate_classifier(backend, samples: list[tuple[Path, int]], settings: PredictSettings,
+                        asynchronous: bool = True) -> ClassificationResult:
+    """Top-1 / top-5 accuracy of ``backend`` on (image, class id) ``samples``; unreadable images are skipped and
+    named (the predictor reports them), the rest scored."""
+    from tqdm import tqdm
+
+    label_of = {str(f): c for f, c in samples}
+    predictor = Predictor(backend, settings)
+    hits1, hits5, speeds = [], [], []
+    for result in tqdm(predictor.stream([str(f) for f, _ in samples], asynchronous=asynchronous), total=len(samples),
+                       desc="val", leave=False, disable=None if len(samples) >= 16 else True):
+        label = label_of[result.path]
+        hits1.append(result.probs.top1 == label)
+        hits5.append(label in result.probs.top5)
+        speeds.append(result.speed)
+    if not hits1:
+        raise UsageError("no readable image to validate on")
+    speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")}
+    return ClassificationResult(float(np.mean(hits1)), float(np.mean(hits5)), speed, len(hits1),
+                                list(predictor.stats.skipped), inference_precision=backend.inference_precision)
+
+
+def validate_classifier(backend, o: dict) -> ClassificationResult:
+    """``validate`` for a classifier: an ImageFolder dataset (a folder, as the reference accepts it)."""
+    from .datasets import load_image_folder
+
+    dataset = load_image_folder(o["data"])
+    unknown = sorted(set(dataset.names.values()) - set(backend.metadata.names.values()))
+    if unknown:
+        LOGGER.warning("dataset %s has classes %s the model does not predict", dataset.root, unknown)
+    split = o["split"]
+    samples = dataset.samples(split)
+    empty = dataset.empty.get(split, [])
+    if empty:
+        LOGGER.warning("%s: class folders without images in its '%s' split: %s", dataset.root, split, ", ".join(empty))
+    settings = PredictSettings(imgsz=o["imgsz"], batch=o["batch"], reduced_decode=False)
+    result = evaluate_classifier(backend, samples, settings)
+    result.empty_classes = empty
+    return result
+
+
+def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list[dict], names: dict[int, str],
+             max_det: int = 300, iou_type: str = "bbox", **options) -> Metric:
+    """mAP50-95, mAP50, mAP75 and per-class AP50-95 by faster-coco-eval's COCOeval for ``iou_type`` (bbox, segm,
+    keypoints; ``options`` such as ``kpt_oks_sigmas`` go to COCOeval).
+
+    ``gt_annotations`` / ``detections`` are COCO dicts (bbox x, y, w, h in pixels; segm: polygons / RLE;
+    keypoints: x, y, v triples). maxDets is raised to ``max_det`` so the evaluation sees the same detections the
+    validation kept; the figures are read from the precision table at all areas (keypoint evaluation has no
+    'small' area and summarises at 20 detections, so its own summary would not be comparable).
+    """
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    if not gt_annotations:
+        raise UsageError("no labelled boxes: mAP is undefined")
+    gt = COCO()
+    gt.dataset = {"images": gt_images, "annotations": [{**a, "id": i} for i, a in enumerate(gt_annotations, 1)],
+                  "categories": [{"id": int(k), "name": v} for k, v in names.items()]}
+    gt.createIndex()
+    dt = gt.loadRes(detections) if detections else COCO()
+    evaluator = COCOeval_faster(gt, dt, iou_type, print_function=LOGGER.debug, **options)
+    evaluator.params.maxDets = [1, 10, max_det]
+    with contextlib.redirect_stdout(io.StringIO()):  # COCOeval prints its table; we report our own
+        evaluator.evaluate()
+        evaluator.accumulate()
+    precision = evaluator.eval["precision"][..., 0, -1]  # (iou thresholds, recall points, classes), all areas
+
+    def mean(p: np.ndarray) -> float:
+        return float(p[p > -1].mean()) if (p > -1).any() else -1.0
+    per_class = {names[int(cat_id)]: mean(precision[:, :, k]) for k, cat_id in enumerate(evaluator.params.catIds)
+                 if (precision[:, :, k] > -1).any()}
+    return Metric(mean(precision), mean(precision[0]), mean(precision[5]), per_class)
+
+
+def score(kind: str, gt_images, gt_annotations, detections, names, max_det: int, options: dict) -> Metric:
+    """One of a task's metrics: a COCOeval iouType, or ``rotated`` (oriented boxes, evaluation/rotated_ap.py)."""
+    if kind != "rotated":
+        return coco_map(gt_images, gt_annotations, detections, names, max_det, kind, **options)
+    from .rotated_ap import rotated_map
+
+    m50_95, m50, m75, per_class = rotated_map(gt_annotations, detections, list(names), max_det)
+    return Metric(m50_95, m50, m75, {names[c]: ap for c, ap in per_class.items()})
+
+
+def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSettings,
+                     asynchronous: bool = False, where="the dataset") -> ValidationResult:
+    """Predict ``files`` with ``backend`` and score them against their labels with the task's own metrics
+    (problems in the labels reported). ``dataset``: what the labels mean (datasets.Dataset: names, kpt_shape)."""
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    index_of = {str(f): i for i, f in enumerate(files)}
+    # Masks on the original image: COCO scores them against the labels' polygons there.
+    predictor = Predictor(backend, replace(settings, retina_masks=True))
+    task = predictor.task
+    detections, speeds, shapes = [], [], {}
+    for result in tqdm(predictor.stream([str(f) for f in files], asynchronous=asynchronous), total=len(files),
+                       desc="val", leave=False, disable=None if len(files) >= 16 else True):
+        image_id = index_of[result.path]
+        shapes[image_id] = result.orig_shape  # the size of the decode the predictor did: no second read
+        speeds.append(result.speed)
+        detections += task.coco_detections(result, image_id)
+    issues = LabelIssues()
+    gt_images, gt_annotations = [], []
+    for image_id, f in enumerate(files):
+        if image_id in shapes:  # unreadable images are left out: the predictor skipped and reported them
+            h, w = shapes[image_id]
+            gt_images.append({"id": image_id, "file_name": f.name, "height": h, "width": w})
+            gt_annotations += task.ground_truth(f, image_id, (h, w), dataset, issues)
+    if issues.corrupt or issues.out_of_range or issues.unreadable:
+        LOGGER.warning("label issues in %s: %s dropped, the rest evaluated; e.g. %s", where, issues.summary(),
+                       issues.examples())
+    if not gt_annotations:
+        raise UsageError(f"{where}: no usable labelled boxes, so mAP is undefined ({issues.summary()}"
+                         + (f"; e.g. {issues.examples()}" if issues.examples() else "") + ")")
+    names, options = dataset.names, task.metric_options(dataset)
+    metrics = {suffix: score(kind, gt_images, gt_annotations, detections, names, predictor.max_det, options)
+               for suffix, kind in task.scores}
+    speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
+    skipped = list(predictor.stats.skipped)
+    return ValidationResult(metrics, speed, len(files) - len(skipped), len(gt_annotations), issues, skipped,
+                            backend.inference_precision, task.name)
+
+
+def validate(backend, **options) -> ValidationResult:
+    """Validate a loaded backend on a dataset; ``options`` as declared in options.VAL (defaults from there)."""
+    o = {**defaults("val"), **options}
+    from ..tasks import task_named
+
+    if task_named(backend.metadata.task).dataset_kind == "image_folder":
+        result = validate_classifier(backend, o)
+        _save_json(result, o)
+        return result
+    dataset = load_dataset(o["data"])
+    files = dataset.images(o["split"])
+    # Labels are checked against, and scored by, the dataset's classes (its yaml is the authority on them).
+    names = dataset.names
+    unknown = sorted(set(names) - set(backend.metadata.names))
+    if unknown:
+        LOGGER.warning("dataset %s has class ids %s the model does not predict", dataset.yaml_path, unknown)
+    use_rect = backend.metadata.dynamic if o["rect"] is None else o["rect"]
+    # Full-size decoding, as the reference validates: its figures are what ours are compared with.
+    settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
+                               batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=False)
+    if backend.metadata.task == "pose" and dataset.kpt_shape != backend.metadata.kpt_shape:
+        raise UsageError(f"{dataset.yaml_path}: kpt_shape {list(dataset.kpt_shape) if dataset.kpt_shape else None} "
+                         f"does not match the model's {list(backend.metadata.kpt_shape or ())}; the labels must have "
+                         "the model's keypoints (set kpt_shape in the yaml)")
+    result = evaluate_backend(backend, files, dataset, settings, where=dataset.yaml_path)
+    _save_json(result, o)
+    return result
+
+
+def _save_json(result, o: dict) -> None:
+    """With ``save_json``: the metrics as JSON in the task's next run folder (runs/<task>/val, val2, ...)."""
+    if not o["save_json"]:
+        return
+    from ..utils.files import write_text_atomic
+    from ..predict.saving import next_run_dir
+    from ..tasks import task_named
+
+    folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
+    write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
+
+
+def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict) -> float:
+    """The task's own figure (mAP50-95 of its kind, top-1 for a classifier) of a model compiled elsewhere (the INT8
+    gate, NNCF's accuracy-control loop), through the usual pipeline at the export's size; ``metadata``: the
+    export's (task, names, imgsz, kpt_shape, heads)."""
+    from ..runtime.backends.openvino_backend import OpenVINOBackend
+    from ..runtime.metadata import ModelMetadata
+    from ..tasks import task_named
+
+    meta = ModelMetadata.from_dict(metadata, "openvino")
+    backend = OpenVINOBackend(compiled_model, meta)
+    task = task_named(meta.task)
+    if task.dataset_kind == "image_folder":
+        wanted = set(files)
+        samples = [(f, c) for f, c in dataset.samples("val") if f in wanted]
+        return evaluate_classifier(backend, samples, PredictSettings(imgsz=meta.imgsz, reduced_decode=False)).top1
+    settings = PredictSettings(imgsz=meta.imgsz, conf=0.001, iou=0.7, multi_label=True, pad="square",
+                               reduced_decode=False)
+    return evaluate_backend(backend, files, dataset, settings).figure(task.metric)

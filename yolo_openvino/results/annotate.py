@@ -1,0 +1,165 @@
+"""Drawing results on images, and showing them: plain arrays in, an annotated BGR image out (no Result here).
+
+Boxes are drawn least confident first and labels placed surest first, so where boxes overlap the surest
+box's label stays readable. Oriented boxes are drawn as their outlines; masks and keypoints beside the boxes.
+"""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+def color(class_id: int) -> tuple[int, int, int]:
+    """A stable, distinct BGR colour per class (golden-ratio hue walk)."""
+    r, g, b = colorsys.hsv_to_rgb((class_id * 0.618034) % 1.0, 0.75, 0.95)
+    return int(b * 255), int(g * 255), int(r * 255)
+
+
+def line_width_for(shape: tuple) -> int:
+    """The default line width: 0.3% of the image's mean side, at least 2 px."""
+    return max(round(sum(shape[:2]) / 2 * 0.003), 2)
+
+
+def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray,
+               labels: list[str], line_width: int | None = None, conf: bool = True, names: bool = True,
+               outlines: np.ndarray | None = None) -> np.ndarray:
+    """Draw boxes with their label (class name and/or confidence) on ``canvas`` (H, W, 3) BGR uint8, in place.
+
+    xyxy (N, 4) pixels, confidence (N,), class_id (N,), labels: N class names; ``outlines`` (N, 4, 2) pixels, when
+    given, are drawn instead of the rectangles (oriented boxes; ``xyxy`` then places the labels). Returns ``canvas``.
+    """
+    import cv2
+
+    width = line_width or line_width_for(canvas.shape)
+    placed: list[tuple[int, str, Rect]] = []  # (box, text, label rectangle)
+    for i in np.argsort(-np.asarray(confidence), kind="stable"):  # the surest box gets the best free spot
+        x1, y1, x2, y2 = (int(v) for v in xyxy[i])
+        if outlines is None:
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), color(int(class_id[i])), width, cv2.LINE_AA)
+        else:
+            points = np.round(outlines[i]).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(canvas, [points], True, color(int(class_id[i])), width, cv2.LINE_AA)
+        text = " ".join(([labels[i]] if names else []) + ([f"{confidence[i]:.2f}"] if conf else []))
+        if text:
+            spot = label_spot(canvas.shape, _text_size(text, width), (x1, y1, x2, y2), [r for *_, r in placed])
+            placed.append((i, text, spot))
+    for i, text, rect in reversed(placed):  # where labels still overlap, the surest is drawn last, on top
+        _label(canvas, text, rect, color(int(class_id[i])), width)
+    return canvas
+
+
+def draw_trails(canvas: np.ndarray, centres: dict, class_id: np.ndarray, line_width: int | None = None) -> np.ndarray:
+    """Draw each track's recent centres (``centres``: id -> sequence of (x, y) pixels, oldest first) as a line in
+    its class's colour (``class_id`` (N,), in the order of ``centres``) on ``canvas``, in place."""
+    import cv2
+
+    width = line_width or line_width_for(canvas.shape)
+    for points, cid in zip(centres.values(), class_id):
+        if len(points) > 1:
+            path = np.round(np.array(points, np.float32)).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(canvas, [path], False, color(int(cid)), width, cv2.LINE_AA)
+    return canvas
+
+
+def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place,
+    in the order given (the last drawn is on top)."""
+    for mask, cid in zip(masks, class_id):
+        if mask.any():
+            region = canvas[mask]
+            canvas[mask] = (region * (1 - alpha) + np.array(color(int(cid)), np.float32) * alpha).astype(np.uint8)
+    return canvas
+
+
+# COCO's 17 person keypoints joined into a skeleton (pairs of keypoint indices), drawn for 17-keypoint models.
+COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9),
+                 (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
+
+
+def draw_keypoints(canvas: np.ndarray, keypoints: np.ndarray, line_width: int | None = None,
+                   visible: float = 0.5) -> np.ndarray:
+    """Draw ``keypoints`` (N, K, 2 or 3) pixels on ``canvas`` in place: a dot per keypoint (coloured by its index)
+    whose visibility is at least ``visible``, and COCO's skeleton between such points when K is 17."""
+    import cv2
+
+    width = line_width or line_width_for(canvas.shape)
+    h, w = canvas.shape[:2]
+    for person in keypoints:
+        seen = person[:, 2] >= visible if person.shape[1] == 3 else np.ones(len(person), bool)
+        seen &= (person[:, 0] > 0) & (person[:, 1] > 0) & (person[:, 0] < w) & (person[:, 1] < h)
+        points = np.round(person[:, :2]).astype(int)
+        if len(person) == 17:
+            for a, b in COCO_SKELETON:
+                if seen[a] and seen[b]:
+                    cv2.line(canvas, tuple(points[a]), tuple(points[b]), color(a + 3), max(width // 2, 1), cv2.LINE_AA)
+        for k in np.nonzero(seen)[0]:
+            cv2.circle(canvas, tuple(points[k]), max(width + 1, 3), color(int(k)), -1, cv2.LINE_AA)
+    return canvas
+
+
+def draw_text_lines(canvas: np.ndarray, lines: list[str], line_width: int | None = None) -> np.ndarray:
+    """Write ``lines`` top-left on ``canvas`` in place, each on its own dark label (a classifier's top-5)."""
+    width = line_width or line_width_for(canvas.shape)
+    y = 0
+    for line in lines:
+        tw, th = _text_size(line, width)
+        _label(canvas, line, (0, y, tw, y + th), (64, 64, 64), width)
+        y += th
+    return canvas
+
+
+def _text_size(text: str, width: int) -> tuple[int, int]:
+    import cv2
+
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, width / 3, max(width - 1, 1))
+    return tw, th + 3
+
+
+def label_spot(shape: tuple, size: tuple[int, int], box: Rect, taken: list[Rect]) -> Rect:
+    """(x0, y0, x1, y1) of a box's label: above its top-left corner, else just inside the top, else below it;
+    the first of those inside the image that overlaps no label already placed. Shifted left to stay in the image."""
+    (tw, th), (h, w) = size, shape[:2]
+    x1, y1, _, y2 = box
+    x = max(min(x1, w - tw), 0)
+    spots = [(x, top, x + tw, top + th) for top in (y1 - th, y1, y2) if 0 <= top and top + th <= h] or [(x, 0, x + tw, th)]
+    free = [s for s in spots if not any(s[0] < t[2] and t[0] < s[2] and s[1] < t[3] and t[1] < s[3] for t in taken)]
+    return (free or spots)[0]
+
+
+def _label(canvas: np.ndarray, text: str, rect: Rect, fill, width: int) -> None:
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    cv2.rectangle(canvas, (x0, y0), (x1, y1), fill, -1, cv2.LINE_AA)
+    cv2.putText(canvas, text, (x0, y1 - 2), cv2.FONT_HERSHEY_SIMPLEX, width / 3, (255, 255, 255), max(width - 1, 1),
+                cv2.LINE_AA)
+
+
+def check_display() -> None:
+    """A UsageError where no window can open: Linux without DISPLAY/WAYLAND_DISPLAY (servers, CI, containers)."""
+    import os
+    import sys
+
+    from ..errors import UsageError
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise UsageError("show=True: no display here (DISPLAY is not set). Use save=True and open the saved images.")
+
+
+def show_image(image: np.ndarray, title: str, wait_ms: int = 0) -> None:
+    """A window where a display exists; one clear line where none does."""
+    import cv2
+
+    from ..errors import UsageError
+
+    check_display()
+    try:
+        cv2.imshow(title, image)
+        cv2.waitKey(wait_ms)
+    except cv2.error as e:
+        raise UsageError(f"show: OpenCV cannot open a window ({str(e).strip().splitlines()[-1][:120]}). "
+                         "opencv-python-headless has no GUI: use save=True instead.") from None

@@ -1,0 +1,52 @@
+"""``Result.probs``: a classifier's class probabilities for one image, as the reference's ``Probs``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..utils.arrays import Values, values
+
+
+@dataclass
+class Probs:
+    """data: (nc,) float32 probabilities (softmax), summing to 1."""
+
+    data: np.ndarray
+
+    def __post_init__(self):
+        data = np.asarray(self.data, np.float32)
+        if data.ndim != 1 or not len(data):
+            raise ValueError(f"Probs: data has shape {data.shape}, expected (nc,)")
+        self.data = values(data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def top5(self) -> list[int]:
+        """The (up to) five most probable classes, most probable first."""
+        return [int(i) for i in np.argsort(-self.data, kind="stable")[:5]]
+
+    @property
+    def top1(self) -> int:
+        return int(np.argmax(self.data))
+
+    @property
+    def top5conf(self) -> Values:
+        return values(self.data[self.top5])
+
+    @property
+    def top1conf(self) -> Values:
+        return values(self.data[self.top1])
+
+    @property
+    def shape(self) -> tuple[int]:
+        return self.data.shape
+
+    def cpu(self) -> "Probs":
+        return self
+
+    def numpy(self) -> "Probs":
+        return self
