@@ -107,10 +107,10 @@ def test_python_api_and_cli_share_the_runtime_options():
 
 @pytest.mark.parametrize("group", ["export", "predict", "track", "runtime", "val", "benchmark", "serve"])
 def test_readme_argument_tables_are_the_declarations(group):
-    """The README's tables are generated (python -m yolo_openvino.options); edit options.py, then regenerate."""
+    """The reference's tables are generated (python -m yolo_openvino.options); edit options.py, then regenerate."""
     skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "track", "val", "serve") else ())
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert markdown_table(group, skip=skip) in readme, f"README table of '{group}' differs from options.py"
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert markdown_table(group, skip=skip) in reference, f"docs/cli.md's table of '{group}' differs from options.py"
 
 
 def _imports(package: Path) -> dict[str, set[str]]:
@@ -157,6 +157,16 @@ def test_imports_point_one_way():
 def test_import_is_light():
     code = "import sys, yolo_openvino; assert 'torch' not in sys.modules and 'openvino' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("module,extra", [
+    ("torch", "export"), ("onnx", "export"), ("onnxruntime", "export"), ("nncf", "export"), ("matplotlib", "report"),
+    ("pandas", "pandas"), ("supervision", "supervision"), ("ray", "ray"), ("pyarrow", "ray"), ("starlette", "ray"),
+    ("multipart", "ray"), ("python_multipart", "ray"), ("motmetrics", "mot"), ("numpy", None), ("nothing_of_ours", None)])
+def test_the_extra_that_installs_a_package_is_read_from_the_package_metadata(module, extra):
+    from yolo_openvino.cli.app import extra_installing
+
+    assert extra_installing(module) == extra
 
 
 def test_a_missing_optional_package_names_the_extra(monkeypatch, capsys):

@@ -234,3 +234,13 @@ def test_a_users_yaml_may_leave_keys_to_their_defaults(tmp_path):
     path = tmp_path / "fast.yaml"
     path.write_text("tracker_type: bytetrack\ntrack_buffer: 60\n")
     assert load_tracker_config(str(path)) == TrackerConfig(track_buffer=60)
+
+
+@pytest.mark.parametrize("tracker_type", ["bytetrack", "botsort"])
+def test_a_box_of_no_width_or_height_is_never_tracked_and_breaks_nothing(tracker_type):
+    """A box clipped to the image's edge can have no width: the filter's aspect would be inf, its cost NaN."""
+    tracker = Tracker(TrackerConfig(tracker_type=tracker_type))
+    boxes = np.array([[50.0, 50, 20, 40], [0, 30, 0, 10], [80, 80, 10, 0]])
+    for step in range(3):
+        tracked = tracker.update(boxes + [step, 0, 0, 0], np.array([0.9, 0.9, 0.9]), np.array([0, 0, 0]))
+    assert tracked.indices.tolist() == [0]

@@ -58,13 +58,23 @@ def tiny_arch(nc: int = 2, task: str = "detect", family: str = "yolov8") -> dict
     return arch
 
 
-def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, **fields) -> dict:
+def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, class_bias: float | None = None,
+                    **fields) -> dict:
     """Write an Ultralytics-layout checkpoint of ``arch`` (default: tiny); ``fields`` replace model attributes
-    after building (``yaml=`` a mutated architecture, ``names=`` ...). Returns the saved state dict."""
+    after building (``yaml=`` a mutated architecture, ``names=`` ...). ``class_bias``: the logit bias of class 0
+    on the coarsest level (0: scores of 0.5 there, so an untrained detector finds a few objects at the default
+    ``conf``). Returns the
+    saved state dict."""
     import torch
 
     arch = arch or tiny_arch()
     model = YOLOModel(arch, names={i: f"c{i}" for i in range(arch["nc"])})
+    if class_bias is not None:  # class 0 on the coarsest level only: a few large, overlapping boxes, NMS keeps few
+        head = model.model[-1]
+        with torch.no_grad():
+            for branches in (head.cv3, getattr(head, "one2one_cv3", head.cv3)):
+                last = [m for m in branches[-1].modules() if isinstance(m, torch.nn.Conv2d)][-1]
+                last.bias[0] = class_bias
     state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
         as_ultralytics(model, task_named(model.task).model_class)

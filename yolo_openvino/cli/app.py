@@ -23,10 +23,27 @@ from ..options import COMMANDS, HELP
 from ..utils.interrupts import Interrupted
 
 
-# Optional packages and the extra that installs each (pyproject.toml's optional-dependencies).
-_EXTRAS = {"torch": "export", "onnx": "export", "onnxruntime": "export", "nncf": "export", "matplotlib": "report",
-           "pandas": "pandas", "supervision": "supervision", "ray": "ray", "pyarrow": "ray", "starlette": "ray",
-           "multipart": "ray", "python_multipart": "ray", "motmetrics": "mot"}
+# Imported names whose distribution is named otherwise (the rest are their distribution's own name).
+_DISTRIBUTION_OF = {"multipart": "python-multipart", "python_multipart": "python-multipart", "cv2": "opencv-python"}
+
+
+def extra_installing(module: str) -> str | None:
+    """The extra of pyproject.toml's optional-dependencies (read from the installed package's metadata, their one
+    home) that installs the top-level package ``module``; None if none does (then it is not an optional one)."""
+    import re
+    from importlib.metadata import PackageNotFoundError, requires
+
+    wanted = _DISTRIBUTION_OF.get(module, module).lower().replace("_", "-")
+    try:
+        requirements = requires("yolo-openvino") or []
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return None
+    for requirement in requirements:
+        name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", requirement)
+        if extra and extra[1] != "dev" and name == wanted:
+            return extra[1]
+    return None
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -144,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"yolo-ov{' ' + command if command in COMMANDS else ''}: error: {e}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as e:
-        extra = _EXTRAS.get((e.name or "").split(".")[0])
+        extra = extra_installing((e.name or "").split(".")[0])
         if extra is None or debug:
             raise  # not one of our optional packages: a bug, with its traceback
         print(f"yolo-ov{' ' + command if command in COMMANDS else ''}: error: this needs '{e.name}': "

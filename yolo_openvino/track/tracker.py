@@ -108,8 +108,10 @@ class Tracker:
         detections = [Track(box, float(s), int(c), i, None if angles is None else float(angles[i]))
                       for i, (box, s, c) in enumerate(zip(xywh, scores, class_ids))]
         corners = self._corners(xywh, angles)  # every detection's box as the overlap needs it, once
-        high = np.flatnonzero(scores >= config.track_high_thresh)
-        low = np.flatnonzero((scores > config.track_low_thresh) & (scores < config.track_high_thresh))
+        # a box of no width or height (clipped to the image's edge) has no aspect for the filter: never a track
+        usable = np.isfinite(xywh).all(1) & (xywh[:, 2] > 0) & (xywh[:, 3] > 0)
+        high = np.flatnonzero((scores >= config.track_high_thresh) & usable)
+        low = np.flatnonzero((scores > config.track_low_thresh) & (scores < config.track_high_thresh) & usable)
         unconfirmed = [t for t in self.tracked if not t.confirmed]
         pool = _joined([t for t in self.tracked if t.confirmed], self.lost)
         self._predict(pool)
