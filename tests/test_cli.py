@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -111,52 +110,6 @@ def test_readme_argument_tables_are_the_declarations(group):
     skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "track", "val", "serve") else ())
     reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert markdown_table(group, skip=skip) in reference, f"docs/cli.md's table of '{group}' differs from options.py"
-
-
-def _imports(package: Path) -> dict[str, set[str]]:
-    """module -> package modules it imports (relative imports resolved), read with ast."""
-    modules = {".".join(f.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): f
-               for f in package.rglob("*.py")}
-    edges = {m: set() for m in modules}
-    for module, f in modules.items():
-        base = module.split(".") if f.name == "__init__.py" else module.split(".")[:-1]
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                stem = ".".join(base[: len(base) - node.level + 1]) if node.level else ""
-                target = ".".join(p for p in (stem, node.module or "") if p)
-                submodules = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in modules]
-                # ``from . import x`` of a submodule depends on x; a name defined in a package's __init__ on the
-                # package itself, a parent package included (its __init__ runs: a cycle through it is a cycle)
-                names = submodules + ([target] if len(submodules) < len(node.names) else [])
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            for name in names:
-                while name and name not in modules:
-                    name = name.rpartition(".")[0]
-                if name and name != module:
-                    edges[module].add(name)
-    return edges
-
-
-def test_imports_point_one_way():
-    """No cycle among the package's modules: CLI -> facade -> jobs -> pipeline -> basics."""
-    edges = _imports(ROOT / "yolo_openvino")
-
-    def reaches(start, goal, seen=()):
-        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in edges[start])
-
-    cycles = sorted(m for m in edges if reaches(m, m))
-    assert not cycles, f"modules on import cycles: {cycles}"
-    assert "yolo_openvino.yolo" not in {m for e in ("bench.formats", "bench.report", "evaluation.validation", "export",
-                                                    "scale.batch", "scale.service", "track.job", "predict.job")
-                                        for m in edges[f"yolo_openvino.{e}"]}, "a job imports the facade"
-
-
-def test_import_is_light():
-    code = "import sys, yolo_openvino; assert 'torch' not in sys.modules and 'openvino' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("module,extra", [

@@ -113,14 +113,18 @@ def _converted(command: str, raw: dict) -> dict:
     return values
 
 
-TASK_WORDS = ("detect", "segment", "classify", "pose", "obb")  # the reference's; ours are the table's (tasks/)
+def _task_words() -> tuple[str, ...]:
+    """The task words a command line may start with (``yolo-ov segment predict ...``): the registry's names."""
+    from ..tasks import tasks
+
+    return tuple(tasks())
 
 
 def _habits(argv: list[str]) -> list[str]:
     """What Ultralytics users type: a task word first (``yolo segment predict ...``, passed on as ``task=`` and
     checked against the model), ``help`` as a command."""
     words = [i for i, a in enumerate(argv) if not a.startswith("-")]
-    if words and argv[words[0]] in TASK_WORDS:
+    if words and argv[words[0]] in _task_words():
         from ..tasks import task_named
 
         task = task_named(argv[words[0]], where="yolo-ov").name  # one line for a task we do not serve

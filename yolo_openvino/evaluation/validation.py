@@ -13,14 +13,12 @@ import numpy as np
 
 from .datasets import LabelIssues, load_dataset
 from ..errors import UsageError
+from ..tasks import DEFAULT_TASK, SCORE_LABELS, task_named
 from ..options import defaults
 from ..runtime.predictor import PredictSettings, Predictor
 from ..utils.tables import counted
 
 LOGGER = logging.getLogger("yolo_openvino")
-
-
-KIND_NAMES = {"B": "boxes", "M": "masks", "P": "pose"}  # results_dict suffix -> what it scores
 
 
 @dataclass
@@ -50,7 +48,7 @@ class ValidationResult:
     issues: LabelIssues = field(default_factory=LabelIssues)
     skipped: list[str] = field(default_factory=list)
     inference_precision: str | None = None  # what the runtime computed in (bf16 on AVX512_BF16/AMX CPUs by default)
-    task: str = "detect"
+    task: str = DEFAULT_TASK
 
     @property
     def box(self) -> Metric:
@@ -88,7 +86,7 @@ class ValidationResult:
 
     def summary(self) -> str:
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
-        kinds = "; ".join(f"{KIND_NAMES.get(suffix, suffix)} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
+        kinds = "; ".join(f"{SCORE_LABELS.get(suffix, suffix)} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
                           f"mAP75 {m.map75:.4f}" for suffix, m in self.metrics.items())
         kinds = kinds.replace("boxes mAP50-95", "mAP50-95", 1) if list(self.metrics) == ["B"] else kinds
         text = (f"{counted(self.images, 'image')}, {counted(self.instances, 'instance')}: {kinds}; speed ms/image: "
@@ -116,7 +114,7 @@ class ClassificationResult:
     skipped: list[str] = field(default_factory=list)
     empty_classes: list[str] = field(default_factory=list)
     inference_precision: str | None = None
-    task: str = "classify"
+    task: str = ""  # the classifier's task name, set by whoever scores it
 
     def figure(self, metric: str) -> float:
         return self.top1
@@ -160,7 +158,8 @@ def evaluate_classifier(backend, samples: list[tuple[Path, int]], settings: Pred
         raise UsageError("no readable image to validate on")
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")}
     return ClassificationResult(float(np.mean(hits1)), float(np.mean(hits5)), speed, len(hits1),
-                                list(predictor.stats.skipped), inference_precision=backend.inference_precision)
+                                list(predictor.stats.skipped), inference_precision=backend.inference_precision,
+                                task=predictor.task.name)
 
 
 def validate_classifier(backend, o: dict) -> ClassificationResult:
@@ -286,10 +285,9 @@ def validate(backend, **options) -> ValidationResult:
     # Full-size decoding, as the reference validates: its figures are what ours are compared with.
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
                                batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=False)
-    if backend.metadata.task == "pose" and dataset.kpt_shape != backend.metadata.kpt_shape:
-        raise UsageError(f"{dataset.yaml_path}: kpt_shape {list(dataset.kpt_shape) if dataset.kpt_shape else None} "
-                         f"does not match the model's {list(backend.metadata.kpt_shape or ())}; the labels must have "
-                         "the model's keypoints (set kpt_shape in the yaml)")
+    task = task_named(backend.metadata.task)
+    if task.check_dataset:
+        task.check_dataset(dataset, backend.metadata)
     result = evaluate_backend(backend, files, dataset, settings, where=dataset.yaml_path)
     _save_json(result, o)
     return result

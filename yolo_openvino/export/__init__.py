@@ -21,7 +21,7 @@ from ..utils.files import atomic_output, file_size_mb
 from ..model.architectures import family
 from ..options import defaults
 from ..runtime.processing import round_to_stride
-from ..tasks import task_named
+from ..tasks import DEFAULT_TASK, task_named
 from .onnx import export_onnx
 from .openvino import export_openvino
 from .output import check_output
@@ -31,7 +31,7 @@ from .torchscript import export_torchscript
 LOGGER = logging.getLogger("yolo_openvino")
 
 
-def parse_export_args(stride: int, has_one2one: bool = False, task: str = "detect", **kwargs) -> SimpleNamespace:
+def parse_export_args(stride: int, has_one2one: bool = False, task: str = DEFAULT_TASK, **kwargs) -> SimpleNamespace:
     """Checked export arguments (see options.EXPORT) with the defaults filled in and the combinations checked.
 
     The public ``nms`` (the reference's spelling) means two things, and is read here once into two names:

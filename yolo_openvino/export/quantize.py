@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from ..errors import UsageError
+from ..tasks.task import DEFAULT_TASK
 from ..utils.tables import counted
 
 LOGGER = logging.getLogger("yolo_openvino")
@@ -96,7 +97,7 @@ def calibration_files(args):
     return files, dataset
 
 
-def calibration_images(files: list, imgsz: tuple[int, int], batch: int, task: str = "detect") -> list[np.ndarray]:
+def calibration_images(files: list, imgsz: tuple[int, int], batch: int, task: str = DEFAULT_TASK) -> list[np.ndarray]:
     """(B, 3, H, W) float32 batches of ``files`` prepared as the task's inputs are (letterboxed; a classifier's
     centre crop); unreadable files skipped."""
     from ..utils.files import ImageReadError, read_image

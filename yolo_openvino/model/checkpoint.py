@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CheckpointError, MissingFileError, UnsupportedError
+from ..tasks.task import DEFAULT_TASK
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -162,7 +163,7 @@ class Checkpoint:
     arch: dict
     state_dict: dict
     names: dict[int, str]
-    task: str = "detect"
+    task: str = DEFAULT_TASK
     train_args: dict = field(default_factory=dict)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +122,14 @@ class Detections:
 Boxes = Detections  # the reference's name for the same thing
 
 
+PER_BOX = {"per_box": True}  # field metadata of the Result parts that hold one entry per box
+
+
+def _per_box_fields() -> tuple[str, ...]:
+    """The names of Result's per-box parts (masks, keypoints, oriented boxes), in declaration order."""
+    return tuple(f.name for f in fields(Result) if f.metadata.get("per_box"))
+
+
 @dataclass
 class Result:
     """Detections of one image (or video frame) with where it came from; the reference's ``Results`` API.
@@ -139,9 +147,10 @@ class Result:
     frame: int | None = None
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
     latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
-    masks: Masks | None = None  # segment: one per box (masks.py), else None
-    keypoints: Keypoints | None = None  # pose: one set per box (keypoints.py), else None
-    obb: OrientedBoxes | None = None  # obb: the oriented boxes (``boxes`` then holds their enclosing boxes)
+    # a task's own parts, one per box (``PER_BOX``: selected with the boxes, checked against their count)
+    masks: Masks | None = field(default=None, metadata=PER_BOX)  # segment (masks.py)
+    keypoints: Keypoints | None = field(default=None, metadata=PER_BOX)  # pose: one set per box (keypoints.py)
+    obb: OrientedBoxes | None = field(default=None, metadata=PER_BOX)  # oriented boxes (``boxes``: their enclosing)
     probs: Probs | None = None  # classify: the class probabilities (``boxes`` then empty)
     stream: int | None = None  # tracking several streams at once: the index of this frame's stream
 
@@ -151,7 +160,7 @@ class Result:
             self.boxes = replace(self.boxes, orig_shape=self.orig_shape)
         elif self.boxes.orig_shape != self.orig_shape:
             raise ValueError(f"Result: boxes of a {self.boxes.orig_shape} image for a {self.orig_shape} image")
-        for name in ("masks", "keypoints", "obb"):
+        for name in _per_box_fields():
             part = getattr(self, name)
             if part is not None and len(part) != len(self.boxes):
                 raise ValueError(f"Result: {len(part)} {name} for {len(self.boxes)} boxes")
@@ -163,7 +172,7 @@ class Result:
         """The same image with only the boxes (and their masks, keypoints, oriented boxes) selected by ``index`` (as
         the reference's ``r[0]``)."""
         parts = {name: None if getattr(self, name) is None else getattr(self, name)[index]
-                 for name in ("masks", "keypoints", "obb")}
+                 for name in _per_box_fields()}
         return replace(self, boxes=self.boxes[index], **parts)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from ..tasks.task import DEFAULT_TASK
 
 
 def metadata_text(data: dict) -> str:
@@ -81,7 +82,7 @@ class ModelMetadata:
     nms_in_graph: bool = False
     one2one: bool = False
     max_det: int = DEFAULT_MAX_DET
-    task: str = "detect"
+    task: str = DEFAULT_TASK
     kpt_shape: tuple[int, int] | None = None  # pose: (keypoints, 2 or 3 values each)
     format: str = "pytorch"
     precision: str = "fp32"

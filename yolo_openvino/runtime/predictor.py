@@ -117,7 +117,7 @@ class Predictor:
         item = entry() if callable(entry) else entry
         if item.error:
             return item
-        prepare = self.task.prepare or letterbox  # a classifier crops instead
+        prepare = self.task.prepare if self.task.crops else letterbox  # a classifier crops instead
         model_input, box = prepare(item.image, self.target, self.pad, self.meta.stride, full_shape=item.orig_shape)
         if self.backend.input_kind != UINT8_NHWC_BGR:
             model_input = to_chw_float(model_input)  # here, in the worker threads, not in the inference loop

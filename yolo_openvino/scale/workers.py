@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from ..tasks import task_named
 
 SHIPPED_FORMATS = ("openvino", "onnx")  # torch-free formats: what a worker runs
 
@@ -55,7 +56,7 @@ def decode_fit(files: dict[str, bytes], imgsz=None):
     if not size:
         return None
     h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[-1]))
-    return Cover(h, w) if (data or {}).get("task") == "classify" else (h, w)
+    return Cover(h, w) if task_named((data or {}).get("task")).crops else (h, w)
 
 
 def materialize(files: dict[str, bytes]) -> Path:

@@ -9,7 +9,7 @@ Adding a task is one new module here with its entry, its head blocks in ``model/
 from __future__ import annotations
 
 from ..errors import UnsupportedError
-from .task import Task
+from .task import DEFAULT_TASK, SCORE_LABELS, Task
 
 # Tasks of the reference that a file may name and we do not run (yet); anything else is unknown. Both refused.
 NOT_SUPPORTED = ("world", "yoloe", "rtdetr", "semantic", "depth")
@@ -35,7 +35,7 @@ def tasks() -> dict[str, Task]:
 def task_named(name: str | None, where: str = "model") -> Task:
     """The task called ``name`` (None: detect, as files of older exports say nothing); one line for any other."""
     table = tasks()
-    name = name or "detect"
+    name = name or DEFAULT_TASK
     if name in table:
         return table[name]
     known = f"supported: {', '.join(table)}"
@@ -57,4 +57,4 @@ def task_of_head(block: str) -> Task:
     return next(task for task in _entries() if block in task.heads)
 
 
-__all__ = ["Task", "tasks", "task_named", "task_of_model_class", "task_of_head"]
+__all__ = ["DEFAULT_TASK", "SCORE_LABELS", "Task", "tasks", "task_named", "task_of_model_class", "task_of_head"]

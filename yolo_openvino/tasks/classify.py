@@ -69,4 +69,4 @@ CLASSIFY = Task("classify", "ClassificationModel", heads=("Classify",), outputs=
                 # the head and the block before it in float under INT8: on yolo11n-cls-shapes, whose classes score
                 # within 0.08 of each other on half the images, top-1 0.3667 against FP32's 0.3833 (the walk
                 # alone, keeping the Linear and softmax: 0.3333, as the reference's own INT8)
-                int8_float_tail=2)
+                int8_float_tail=2, trackable=False)

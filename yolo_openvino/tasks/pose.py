@@ -86,7 +86,15 @@ def metric_options(dataset) -> dict:
     return {"kpt_oks_sigmas": keypoint_sigmas(int(dataset.kpt_shape[0])).tolist()}
 
 
+def check_dataset(dataset, meta) -> None:
+    """The labels must hold the model's keypoints."""
+    if dataset.kpt_shape != meta.kpt_shape:
+        raise UsageError(f"{dataset.yaml_path}: kpt_shape {list(dataset.kpt_shape) if dataset.kpt_shape else None} "
+                         f"does not match the model's {list(meta.kpt_shape or ())}; the labels must have "
+                         "the model's keypoints (set kpt_shape in the yaml)")
+
+
 POSE = Task("pose", "PoseModel", heads=("Pose", "Pose26"), outputs=("output0",), extra="keypoint values",
             metric="P", postprocess=postprocess, fields=fields, extra_channels=_extra_channels,
             ground_truth=ground_truth, coco_detections=coco_detections, scores=(("B", "bbox"), ("P", "keypoints")),
-            metric_options=metric_options)
+            metric_options=metric_options, check_dataset=check_dataset)

@@ -8,6 +8,10 @@ from typing import Callable
 
 from ..errors import UsageError
 
+# What a file that names no task holds (exports and checkpoints of older versions: detection).
+DEFAULT_TASK = "detect"
+# A results_dict suffix -> what its mAP scores, in summaries ("pose mAP50-95 ...").
+SCORE_LABELS = {"B": "boxes", "M": "masks", "P": "pose"}
 
 @dataclass(frozen=True)
 class Task:
@@ -43,11 +47,18 @@ class Task:
     int8_float_tail: int = 0  # layers at the model's end that INT8 keeps in float (beside the decode, always float)
     model_api: bool = False  # Intel's model-api runs its raw output (its YOLOv8 / YOLO11 detection wrappers)
     nms_in_graph: bool = False  # its rows can come out of OpenVINO's NMS op (boxes only: detection)
+    trackable: bool = True  # it finds objects a tracker can follow (a classifier has no boxes)
+    check_dataset: Callable = None  # (dataset, metadata) -> None or one line: labels this model cannot be scored on
 
     @property
     def figure(self) -> str:
         """The name of its one figure in tables (the benchmark's metric column): mAP50-95(M), acc_top1, ..."""
         return self.metric_label or f"mAP50-95({self.metric})"
+
+    @property
+    def crops(self) -> bool:
+        """Its input is a crop of the image (a classifier's centre crop), not a letterbox of all of it."""
+        return self.prepare is not None
 
     @property
     def project(self) -> str:

@@ -17,9 +17,6 @@ from ..runtime.processing import xywh_to_xyxy
 from ..results.result import Detections, Result
 from . import TrackedBoxes, Tracker, TrackerConfig
 
-TRACKABLE = ("detect", "segment", "pose", "obb")
-
-
 class StreamTrackers:
     """One tracker per stream, made on first use. A stream's tracker starts afresh when its sequence changes: a
     new video file, or video to images; images (files or arrays) in a row are one sequence."""
@@ -47,8 +44,11 @@ class StreamTrackers:
 
 
 def check_trackable(task: str) -> None:
-    if task not in TRACKABLE:
-        raise UsageError(f"track needs a model that finds objects ({', '.join(TRACKABLE)}); a {task} model has no "
+    from ..tasks import tasks
+
+    trackable = [name for name, entry in tasks().items() if entry.trackable]
+    if task not in trackable:
+        raise UsageError(f"track needs a model that finds objects ({', '.join(trackable)}); a {task} model has no "
                          "boxes to track: use predict")
 
 
