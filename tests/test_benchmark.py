@@ -71,7 +71,7 @@ def test_failed_export_and_failed_run_are_rows_and_the_run_goes_on(tmp_path, mon
     assert torchscript.status == "run_failed" and torchscript.icon == "❎" and torchscript.size_mb is not None
     assert onnx.status == "export_failed" and onnx.icon == "❌" and "exploded on purpose" in onnx.error
     assert openvino.status == "passed" and openvino.icon == "✅" and openvino.error is None
-    assert openvino.map50_95 is not None and openvino.fps == pytest.approx(1000 / openvino.ms_per_image, rel=0.01)
+    assert openvino.score is not None and openvino.fps == pytest.approx(1000 / openvino.ms_per_image, rel=0.01)
     table = result.table()
     assert "❌ RuntimeError: onnx exporter exploded on purpose" in table and "❎" in table and "✅" in table
     saved = json.loads(Path(result.files["json"]).read_text())
@@ -286,8 +286,18 @@ def test_all_six_formats_pass_and_fp32_maps_agree(tmp_path):
     result = YOLO(shared_model("yolov8s-coco128")).benchmark(data=str(COCO128), imgsz=640, project=str(tmp_path),
                                                             verbose=False)
     assert [r.status for r in result.rows] == ["passed"] * 6, result.table()
-    fp32 = [result.row(f).map50_95 for f in ("pytorch", "torchscript", "onnx", "openvino")]
+    fp32 = [result.row(f).score for f in ("pytorch", "torchscript", "onnx", "openvino")]
     assert max(fp32) - min(fp32) <= 0.002, result.table()
     reference = json.loads((GOLDEN / "val.json").read_text())
-    assert abs(result.row("pytorch").map50_95 - reference["pytorch_square"]["map50_95"]) <= 0.005
-    assert abs(result.row("openvino_int8").map50_95 - result.row("openvino").map50_95) <= 0.01
+    assert abs(result.row("pytorch").score - reference["pytorch_square"]["map50_95"]) <= 0.005
+    assert abs(result.row("openvino_int8").score - result.row("openvino").score) <= 0.01
+
+
+@pytest.mark.parametrize("count,expected", [(3, "the first 3 of 5 "), (5, "5 "), (32, "5 ")])
+def test_the_report_says_how_many_of_how_many_images_it_uses(tmp_path, count, expected):
+    from conftest import write_image
+
+    for i in range(5):
+        write_image(tmp_path / f"{i}.jpg")
+    files, said = report_images(str(tmp_path), count=count)
+    assert len(files) == min(count, 5) and said.startswith(expected)

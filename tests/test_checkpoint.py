@@ -295,3 +295,20 @@ def test_unknown_missing_file_is_not_downloaded(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such file"):
         resolve_weights("my_model.pt")
+
+
+def test_a_known_dataset_is_downloaded_with_cocos_class_names(tmp_path, monkeypatch, asset_server):
+    """coco8.yaml by name: fetched into the cache once, its yaml written with COCO's names (not '0'..'79')."""
+    from yolo_openvino.evaluation import datasets
+
+    assets, url = asset_server
+    with zipfile.ZipFile(assets / "coco8.zip", "w") as z:
+        z.writestr("coco8/images/train/a.jpg", b"")
+        z.writestr("coco8/images/val/a.jpg", b"")
+        z.writestr("coco8/labels/val/a.txt", "0 0.5 0.5 0.2 0.2\n")
+    monkeypatch.setitem(datasets.KNOWN_DATASETS, "coco8.yaml", f"{url}/coco8.zip")
+    monkeypatch.chdir(tmp_path)
+    dataset = datasets.load_dataset("coco8.yaml")
+    assert dataset.names[0] == "person" and dataset.names[79] == "toothbrush" and len(dataset.names) == 80
+    (assets / "coco8.zip").unlink()  # the second load reads the cache
+    assert datasets.load_dataset("coco8.yaml").names == dataset.names

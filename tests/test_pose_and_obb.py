@@ -406,10 +406,10 @@ def test_ray_rows_and_service_answers_carry_keypoints_and_corners(tiny_task):
     import cv2
     import pyarrow as pa
 
-    from yolo_openvino.scale.workers import Detector, model_files, row_schema
+    from yolo_openvino.scale.workers import ModelWorker, model_files, row_schema
 
     task, _, ir = tiny_task
-    detector = Detector(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 3})
+    detector = ModelWorker(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 3})
     image = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))[1].tobytes()
     rows = detector.rows(["a.jpg", "bad.jpg"], [image, b"not an image"])
     column = "keypoints" if task == "pose" else "corners"

@@ -115,3 +115,15 @@ def test_filter_rows_drops_padding_rows():
     assert filter_rows(rows, conf=0.25, max_det=300)[0].shape == (2, 6)
     assert filter_rows(rows, conf=0.5, max_det=300)[0].shape == (1, 6)
     assert filter_rows(rows, conf=0.25, max_det=300, classes=[1])[0][:, 5].tolist() == [1.0]
+
+
+def test_class_aware_nms_keeps_classes_apart_on_inputs_larger_than_the_references_offset():
+    """Class 1's box shifted by the reference's fixed 7680 lands on a class-0 box of an 8192 input (at x, y + 7680) and
+    would suppress it; an offset beyond every box keeps all three."""
+    # (1, 4 + 2 classes, 3 anchors): cx, cy, w, h then scores; anchors 0 and 1 the same box, classes 0 and 1
+    pred = np.zeros((1, 6, 3), np.float32)
+    pred[0, :4, 0] = pred[0, :4, 1] = [7700, 100, 200, 100]
+    pred[0, :4, 2] = [7700 + 7680, 100 + 7680, 200, 100]  # class 0 where class 1's box, shifted, would land
+    pred[0, 4, 0], pred[0, 5, 1], pred[0, 4, 2] = 0.9, 0.8, 0.7
+    kept = non_max_suppression(pred, conf=0.25, iou=0.5)[0]
+    assert sorted(kept[:, 5].tolist()) == [0, 0, 1]

@@ -18,7 +18,7 @@ FILES = sorted(str(p) for p in COCO128_IMAGES.glob("*.jpg"))[:12] if COCO128_IMA
 
 @pytest.mark.parametrize("given,expected", [("cpu", "CPU"), ("gpu", "GPU"), ("gpu.1", "GPU.1"), ("npu", "NPU"),
                                             ("auto", "AUTO"), ("auto:gpu,cpu", "AUTO:GPU,CPU"),
-                                            ("intel:gpu", "GPU"), ("intel:npu", "NPU"), (None, "AUTO"),
+                                            ("intel:gpu", "GPU"), ("intel:npu", "NPU"), (None, "CPU"),
                                             ("MULTI:GPU,CPU", "MULTI:GPU,CPU"), ("HETERO:GPU,CPU", "HETERO:GPU,CPU")])
 def test_normalize_device(given, expected):
     assert normalize_device(given) == expected

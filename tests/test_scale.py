@@ -52,9 +52,9 @@ def ir(exported):
 
 @needs_shared
 def test_worker_gives_a_row_per_input_and_errors_in_place(ir):
-    from yolo_openvino.scale.workers import ROW_COLUMNS, Detector, model_files
+    from yolo_openvino.scale.workers import ROW_COLUMNS, ModelWorker, model_files
 
-    detector = Detector(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.001})
+    detector = ModelWorker(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.001})
     names = ["a.jpg", "broken.jpg", "b.jpg", "empty.png"]
     good = (COCO128_IMAGES / "000000000009.jpg").read_bytes()
     rows = detector.rows(names, [good, b"\xff\xd8 not a jpeg", good, b""])

@@ -331,9 +331,9 @@ def test_ray_rows_and_service_answers_carry_the_polygons(tiny_seg_ir, tmp_path):
     """What a Ray actor and a Serve replica run (workers.py, in a plain process): each box's outline."""
     import cv2
 
-    from yolo_openvino.scale.workers import ROW_COLUMNS, Detector, model_files
+    from yolo_openvino.scale.workers import ROW_COLUMNS, ModelWorker, model_files
 
-    detector = Detector(model_files(tiny_seg_ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 4})
+    detector = ModelWorker(model_files(tiny_seg_ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 4})
     image = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))[1].tobytes()
     rows = detector.rows(["a.jpg", "bad.jpg"], [image, b"not an image"])
     assert list(rows) == list(ROW_COLUMNS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import UnknownArgumentError, UsageError, suggestion
@@ -33,6 +33,10 @@ class Option:
     high: float | None = None
     choices: tuple = ()
     none: bool = True
+
+    def but(self, **changes) -> "Option":
+        """This option as another command declares it: the same name, type and range, another default or help."""
+        return replace(self, **changes)
 
     def convert(self, value, where: str = ""):
         """``value`` (Python, or a CLI string) as this option's type, or a UsageError saying what is allowed."""
@@ -184,7 +188,10 @@ RUNTIME = (
          "latency with a `cache_dir`, where compiling from the path starts faster)", choices=("host", "device")),
 )
 PROJECT_HELP = "output root (default `runs/<task>`: `runs/detect`, `runs/segment`)"  # numbered run folders inside
-MAX_DET_HELP = ("maximum detections per image (default 300; a model exported with NMS or YOLO26's NMS-free head "
+# Detections per image when nothing else says: predict's NMS, an in-graph NMS's or NMS-free head's rows, COCO's
+# maxDets in validation. Its one home: every default of max_det below and in the code is this.
+DEFAULT_MAX_DET = 300
+MAX_DET_HELP = (f"maximum detections per image (default {DEFAULT_MAX_DET}; a model exported with NMS or YOLO26's NMS-free head "
                 "gives the rows it was exported with, and refuses more)")
 SOURCE = _opt("source", "any", None, "image, folder, glob, list, video, URL, rtsp stream or webcam index")
 IMGSZ = _opt("imgsz", "imgsz", None, "inference size for dynamic models and `.pt`, int or h,w (default: the model's: "
@@ -231,8 +238,8 @@ TRACKING = (  # what tracking adds to predict's options
 # Tracking keeps weak detections (conf 0.1, as the reference's track): its second association matches them to
 # tracks whose object is half hidden. Saved runs are named `track`.
 TRACK = (*TRACKING, *(
-    _opt("conf", "float", 0.1, "confidence threshold (low on purpose: weak detections keep occluded tracks alive)",
-         low=0, high=1, none=False) if o is CONF else
+    CONF.but(default=0.1, help="confidence threshold (low on purpose: weak detections keep occluded tracks alive)")
+    if o is CONF else
     _opt("name", "str", "track", "run folder name (`track`, `track2`, ... never overwritten)", none=False)
     if o.name == "name" else o for o in PREDICT))
 ADDRESS = _opt("address", "str", None, "Ray cluster: `auto`, `host:6379` or `ray://host:10001` (default: start a "
@@ -285,17 +292,16 @@ EXPORT = (
     _opt("nms", "bool", None, "`True`: OpenVINO NMS inside the IR, output (batch, max_det, 6) = x1,y1,x2,y2,score,class; "
          "`False` on an end-to-end model (YOLO26): its NMS-free one-to-one head, top-k in the graph, the same output; "
          "default: the one-to-many head, NMS at run time"),
-    _opt("batch", "int", 1, "static batch (the batch of an `nms=True` model stays static)", low=1, high=1024,
-         none=False),
+    BATCH.but(help="static batch (the batch of an `nms=True` model stays static)"),
     _opt("data", "str", None, "calibration dataset yaml (Ultralytics layout; a classifier: its ImageFolder), "
          "required for INT8 (300+ images recommended)"),
     _opt("fraction", "float", 1.0, "fraction of the calibration images used (at most `subset_size`)", low=1e-6,
          high=1, none=False),
     _opt("device", "str", "cpu", "export device", none=False),
-    _opt("conf", "float", 0.25, "score threshold baked into `nms=True` models", low=0, high=1, none=False),
-    _opt("iou", "float", 0.7, "IoU threshold baked into `nms=True` models", low=0, high=1, none=False),
-    _opt("max_det", "int", 300, "detections per image of `nms=True` models", low=1, high=100_000, none=False),
-    _opt("agnostic_nms", "bool", False, "class-agnostic NMS in `nms=True` models", none=False),
+    CONF.but(help="score threshold baked into `nms=True` models"),
+    IOU.but(help="IoU threshold baked into `nms=True` models"),
+    MAX_DET.but(default=DEFAULT_MAX_DET, help="detections per image of `nms=True` models", none=False),
+    AGNOSTIC_NMS.but(help="class-agnostic NMS in `nms=True` models"),
     _opt("opset", "int", None, "ONNX opset (default 17)", low=7, high=23),
     _opt("max_drop", "float", None, "INT8: the largest absolute drop of the task's metric accepted; beyond it, "
          "NNCF's accuracy control (`nncf.quantize_with_accuracy_control`) keeps the costliest layers in float",
@@ -317,9 +323,9 @@ VAL = (
          "(`<split>/<class>/<image>`) or a yaml whose `path` is one", none=False),
     _opt("imgsz", "imgsz", None, "inference size (default: the model's: a `.pt`'s training size, an export's input "
          "size)"),
-    _opt("batch", "int", 1, "batch size", low=1, high=1024, none=False),
-    _opt("conf", "float", 0.001, "confidence threshold", low=0, high=1, none=False),
-    _opt("iou", "float", 0.7, "NMS IoU threshold", low=0, high=1, none=False),
+    BATCH.but(help="batch size"),
+    CONF.but(default=0.001),  # every detection, as COCO's evaluation expects
+    IOU,
     MAX_DET,
     _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` validates the NMS-free one-to-one "
          "head; default (or `True`) the one-to-many head with NMS"),
@@ -339,6 +345,8 @@ BENCHMARK = (
     _opt("device", "str", None, "device for validation / the report (default `cpu`)"),
     _opt("modes", "bool", None, "the latency/throughput report (default: on for OpenVINO models)"),
     _opt("source", "any", None, "report: images for the end-to-end rows (default: the dataset's, else generated)"),
+    _opt("images", "int", 32, "report: at most this many of those images, the first in order (the report says how "
+         "many of how many)", low=1, high=100_000, none=False),
     _opt("seconds", "float", 3.0, "report: seconds per measurement", low=0.01, high=3600, none=False),
     _opt("repeats", "int", 3, "report: interleaved repeats of every configuration (median and min-max shown)",
          low=1, high=100, none=False),

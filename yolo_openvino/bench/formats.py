@@ -69,7 +69,7 @@ class BenchmarkRow:
     status: str
     size_mb: float | None = None
     precision: str | None = None  # what the runtime computed in, read back from it (bf16 / f32)
-    map50_95: float | None = None  # the task's own: boxes for detect, masks for segment (BenchmarkResult.metric)
+    score: float | None = None  # the task's own figure, named by BenchmarkResult.metric (mAP50-95(M), acc_top1, ...)
     ms_per_image: float | None = None  # inference only, batch 1, mean over the dataset
     fps: float | None = None  # 1000 / ms_per_image
     export_s: float | None = None
@@ -91,7 +91,7 @@ class BenchmarkResult:
     imgsz: tuple[int, int]
     device: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # csv / json paths once saved
-    metric: str = "mAP50-95(B)"  # what map50_95 is: the task's own mAP, named as in results_dict
+    metric: str = "mAP50-95(B)"  # what each row's score is: the task's own figure, named as in results_dict
 
     def row(self, format: str) -> BenchmarkRow:
         label = select_formats(format)[0].label
@@ -99,7 +99,7 @@ class BenchmarkResult:
 
     def table(self) -> str:
         header = ["Format", "Status", "Size (MB)", "Precision", self.metric, "Inference time (ms/im)", "FPS"]
-        lines = [[r.format, _status_text(r), _num(r.size_mb, 1), r.precision or "-", _num(r.map50_95, 4),
+        lines = [[r.format, _status_text(r), _num(r.size_mb, 1), r.precision or "-", _num(r.score, 4),
                   _num(r.ms_per_image, 2), _num(r.fps, 2)] for r in self.rows]
         title = f"Benchmarks of {self.model} on {self.data} at imgsz={list(self.imgsz)}"
         return "\n".join([title, *text_table(header, lines)])
@@ -151,7 +151,7 @@ def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, for
 
     size = round_to_stride(imgsz, int(max(model.stride)))
     task = task_named(model.task)
-    metric = task.figure
+    metric = task.figure_name
     specs = select_formats(format)
     run_dir = next_run_dir(project or task.project, name)
     rows = []
@@ -162,7 +162,7 @@ def benchmark_formats(model, ckpt_path, data: str = "coco8.yaml", imgsz=640, for
             rows.append(row)
             if verbose:
                 tqdm.write(f"{row.format}: {_status_text(row)}"
-                           + (f" {metric} {row.map50_95:.4f}, {row.ms_per_image:.1f} ms/im" if row.status == "passed" else ""))
+                           + (f" {metric} {row.score:.4f}, {row.ms_per_image:.1f} ms/im" if row.status == "passed" else ""))
     result = BenchmarkResult(rows, str(ckpt_path), str(data), size, device, metric=metric)
     result.save(run_dir)
     if verbose:
@@ -207,7 +207,7 @@ def _benchmark_one(model, ckpt_path: Path, spec: FormatSpec, data, imgsz, run_di
         row.status, row.error = "run_failed", _reason(e)
         return row
     row.precision = metrics.inference_precision
-    row.map50_95 = round(metrics.figure(metric), 4)
+    row.score = round(metrics.figure(metric), 4)
     row.ms_per_image = round(metrics.speed["inference"], 2)
     row.fps = round(1000 / metrics.speed["inference"], 2) if metrics.speed["inference"] > 0 else None
     return row

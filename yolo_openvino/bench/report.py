@@ -308,7 +308,7 @@ def measure_once(path, config: Config, images: list, seconds: float, runs: _Runs
     from ..runtime.predictor import Predictor, PredictSettings
 
     with PeakMemory() as memory:
-        backend = OpenVINOBackend.from_ir(path, device=config.device or "cpu", **config.settings)
+        backend = OpenVINOBackend.from_ir(path, device=config.device, **config.settings)
         predictor = Predictor(backend, PredictSettings(batch=config.batch))
         hw = pipeline_input_hw(predictor, images)
         data = random_input(backend.compiled, config.batch, hw)
@@ -351,7 +351,7 @@ def measure_startup(path, device: str | None = None) -> list[Startup]:
         for name, options in (("no cache", {}), ("no cache, mmap off", {"mmap": False}),
                               ("cache_dir cold", {"cache_dir": cache}), ("cache_dir warm", {"cache_dir": cache})):
             with PeakMemory() as memory:
-                backend = OpenVINOBackend.from_ir(path, device=device or "cpu", mode="latency", **options)
+                backend = OpenVINOBackend.from_ir(path, device=device, mode="latency", **options)
                 data = random_input(backend.compiled, 1, tuple(backend.metadata.imgsz))
                 started = time.perf_counter()
                 backend.compiled(data)
@@ -530,19 +530,25 @@ def sweep_grid(cores: int) -> list[tuple[int, int]]:
 
 
 def report_images(source=None, data: str | None = None, count: int = 32) -> tuple[list, str]:
-    """The end-to-end inputs: a source, a dataset's val images, or generated images (without decode)."""
+    """The end-to-end inputs: the first ``count`` of a source's or a dataset's val images, or generated images
+    (without decode); and what they are, in words ("the first 32 of 128 images of coco128.yaml")."""
     from ..runtime.sources import expand_sources
 
     if source is not None:
-        files = [str(f) for f in expand_sources(source)][:count]
-        return files, str(source)
+        files = [str(f) for f in expand_sources(source)]
+        return files[:count], _first(count, len(files), str(source))
     if data is not None:
         from ..evaluation.datasets import load_dataset
 
-        return [str(f) for f in load_dataset(data).images("val")[:count]], str(data)
+        files = [str(f) for f in load_dataset(data).images("val")]
+        return files[:count], _first(count, len(files), f"val images of {data}")
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (480, 640, 3), dtype=np.uint8) for _ in range(8)]
     return images, "8 generated 640x480 arrays (no decode)"
+
+
+def _first(count: int, total: int, what: str) -> str:
+    return f"the first {count} of {total} {what}" if total > count else f"{total} {what}"
 
 
 def report_plan(device: str | None, devices: list[str], cores: int, sweep: bool, dynamic: bool,
@@ -567,7 +573,8 @@ def report_plan(device: str | None, devices: list[str], cores: int, sweep: bool,
     return plan, notes
 
 
-def latency_throughput_report(model, source=None, data: str | None = None, seconds: float = 3.0, repeats: int = 3,
+def latency_throughput_report(model, source=None, data: str | None = None, images: int = 32, seconds: float = 3.0,
+                              repeats: int = 3,
                               device: str | None = None, sweep: bool = True, batches=(1, 2, 4, 8),
                               startup: bool = True, project: str | Path | None = None, name: str = "modes",
                               verbose: bool = True) -> ModesReport:
@@ -583,9 +590,9 @@ def latency_throughput_report(model, source=None, data: str | None = None, secon
         raise UsageError(f"{model}: the latency/throughput report needs an OpenVINO IR. Export one first: "
                          f"yolo-ov export model={model} format=openvino")
     xml = find_ir(model)  # fail now, with the fix, if the folder holds no IR
-    images, images_text = report_images(source, data)
+    images, images_text = report_images(source, data, images)
     devices = import_openvino().Core().available_devices
-    device_name = resolve_device(device or "cpu", devices)
+    device_name = resolve_device(device, devices)
     plan, notes = report_plan(device, devices, os.cpu_count() or 1, sweep, read_ir_metadata(xml).dynamic, batches)
     runs = {config: _Runs() for config in plan}
     with tqdm(total=repeats * len(plan), desc="modes", unit="run", disable=None if verbose else True) as bar:

@@ -282,6 +282,18 @@ def find_yaml(data: str | Path) -> Path:
     raise MissingFileError(f"dataset '{data}' not found. Pass data=path/to/dataset.yaml (Ultralytics layout).")
 
 
+# COCO's 80 class names, in class-id order: the names a downloaded COCO8 / COCO128 yaml is written with.
+COCO_NAMES = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+              "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
+              "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase",
+              "frisbee", "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard",
+              "surfboard", "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl",
+              "banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake",
+              "chair", "couch", "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote",
+              "keyboard", "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock",
+              "vase", "scissors", "teddy bear", "hair drier", "toothbrush")
+
+
 def _download_dataset(name: str, cache: Path) -> Path:
     from ..utils.downloads import download
 
@@ -292,7 +304,7 @@ def _download_dataset(name: str, cache: Path) -> Path:
     yaml_path = cache / name
     data = {"path": stem, "train": "images/train" if stem == "coco8" else "images/train2017",
             "val": "images/val" if stem == "coco8" else "images/train2017",
-            "names": {i: str(i) for i in range(80)}}
+            "names": dict(enumerate(COCO_NAMES))}
     yaml_path.write_text(yaml.safe_dump(data))
     return yaml_path
 

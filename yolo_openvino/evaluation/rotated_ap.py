@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+from ..options import DEFAULT_MAX_DET
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
@@ -42,7 +43,7 @@ def _average_precision(scores: np.ndarray, matched: np.ndarray, n_truth: int) ->
     return ap
 
 
-def rotated_map(truths: list[dict], detections: list[dict], class_ids: list[int], max_det: int = 300):
+def rotated_map(truths: list[dict], detections: list[dict], class_ids: list[int], max_det: int = DEFAULT_MAX_DET):
     """(mAP50-95, mAP50, mAP75, {class id: AP50-95}) over the classes with ground truth.
 
     ``truths``: dicts with image_id, category_id, xywhr (pixels, radians); ``detections``: the same plus score."""

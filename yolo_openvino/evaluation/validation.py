@@ -14,7 +14,7 @@ import numpy as np
 from .datasets import LabelIssues, load_dataset
 from ..errors import UsageError
 from ..tasks import DEFAULT_TASK, SCORE_LABELS, task_named
-from ..options import defaults
+from ..options import DEFAULT_MAX_DET, defaults
 from ..runtime.predictor import PredictSettings, Predictor
 from ..utils.tables import counted
 
@@ -182,7 +182,7 @@ def validate_classifier(backend, o: dict) -> ClassificationResult:
 
 
 def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list[dict], names: dict[int, str],
-             max_det: int = 300, iou_type: str = "bbox", **options) -> Metric:
+             max_det: int = DEFAULT_MAX_DET, iou_type: str = "bbox", **options) -> Metric:
     """mAP50-95, mAP50, mAP75 and per-class AP50-95 by faster-coco-eval's COCOeval for ``iou_type`` (bbox, segm,
     keypoints; ``options`` such as ``kpt_oks_sigmas`` go to COCOeval).
 
@@ -320,6 +320,7 @@ def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict
         wanted = set(files)
         samples = [(f, c) for f, c in dataset.samples("val") if f in wanted]
         return evaluate_classifier(backend, samples, PredictSettings(imgsz=meta.imgsz, reduced_decode=False)).top1
-    settings = PredictSettings(imgsz=meta.imgsz, conf=0.001, iou=0.7, multi_label=True, pad="square",
+    val = defaults("val")  # the thresholds validation runs with, as declared
+    settings = PredictSettings(imgsz=meta.imgsz, conf=val["conf"], iou=val["iou"], multi_label=True, pad="square",
                                reduced_decode=False)
     return evaluate_backend(backend, files, dataset, settings).figure(task.metric)

@@ -14,7 +14,6 @@ from pathlib import Path
 from ..errors import UsageError
 from ..runtime.metadata import parse_metadata_text
 
-_IR_FILES = {".xml", ".bin"}
 
 
 def _has_names(data) -> bool:

@@ -173,9 +173,9 @@ def int8_check(fp32_model, int8_model, args, dataset, metadata: dict, fp32: floa
     if fp32 is None:
         fp32 = task_figure_of(fp32_model, files, dataset, metadata)
     int8 = task_figure_of(int8_model, files, dataset, metadata)
-    check = {"metric": task.figure, "fp32": round(fp32, 4), "int8": round(int8, 4), "drop": round(fp32 - int8, 4),
+    check = {"metric": task.figure_name, "fp32": round(fp32, 4), "int8": round(int8, 4), "drop": round(fp32 - int8, 4),
              "images": len(files), "data": str(dataset.yaml_path)}
-    line = (f"INT8 {task.figure} {int8:.3f} vs FP32 {fp32:.3f} ({int8 - fp32:+.3f}) on "
+    line = (f"INT8 {task.figure_name} {int8:.3f} vs FP32 {fp32:.3f} ({int8 - fp32:+.3f}) on "
             f"{counted(len(files), 'image')} of {dataset.yaml_path}")
     if check["drop"] > LOUD_DROP and args.max_drop is None:
         LOGGER.warning("%s: INT8 loses more than %.2f here; re-export with max_drop=0.01 (NNCF then keeps the "

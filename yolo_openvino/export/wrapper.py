@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from ..options import DEFAULT_MAX_DET
 
 
 class ExportModule(nn.Module):
@@ -18,7 +19,7 @@ class ExportModule(nn.Module):
     """
 
     def __init__(self, model: nn.Module, nms_in_graph: bool = False, agnostic: bool = False, one2one: bool = False,
-                 max_det: int = 300):
+                 max_det: int = DEFAULT_MAX_DET):
         super().__init__()
         self.model = model
         self.nms_in_graph = nms_in_graph

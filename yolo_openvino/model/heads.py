@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .modules import Conv, DWConv
+from ..options import DEFAULT_MAX_DET
 
 
 class DFL(nn.Module):
@@ -130,7 +131,7 @@ class Detect(nn.Module):
         b = features[0].shape[0]
         return torch.cat([branch(f).view(b, channels, -1) for branch, f in zip(branches, features)], 2)
 
-    def forward(self, features: list[torch.Tensor], one2one: bool = False, max_det: int = 300):
+    def forward(self, features: list[torch.Tensor], one2one: bool = False, max_det: int = DEFAULT_MAX_DET):
         """``output0`` alone (detect), or a tuple (``output0``, ``output1``, ...) where the head has more."""
         box_branches, cls_branches = self.branches(one2one)
         distances = self.dfl(self.branch_outputs(box_branches, features, 4 * self.reg_max))  # (B, 4, A)
@@ -348,7 +349,7 @@ class Classify(nn.Module):
         self.drop = nn.Dropout(p=0.0, inplace=True)
         self.linear = nn.Linear(self.hidden, nc)
 
-    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = 300) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = DEFAULT_MAX_DET) -> torch.Tensor:
         return self.linear(self.drop(self.pool(self.conv(x)).flatten(1))).softmax(1)
 
 

@@ -18,6 +18,7 @@ from torch import nn
 from . import modules as M
 from ..tasks import task_of_head
 from .blocks import BLOCKS, HEADS, Place
+from ..options import DEFAULT_MAX_DET
 
 # Sanity limits on an architecture read from a file, checked before anything is built. The official models
 # stay far below them (yolov8x: 23 layers, repeats <= 6, 640 channels); a hostile file that asks for
@@ -231,7 +232,7 @@ class YOLOModel(nn.Module):
                 box_branch[-1].bias.fill_(1.0)
                 cls_branch[-1].bias.fill_(math.log(5 / head.nc / (640 / stride) ** 2))
 
-    def _run(self, x: torch.Tensor, stop_before_head: bool = False, one2one: bool = False, max_det: int = 300):
+    def _run(self, x: torch.Tensor, stop_before_head: bool = False, one2one: bool = False, max_det: int = DEFAULT_MAX_DET):
         outputs = []
         for layer in self.model:
             if layer is self.model[-1]:
@@ -248,7 +249,7 @@ class YOLOModel(nn.Module):
     def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self._run(x, stop_before_head=True)
 
-    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = 300):
+    def forward(self, x: torch.Tensor, one2one: bool = False, max_det: int = DEFAULT_MAX_DET):
         """(B, 3, H, W) RGB in [0, 1] -> the one-to-many ``output0`` (B, 4 + nc + E, A), or with ``one2one``
         (YOLO26 heads only) (B, max_det, 6 + E) rows x1, y1, x2, y2, score, class from a top-k of ``max_det``;
         a tuple with ``output1`` (the prototypes) for segmentation. E: the task's extra channels (heads.py)."""

@@ -25,12 +25,14 @@ def line_width_for(shape: tuple) -> int:
 
 
 def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray,
-               labels: list[str], line_width: int | None = None, conf: bool = True, names: bool = True,
+               box_labels: list[str], line_width: int | None = None, conf: bool = True, labels: bool = True,
                outlines: np.ndarray | None = None) -> np.ndarray:
     """Draw boxes with their label (class name and/or confidence) on ``canvas`` (H, W, 3) BGR uint8, in place.
 
-    xyxy (N, 4) pixels, confidence (N,), class_id (N,), labels: N class names; ``outlines`` (N, 4, 2) pixels, when
-    given, are drawn instead of the rectangles (oriented boxes; ``xyxy`` then places the labels). Returns ``canvas``.
+    xyxy (N, 4) pixels, confidence (N,), class_id (N,), box_labels: N texts (class names, with ids when tracked);
+    ``labels`` and ``conf`` (as ``Result.plot``'s) say whether each box's text and confidence are written;
+    ``outlines`` (N, 4, 2) pixels, when given, are drawn instead of the rectangles (oriented boxes; ``xyxy`` then
+    places the labels). Returns ``canvas``.
     """
     import cv2
 
@@ -43,7 +45,7 @@ def draw_boxes(canvas: np.ndarray, xyxy: np.ndarray, confidence: np.ndarray, cla
         else:
             points = np.round(outlines[i]).astype(np.int32).reshape(-1, 1, 2)
             cv2.polylines(canvas, [points], True, color(int(class_id[i])), width, cv2.LINE_AA)
-        text = " ".join(([labels[i]] if names else []) + ([f"{confidence[i]:.2f}"] if conf else []))
+        text = " ".join(([box_labels[i]] if labels else []) + ([f"{confidence[i]:.2f}"] if conf else []))
         if text:
             spot = label_spot(canvas.shape, _text_size(text, width), (x1, y1, x2, y2), [r for *_, r in placed])
             placed.append((i, text, spot))

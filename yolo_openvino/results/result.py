@@ -175,10 +175,6 @@ class Result:
                  for name in _per_box_fields()}
         return replace(self, boxes=self.boxes[index], **parts)
 
-    @property
-    def detections(self) -> Detections:
-        return self.boxes
-
     def label(self, class_id) -> str:
         """The name of ``class_id`` (its number as text where the model has no name for it)."""
         return self.names.get(int(class_id), str(int(class_id)))
@@ -217,8 +213,8 @@ class Result:
             draw_masks(canvas, self.masks.at_image_size()[order], b.class_id[order])
         if boxes:
             outlines = None if self.obb is None else self.obb.xyxyxyxy
-            names = self.labels if b.track_id is None else [f"id:{i} {n}" for i, n in zip(b.track_id, self.labels)]
-            draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, names, line_width, conf, labels, outlines)
+            box_labels = self.labels if b.track_id is None else [f"id:{i} {n}" for i, n in zip(b.track_id, self.labels)]
+            draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, box_labels, line_width, conf, labels, outlines)
         if self.keypoints is not None:
             draw_keypoints(canvas, self.keypoints.data, line_width)
         if self.probs is not None and labels:

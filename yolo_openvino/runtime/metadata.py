@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from ..options import DEFAULT_MAX_DET
 from ..tasks.task import DEFAULT_TASK
 
 
@@ -54,7 +55,6 @@ def names_dict(names, where) -> dict[int, str]:
     raise UsageError(f"{where}: 'names' must be a list of class names or a dict id -> name, not {names!r:.60}")
 
 
-DEFAULT_MAX_DET = 300  # rows of an in-graph NMS or NMS-free output when the metadata does not say
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 from .backends.base import UINT8_NHWC_BGR, Backend
 from ..errors import UsageError
 from ..utils.files import Cover
-from .metadata import DEFAULT_MAX_DET
+from ..options import DEFAULT_MAX_DET
 from ..options import defaults
 from .processing import PAD_VALUE, Letterbox, letterbox, round_to_stride, to_chw_float
 from ..results.result import Result

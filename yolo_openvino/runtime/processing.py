@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from ..options import DEFAULT_MAX_DET
 
 PAD_VALUE = 114
-MAX_WH = 7680  # class offset for class-aware NMS: larger than any image side we process
+# Class-aware NMS shifts each class's boxes by class x offset so that classes never overlap: the reference's 7680,
+# or the boxes' own extent where an input is larger (imgsz goes to 8192) and boxes reach past it.
+MAX_WH = 7680
 MAX_NMS_CANDIDATES = 30000
 
 
@@ -158,7 +161,13 @@ def _nms_indices(boxes: np.ndarray, scores: np.ndarray, iou: float, max_det: int
         k *= 4
 
 
-def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
+def _class_offset(boxes: np.ndarray) -> float:
+    """The class offset of class-aware NMS for (4, K) boxes (centre and size, or corners): beyond every box."""
+    extent = float(np.abs(boxes).max(initial=0.0)) * 2 + 1  # a centre plus half its size, with room
+    return max(MAX_WH, extent)
+
+
+def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = DEFAULT_MAX_DET,
                         classes: list[int] | None = None, agnostic: bool = False,
                         multi_label: bool = False, nc: int | None = None, rotated: bool = False) -> list[np.ndarray]:
     """Filter raw output (B, 4 + nc + E, A) into per-image (N, 6 + E) arrays of x1, y1, x2, y2, score, class and the
@@ -189,7 +198,7 @@ def non_max_suppression(prediction: np.ndarray, conf: float = 0.25, iou: float =
         if len(scores) > MAX_NMS_CANDIDATES:
             top = np.argpartition(-scores, MAX_NMS_CANDIDATES)[:MAX_NMS_CANDIDATES]
             anchor_idx, class_idx, scores = anchor_idx[top], class_idx[top], scores[top]
-        offsets = 0 if agnostic else class_idx[:, None].astype(np.float32) * MAX_WH
+        offsets = 0 if agnostic else class_idx[:, None].astype(np.float32) * _class_offset(image_pred[:4, anchor_idx])
         if rotated:
             boxes = image_pred[:4, anchor_idx].T
             shifted = np.concatenate((boxes[:, :2] + offsets, boxes[:, 2:], image_pred[4 + nc:5 + nc, anchor_idx].T), 1)

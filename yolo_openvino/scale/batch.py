@@ -18,7 +18,7 @@ from ..utils.files import atomic_output
 from ..runtime.sources import IMAGE_SUFFIXES
 from .cluster import connect, node_cpus
 from .plan import READ_RESERVE_CPUS, READ_TASK_CPUS, ResourcePlan, plan_resources
-from .workers import Detector, model_files, row_schema, worker_options
+from .workers import ModelWorker, model_files, row_schema, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
 MARKER = "_yolo_openvino.json"  # marks an output folder as ours: only such a folder may be replaced
@@ -41,7 +41,7 @@ class DatasetPrediction:
                 f"{self.plan.describe()}: {self.output}")
 
 
-class _Actor(Detector):
+class _Actor(ModelWorker):
     """The Ray Data callable: a pyarrow batch of (path, bytes) in, a pyarrow table of rows out."""
 
     def __init__(self, shipped: list, runtime: dict, settings: dict):

@@ -24,7 +24,7 @@ from .cluster import connect, node_cpus
 from .front import Front, bind
 from .ingress import Ingress
 from .plan import ResourcePlan, plan_resources
-from .workers import Detector, decode_fit, model_files, worker_options
+from .workers import ModelWorker, decode_fit, model_files, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
 APP_NAME = "yolo-ov"
@@ -56,13 +56,13 @@ class Replica:
     def __init__(self, shipped: list, runtime: dict, settings: dict, max_batch_size: int, batch_wait_s: float):
         import ray
 
-        self.detector = Detector(ray.get(shipped[0]), runtime, settings)
+        self.worker = ModelWorker(ray.get(shipped[0]), runtime, settings)
         self.lock = threading.Lock()  # one batch at a time through the model's infer-request pipeline
         self.predict.set_max_batch_size(max_batch_size)
         self.predict.set_batch_wait_timeout_s(batch_wait_s)
 
     def health(self) -> dict:
-        return {"pid": self.detector.pid, "precision": self.detector.backend.inference_precision}
+        return {"pid": self.worker.pid, "precision": self.worker.backend.inference_precision}
 
     async def predict(self, requests: list[tuple]) -> list[tuple[int, str]]:
         """(status, JSON body) per (name, DecodedImage, overrides) request that arrived together (``@serve.batch``)."""
@@ -77,7 +77,7 @@ class Replica:
             groups[overrides].append(i)
         with self.lock:
             for overrides, indices in groups.items():  # one pipeline per distinct conf/iou/max_det
-                results = self.detector.results([requests[i][0] for i in indices], [requests[i][1] for i in indices],
+                results = self.worker.results([requests[i][0] for i in indices], [requests[i][1] for i in indices],
                                                 **dict(overrides))
                 for i, result in zip(indices, results):
                     unreadable = isinstance(result, str)

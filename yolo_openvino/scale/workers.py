@@ -68,8 +68,9 @@ def materialize(files: dict[str, bytes]) -> Path:
     return folder / onnx[0] if onnx else folder
 
 
-class Detector:
-    """One loaded model and the predict settings; ``rows(names, blobs)`` -> one row per input, in order."""
+class ModelWorker:
+    """One loaded model of any task and the predict settings, in a Ray worker (a batch actor or a service replica);
+    ``rows(names, blobs)`` -> one row per input, in order."""
 
     def __init__(self, files: dict[str, bytes], runtime: dict, settings: dict):
         from ..runtime.backends import load_backend, model_format

@@ -51,7 +51,7 @@ class Task:
     check_dataset: Callable = None  # (dataset, metadata) -> None or one line: labels this model cannot be scored on
 
     @property
-    def figure(self) -> str:
+    def figure_name(self) -> str:
         """The name of its one figure in tables (the benchmark's metric column): mAP50-95(M), acc_top1, ..."""
         return self.metric_label or f"mAP50-95({self.metric})"
 

@@ -62,7 +62,7 @@ def _instantiate(model, fmt: str, device: str | None, **options) -> Backend:
         from .openvino_backend import OpenVINOBackend
 
         kwargs = {k: v for k, v in options.items() if k in _OPENVINO_OPTIONS and v is not None}
-        return OpenVINOBackend.from_ir(model, device=device or "cpu", **kwargs)
+        return OpenVINOBackend.from_ir(model, device=device, **kwargs)
     if fmt == "onnx":
         from .onnx_backend import OnnxBackend
 
