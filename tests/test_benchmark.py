@@ -16,19 +16,10 @@ from conftest import COCO128, GOLDEN, needs_shared, shared_model
 from yolo_openvino import YOLO
 from yolo_openvino.bench.formats import FORMATS, select_formats
 from yolo_openvino.utils.memory import PeakMemory
-from yolo_openvino.bench.report import (
-    NOISE_FLOOR,
-    Config,
-    Measurement,
-    label_box,
-    measure,
-    place_labels,
-    recommend,
-    report_images,
-    run_async,
-    run_sync,
-    sweep_grid,
-)
+from yolo_openvino.bench.measure import NOISE_FLOOR, Config, Measurement, measure, run_async, run_sync
+from yolo_openvino.bench.plot import label_box, place_labels
+from yolo_openvino.bench.recommend import recommend
+from yolo_openvino.bench.report import report_images, sweep_grid
 
 
 @pytest.mark.parametrize("given,expected", [
@@ -210,7 +201,7 @@ def dynamic_ir(tmp_path_factory):
                                                            ("throughput", "host", np.float32, (2, 3, 128, 128))])
 def test_inference_loops_count_and_time(dynamic_ir, mode, preprocess, dtype, shape):
     from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend
-    from yolo_openvino.bench.report import random_input
+    from yolo_openvino.bench.measure import random_input
 
     backend = OpenVINOBackend.from_ir(dynamic_ir, mode=mode, preprocess=preprocess)
     data = random_input(backend.compiled, 2, (128, 128))

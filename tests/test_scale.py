@@ -171,18 +171,18 @@ BODY_TIMEOUT_S = 3
 
 
 def _post(url: str, data: bytes, content_type: str = "application/octet-stream", timeout: float = 120):
-    """(status, parsed JSON body) of one POST on loopback."""
-    import json
-    import urllib.error
-    import urllib.request
+    """(status, parsed JSON body) of one POST on loopback. The probe's exchange reads an answer the service gives
+    before the body is sent whole (a 413 on Content-Length, the connection closed): urllib fails on its broken pipe
+    whenever the service answers first."""
+    from urllib.parse import urlsplit
 
+    from service_probe import exchange
+
+    where = urlsplit(url)
+    path = where.path + (f"?{where.query}" if where.query else "")
     headers = {"Content-Type": content_type, "Authorization": f"Bearer {API_KEY}"}
-    request = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    answer = exchange(url, "POST", path, data, headers, timeout_s=timeout)
+    return answer.status, answer.json()
 
 
 @pytest.fixture(scope="module")
