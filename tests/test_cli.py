@@ -106,10 +106,10 @@ def test_python_api_and_cli_share_the_runtime_options():
 
 @pytest.mark.parametrize("group", ["export", "predict", "track", "runtime", "val", "benchmark", "serve"])
 def test_readme_argument_tables_are_the_declarations(group):
-    """The reference's tables are generated (python -m yolo_openvino.options); edit options.py, then regenerate."""
+    """The reference's tables are generated (python -m yolo_openvino.options); edit options/catalogue.py, then regenerate."""
     skip = ("model",) + (RUNTIME_NAMES if group in ("predict", "track", "val", "serve") else ())
     reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert markdown_table(group, skip=skip) in reference, f"docs/cli.md's table of '{group}' differs from options.py"
+    assert markdown_table(group, skip=skip) in reference, f"docs/cli.md's table of '{group}' differs from options/catalogue.py"
 
 
 @pytest.mark.parametrize("module,extra", [

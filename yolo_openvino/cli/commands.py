@@ -1,4 +1,4 @@
-"""What each ``yolo-ov`` subcommand does, on top of the Python API. Values arrive checked (see options.py)."""
+"""What each ``yolo-ov`` subcommand does, on top of the Python API. Values arrive checked (see options/catalogue.py)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from .sources import SourceItem, is_video, iter_entries, read_streams
 from ..tasks import task_named
 
 LOGGER = logging.getLogger("yolo_openvino")
-_DEFAULT = defaults("predict")  # the user-facing defaults are declared once, in options.py
+_DEFAULT = defaults("predict")  # the user-facing defaults are declared once, in options/
 
 
 @dataclass
