@@ -11,7 +11,9 @@ import pytest
 
 from conftest import COCO128_IMAGES, needs_shared, write_image
 from yolo_openvino import YOLO
-from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend, compile_config, normalize_device, resolve_device
+from yolo_openvino.runtime.backends.openvino_backend import OpenVINOBackend
+from yolo_openvino.runtime.backends.openvino_config import compile_config
+from yolo_openvino.runtime.backends.openvino_devices import normalize_device, resolve_device
 
 FILES = sorted(str(p) for p in COCO128_IMAGES.glob("*.jpg"))[:12] if COCO128_IMAGES.exists() else []
 

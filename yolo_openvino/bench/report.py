@@ -158,7 +158,8 @@ def latency_throughput_report(model, source=None, data: str | None = None, image
     from tqdm import tqdm
 
     from ..runtime.backends import model_format
-    from ..runtime.backends.openvino_backend import find_ir, read_ir_metadata, resolve_device
+    from ..runtime.backends.openvino_devices import resolve_device
+    from ..runtime.backends.openvino_files import find_ir, read_ir_metadata
     from ..predict.saving import next_run_dir
     from ..utils.telemetry import import_openvino
 
