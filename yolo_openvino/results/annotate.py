@@ -165,3 +165,24 @@ def show_image(image: np.ndarray, title: str, wait_ms: int = 0) -> None:
     except cv2.error as e:
         raise UsageError(f"show: OpenCV cannot open a window ({str(e).strip().splitlines()[-1][:120]}). "
                          "opencv-python-headless has no GUI: use save=True instead.") from None
+
+
+def draw_result(result, canvas: np.ndarray, line_width: int | None = None, conf: bool = True, labels: bool = True,
+                boxes: bool = True) -> np.ndarray:
+    """Draw a Result's parts on ``canvas`` (H, W, 3) BGR uint8, in place: masks (least confident first, so the surest
+    ends on top, as the boxes do), boxes or oriented boxes with their labels, keypoints, a classifier's top-5."""
+    from .writing import top5_lines
+
+    b = result.boxes
+    if result.masks is not None:
+        order = np.argsort(b.confidence, kind="stable")
+        draw_masks(canvas, result.masks.at_image_size()[order], b.class_id[order])
+    if boxes:
+        outlines = None if result.obb is None else result.obb.xyxyxyxy
+        box_labels = result.labels if b.track_id is None else [f"id:{i} {n}" for i, n in zip(b.track_id, result.labels)]
+        draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, box_labels, line_width, conf, labels, outlines)
+    if result.keypoints is not None:
+        draw_keypoints(canvas, result.keypoints.data, line_width)
+    if result.probs is not None and labels:
+        draw_text_lines(canvas, top5_lines(result), line_width)
+    return canvas

@@ -6,15 +6,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils.arrays import Values, checked, values
+from ..utils.arrays import Values, values
+from .per_box import PerBox
 
 
 @dataclass
-class OrientedBoxes:
+class OrientedBoxes(PerBox):
     """xywhr: (N, 5) float32 centre x, centre y, width, height in original-image pixels and the angle in radians
-    in [-pi/4, 3pi/4), width the longer side (the reference's convention; see ``rotated.regularize``); confidence (N,); class_id (N,) int64;
-    orig_shape (h, w); track_id (N,) int64 when tracking, else None. Boxes are not clipped: a turned box may reach
-    past the image's edge."""
+    in [-pi/4, 3pi/4), width the longer side (the reference's convention; see ``rotated.regularize``);
+    confidence (N,); class_id (N,) int64; orig_shape (h, w); track_id (N,) int64 when tracking, else None (the
+    rest as ``per_box.PerBox``). ``data`` is (N, 7) cx, cy, w, h, angle, conf, cls, or (N, 8) with the id before
+    conf. Boxes are not clipped: a turned box may reach past the image's edge."""
+
+    GEOMETRY = ("xywhr", 5)
 
     xywhr: np.ndarray
     confidence: np.ndarray
@@ -23,39 +27,7 @@ class OrientedBoxes:
     track_id: np.ndarray | None = None
 
     def __post_init__(self):
-        self.xywhr = values(checked(self.xywhr, np.float32, (None, 5), "xywhr", "OrientedBoxes"))
-        n = len(self.xywhr)
-        self.confidence = values(checked(self.confidence, np.float32, (n,), "confidence", "OrientedBoxes"))
-        self.class_id = values(checked(self.class_id, np.int64, (n,), "class_id", "OrientedBoxes"))
-        self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
-        if self.track_id is not None:
-            self.track_id = values(checked(self.track_id, np.int64, (n,), "track_id", "OrientedBoxes"))
-
-    def __len__(self) -> int:
-        return len(self.xywhr)
-
-    def __getitem__(self, index) -> "OrientedBoxes":
-        index = np.atleast_1d(np.arange(len(self))[index])
-        return OrientedBoxes(self.xywhr[index], self.confidence[index], self.class_id[index], self.orig_shape,
-                             None if self.track_id is None else self.track_id[index])
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-    conf = property(lambda self: self.confidence, doc="(N,) scores.")
-    cls = property(lambda self: values(self.class_id.astype(np.float32)), doc="(N,) class ids as float32.")
-    id = property(lambda self: self.track_id, doc="(N,) int64 track ids when tracking, else None.")
-    is_track = property(lambda self: self.track_id is not None)
-
-    @property
-    def data(self) -> Values:
-        """(N, 7) rows of cx, cy, w, h, angle, conf, cls; when tracking (N, 8): cx, cy, w, h, angle, id, conf, cls."""
-        ids = [] if self.track_id is None else [self.track_id[:, None].astype(np.float32)]
-        return values(np.concatenate((self.xywhr, *ids, self.confidence[:, None], self.cls[:, None]), 1))
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (len(self), 7 if self.track_id is None else 8)
+        self._check()
 
     @property
     def xyxyxyxy(self) -> Values:
@@ -75,9 +47,3 @@ class OrientedBoxes:
         """(N, 4) the axis-aligned box enclosing each oriented box (not clipped)."""
         points = self.xyxyxyxy
         return values(np.concatenate((points.min(1), points.max(1)), 1))
-
-    def cpu(self) -> "OrientedBoxes":
-        return self
-
-    def numpy(self) -> "OrientedBoxes":
-        return self
