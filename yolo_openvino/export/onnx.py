@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..utils.torch_tracing import tracing
+
 DEFAULT_OPSET = 17
 
 
@@ -18,8 +20,9 @@ def export_onnx(module, example, target: Path, metadata: dict, args) -> Path:
     outputs = list(task_named(metadata["task"]).outputs)  # output0 (and the prototypes, output1), as the reference
     dynamic_axes = ({"images": {0: "batch", 2: "height", 3: "width"}, **{name: {0: "batch"} for name in outputs}}
                     if args.dynamic else None)
-    torch.onnx.export(module, example, str(target), opset_version=args.opset or DEFAULT_OPSET, input_names=["images"],
-                      output_names=outputs, dynamic_axes=dynamic_axes, dynamo=False)
+    with tracing():  # the TorchScript-based exporter, on purpose (utils/torch_tracing.py)
+        torch.onnx.export(module, example, str(target), opset_version=args.opset or DEFAULT_OPSET,
+                          input_names=["images"], output_names=outputs, dynamic_axes=dynamic_axes, dynamo=False)
     model = onnx.load(str(target))
     if args.half:
         model = _to_fp16(model)

@@ -10,6 +10,7 @@ import numpy as np
 from ..runtime.metadata import metadata_text
 from ..tasks import task_named
 from ..utils.telemetry import unasked_telemetry_off
+from ..utils.torch_tracing import tracing
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -26,7 +27,8 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
     else:
         shape = ov.PartialShape([batch, 3, height, width])
     with unasked_telemetry_off():  # NNCF decides at import, OVC per conversion: both inside
-        ov_model = ov.convert_model(module, example_input=example, input=[shape])
+        with tracing():  # convert_model traces the module with torch.jit (utils/torch_tracing.py)
+            ov_model = ov.convert_model(module, example_input=example, input=[shape])
         if args.int8:
             from .quantize import quantize_int8
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
+
+from ..utils.torch_tracing import tracing
 
 
 def export_torchscript(module, example, target: Path, metadata: dict, args) -> Path:
@@ -13,11 +14,7 @@ def export_torchscript(module, example, target: Path, metadata: dict, args) -> P
 
     if args.half:  # on a CUDA device: parse_export_args refuses half=True on the CPU
         module, example = module.half().to(args.device), example.half().to(args.device)
-    with warnings.catch_warnings():
-        # torch 2.9+ deprecates torch.jit for torch.export; a .torchscript file is what format=torchscript means (the
-        # reference's format, read by LibTorch and torch.jit.load), and torch.export writes another format (.pt2)
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
-        warnings.filterwarnings("ignore", message=r".*torch\.jit\.(trace|save).*is deprecated", category=DeprecationWarning)
+    with tracing():  # torch.jit's deprecation: a .torchscript file is what this format is (utils/torch_tracing.py)
         traced = torch.jit.trace(module, example, strict=False)
         torch.jit.save(traced, str(target), _extra_files={"config.txt": json.dumps(metadata)})
     return target

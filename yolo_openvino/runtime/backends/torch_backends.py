@@ -12,6 +12,7 @@ import numpy as np
 from ...errors import UsageError
 from ..metadata import ModelMetadata
 from .base import Backend
+from ...utils.torch_tracing import tracing
 
 
 def _torch_device(device: str | None):
@@ -82,7 +83,8 @@ class TorchScriptBackend(_TorchBackend):
         import torch
 
         extra = {"config.txt": ""}
-        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra).eval()
+        with tracing():  # torch.jit's deprecation: a .torchscript file is what this backend reads
+            module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra).eval()
         if not extra["config.txt"]:
             raise UsageError(f"{path}: TorchScript file has no embedded metadata (config.txt); export it with yolo-ov.")
         metadata = ModelMetadata.from_dict(json.loads(extra["config.txt"]), "torchscript", where=str(path))
