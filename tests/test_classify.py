@@ -263,3 +263,13 @@ def test_benchmark_table_and_report_of_a_classifier(tiny_classifier, tmp_path):
     report = YOLO(ir).benchmark(seconds=0.05, repeats=1, sweep=False, startup=False, project=str(tmp_path),
                                 verbose=False)
     assert {m.kind for m in report.measurements} == {"inference", "end_to_end"}
+
+
+def test_the_length_of_a_classifiers_result_is_its_class_count(tmp_path):
+    """As the reference's: ``len(result)`` of a result with probabilities counts the classes."""
+    import ultralytics_fakes
+
+    path = tmp_path / "cls.pt"
+    ultralytics_fakes.save_checkpoint(path, arch=ultralytics_fakes.tiny_arch(nc=3, task="classify"))
+    result = YOLO(path)(np.zeros((32, 32, 3), np.uint8), verbose=False)[0]
+    assert len(result) == 3 == len(result.probs.data) and len(result.boxes) == 0

@@ -289,6 +289,8 @@ def test_rotated_map_of_hand_made_detections():
     ("0 0.5 0.5 0.2 0.2 " + "0.5 0.5 " * 4, "13 columns, expected 17"),
     ("0 0.5 0.5 0.2 0.2 " + "0.5 nan 2 " * 4, "NaN or infinite keypoint value"),
     ("5 0.5 0.5 0.2 0.2 " + "0.5 0.5 2 " * 4, "class 5 outside the dataset's 2 classes"),
+    ("0 0.5 0.5 0.2 0.2 " + "0.5 0.5 2 " * 3 + "1.5 0.5 2", "keypoint outside [0, 1] (x, y normalised), e.g. 1.5"),
+    ("0 0.5 0.5 0.2 0.2 " + "0.5 0.5 2 " * 3 + "0.5 -0.2 2", "keypoint outside [0, 1]"),
 ])
 def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason):
     from yolo_openvino.evaluation.datasets import LabelIssues, read_keypoints

@@ -203,6 +203,9 @@ def _keypoint_problem(values: list[str], nc: int, kpt_shape: tuple[int, int]) ->
         return "corrupt", "keypoints are not numbers"
     if not np.isfinite(points).all():
         return "corrupt", "NaN or infinite keypoint value"
+    xy = points[:, :2]
+    if (xy < -COORD_TOLERANCE).any() or (xy > 1 + COORD_TOLERANCE).any():  # the reference rejects them too
+        return "corrupt", f"keypoint outside [0, 1] (x, y normalised), e.g. {xy[(xy < 0) | (xy > 1)][0]:g}"
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -147,6 +148,8 @@ def _json(opt, value):
 
 
 def _str(opt, value):
+    if isinstance(value, os.PathLike):  # pathlib.Path wherever a path is taken (tracker=, project=, data=, ...)
+        return os.fspath(value)
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise TypeError(value)
     return str(value)

@@ -112,7 +112,8 @@ class Result:
                 raise ValueError(f"Result: {len(part)} {name} for {len(self.boxes)} boxes")
 
     def __len__(self) -> int:
-        return len(self.boxes)
+        """Boxes found; a classifier's: its classes (the reference's ``len`` of a result with ``probs``)."""
+        return len(self.probs.data) if self.probs is not None else len(self.boxes)
 
     def __getitem__(self, index) -> "Result":
         """The same image with only the boxes (and their masks, keypoints, oriented boxes) selected by ``index`` (as

@@ -61,16 +61,39 @@ class DecodedImage:
     full_shape: tuple[int, int]
 
 
+def as_bgr(array: np.ndarray) -> np.ndarray | None:
+    """(H, W, 3) uint8 BGR of a uint8 array: BGR as it is, gray (H, W) or (H, W, 1) spread to 3 channels, BGRA
+    without its alpha, as the reference reads them; None for anything else (or an empty image)."""
+    import cv2
+
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or not array.shape[0] or not array.shape[1]:
+        return None
+    channels = 1 if array.ndim == 2 else array.shape[2]
+    if channels == 3:
+        return array
+    if channels == 1:
+        return cv2.cvtColor(np.ascontiguousarray(array.reshape(array.shape[:2])), cv2.COLOR_GRAY2BGR)
+    if channels == 4:
+        return cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_BGRA2BGR)
+    return None
+
+
 def _is_url(s: str) -> bool:
     return s.startswith(("http://", "https://"))
 
 
-def _expand_one(entry) -> list:
-    """A single user entry -> list of concrete entries (paths, URLs, arrays, webcam indices)."""
+def _expand_one(entry, listed_in: Path | None = None) -> list:
+    """A single user entry -> list of concrete entries (paths, URLs, arrays, webcam indices). PIL images and torch
+    tensors become BGR arrays; a ``.txt`` file lists sources, one per line. ``listed_in``: the folder of the ``.txt``
+    file that named ``entry`` (a relative path not found from here is looked up there, as the reference does)."""
     if isinstance(entry, np.ndarray):
         return [entry]
     if isinstance(entry, int):
         return [entry]
+    if _is_pil_image(entry):
+        return [pil_to_bgr(entry)]
+    if _is_torch_tensor(entry):
+        return tensor_to_bgr(entry)
     text = str(entry)
     if _is_url(text) or text.startswith(STREAM_PREFIXES):
         return [text]
@@ -91,9 +114,47 @@ def _expand_one(entry) -> list:
         return [m for m in matches if Path(m).is_file()]
     if text.isdigit():
         return [int(text)]
+    if not path.exists() and listed_in is not None and (listed_in / path).exists():
+        return _expand_one(listed_in / path)
     if not path.exists():
         raise MissingFileError(f"'{text}': no such file or folder. Pass an image, video, folder, glob or URL.")
+    if path.suffix.lower() == ".txt":
+        return _listed(path)
     return [str(path)]
+
+
+def _listed(path: Path) -> list:
+    """The sources a ``.txt`` file lists, one per line (blank lines skipped), each expanded in turn."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    return [concrete for line in lines if line for concrete in _expand_one(line, listed_in=path.parent)]
+
+
+def _is_pil_image(entry) -> bool:
+    return type(entry).__module__.startswith("PIL.") and hasattr(entry, "convert") and hasattr(entry, "mode")
+
+
+def pil_to_bgr(image) -> np.ndarray:
+    """(H, W, 3) uint8 BGR of a PIL image of any mode: a PIL image is RGB (L gray, RGBA with alpha, P a palette)."""
+    rgb = np.asarray(image.convert("RGB"))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _is_torch_tensor(entry) -> bool:
+    return type(entry).__module__.startswith("torch") and hasattr(entry, "detach") and hasattr(entry, "ndim")
+
+
+def tensor_to_bgr(tensor) -> list[np.ndarray]:
+    """(H, W, 3) uint8 BGR images of a (B, 3, H, W) or (3, H, W) float RGB tensor in [0, 1], as the reference takes
+    tensors (here rounded to 8 bits, then letterboxed to ``imgsz`` like any image)."""
+    array = tensor.detach().cpu().float().numpy()
+    array = array[None] if array.ndim == 3 else array
+    if array.ndim != 4 or array.shape[1] != 3 or array.size == 0:
+        raise UsageError(f"a torch tensor of shape {tuple(tensor.shape)}: expected (B, 3, H, W) RGB in [0, 1]")
+    if array.min() < 0 or array.max() > 1:
+        raise UsageError(f"a torch tensor with values in [{array.min():.3g}, {array.max():.3g}]: expected RGB in "
+                         "[0, 1] (divide by 255)")
+    images = (array * 255).round().astype(np.uint8).transpose(0, 2, 3, 1)[..., ::-1]
+    return [np.ascontiguousarray(image) for image in images]
 
 
 def expand_sources(source) -> list:
@@ -146,10 +207,11 @@ def _fetch_url(url: str, timeout: float = 30.0) -> bytes:
 
 def _read_entry(entry, fit: tuple[int, int] | None = None) -> SourceItem:
     if isinstance(entry, np.ndarray):
-        if entry.ndim != 3 or entry.shape[2] != 3 or entry.dtype != np.uint8 or not entry.shape[0] or not entry.shape[1]:
+        image = as_bgr(entry)
+        if image is None:
             return SourceItem("array", error=f"array of shape {entry.shape} {entry.dtype}: expected a non-empty "
-                                             "(H, W, 3) uint8 BGR image")
-        return SourceItem("array", image=entry)
+                                             "(H, W, 3) uint8 BGR image (or gray (H, W), (H, W, 1), BGRA (H, W, 4))")
+        return SourceItem("array", image=image)
     if isinstance(entry, DecodedImage):
         reduced = tuple(entry.full_shape) != entry.image.shape[:2]
         return SourceItem(entry.name, image=entry.image, full_shape=tuple(entry.full_shape) if reduced else None)
