@@ -158,3 +158,44 @@ def test_show_without_display_fails_before_any_work(tiny_ir, tmp_path, monkeypat
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main(["predict", f"model={tiny_ir}", f"source={write_image(tmp_path / 'a.jpg')}", "show=True"]) == 2
     assert "no display" in capsys.readouterr().err
+
+
+# -- the command line as Ultralytics users type it -----------------------------------------------------------------
+@pytest.mark.parametrize("argv,expected", [
+    (["predict", "--model", "m", "--save"], None),  # argparse's own form: left alone
+    (["predict", "--model", "m", "save", "show", "agnostic_nms"],
+     ["predict", "--model", "m", "--save", "True", "--show", "True", "--agnostic_nms", "True"]),
+    (["val", "detect", "--model", "m"], ["val", "--model", "m", "--task", "detect"]),
+    (["detect", "val", "--model", "m"], ["val", "--model", "m", "--task", "detect"]),
+    (["segment", "predict", "--model", "m", "save"], ["predict", "--model", "m", "--save", "True", "--task", "segment"]),
+    (["predict", "--source", "save"], None),  # a value named like a switch stays a value
+    (["export", "--model", "m", "dynamic", "half"], ["export", "--model", "m", "--dynamic", "True", "--half", "True"]),
+])
+def test_ultralytics_command_line_habits(argv, expected):
+    from yolo_openvino.cli.app import _habits
+
+    assert _habits(argv) == (expected or argv)
+
+
+@pytest.mark.parametrize("argv", [["version"], ["--version"]])
+def test_the_version_is_a_command_too(argv, capsys):
+    from yolo_openvino import __version__
+
+    assert main(argv) == 0 and capsys.readouterr().out.strip() == f"yolo-ov {__version__}"
+
+
+@pytest.mark.parametrize("task", ["detect", "segment", "pose", "obb", "classify"])
+@pytest.mark.parametrize("order", ["task first", "mode first"])
+def test_every_task_word_before_or_after_the_mode_runs_predict(task, order, tmp_path, capsys):
+    """A tiny model of each task through ``yolo-ov <task> predict ...`` and ``yolo-ov predict <task> ...`` with bare
+    switches, saving its outputs."""
+    import ultralytics_fakes
+
+    model = tmp_path / f"{task}.pt"
+    ultralytics_fakes.save_checkpoint(model, arch=ultralytics_fakes.tiny_arch(task=task))
+    image = write_image(tmp_path / "a.jpg")
+    words = [task, "predict"] if order == "task first" else ["predict", task]
+    argv = [*words, f"model={model}", f"source={image}", "imgsz=64", f"project={tmp_path / 'runs'}", "save",
+            "save_txt"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert (tmp_path / "runs" / "predict" / "a.jpg").exists()

@@ -84,10 +84,12 @@ def _normalize_argv(argv: list[str]) -> list[str]:
     return ["--" + a[2:].replace("-", "_") if a.startswith("--") else a for a in out]
 
 
+_FLAGS = {"--verbose", "--debug", "--version", "--help"}  # the command line's own switches: they take no value
+
+
 def _check_unknown(argv: list[str]) -> None:
     """Fail early with a suggestion for a mistyped command or argument name."""
-    global_flags = {"--verbose", "--debug", "--version"}
-    words = [a for a in argv if a not in global_flags]
+    words = [a for a in argv if a not in _FLAGS]
     if not words or words[0].startswith("-"):
         return
     command = words[0]
@@ -121,8 +123,11 @@ def _task_words() -> tuple[str, ...]:
 
 
 def _habits(argv: list[str]) -> list[str]:
-    """What Ultralytics users type: a task word first (``yolo segment predict ...``, passed on as ``task=`` and
-    checked against the model), ``help`` as a command."""
+    """What Ultralytics users type: a task word before or after the mode (``yolo segment predict ...``, ``yolo val
+    detect ...``; passed on as ``task=`` and checked against the model), ``help`` as a command, a bare boolean
+    argument meaning ``=True`` (``yolo predict ... save show``)."""
+    if len(argv) > 1 and argv[0] in COMMANDS and argv[1] in _task_words():
+        argv = [argv[1], argv[0], *argv[2:]]
     words = [i for i, a in enumerate(argv) if not a.startswith("-")]
     if words and argv[words[0]] in _task_words():
         from ..tasks import task_named
@@ -136,14 +141,38 @@ def _habits(argv: list[str]) -> list[str]:
     if words and argv[words[0]] == "help":
         rest = argv[words[0] + 1:]
         argv = (rest[:1] + ["--help"]) if rest and rest[0] in COMMANDS else ["--help"]
-    return argv
+    return _bare_flags(argv)
+
+
+def _bare_flags(argv: list[str]) -> list[str]:
+    """``save`` -> ``--save True`` for each of the command's boolean arguments written bare (not a value)."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in COMMANDS:
+        return argv
+    switches = {o.name for o in COMMANDS[command] if o.kind == "bool"}
+    out, value_next, seen_command = [], False, False
+    for token in argv:
+        if value_next:
+            out.append(token)
+            value_next = False
+        elif token.startswith("--"):
+            out.append(token)
+            value_next = token not in _FLAGS
+        elif token == command and not seen_command:
+            out.append(token)
+            seen_command = True
+        elif token in switches:
+            out += [f"--{token}", "True"]
+        else:
+            out.append(token)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in argv or bool(os.environ.get("YOLO_OV_DEBUG"))
     command = next((a for a in argv if not a.startswith("-")), None)
-    if "--version" in argv:
+    if "--version" in argv or command == "version":  # `yolo-ov version`, as `yolo version`
         from ..version import __version__
 
         print(f"yolo-ov {__version__}")
