@@ -246,3 +246,30 @@ def test_an_oriented_model_tracks_the_shapes_video():
     results = [model.track(frame, persist=True, verbose=False)[0] for frame in frames]
     assert len(results) == 10 and any(len(r) for r in results)
     assert all(r.obb is not None and len(r.obb) == len(r.boxes) for r in results)
+
+
+def test_tracked_results_count_line_crossings_in_supervision():
+    """to_supervision keeps the track ids, so sv.LineZone counts a tracked box that crosses its line (it counted
+    nothing when every frame's tracker_id was None)."""
+    import supervision as sv
+
+    line = sv.LineZone(start=sv.Point(50, 0), end=sv.Point(50, 100))
+    for x in range(10, 90, 10):  # one object, id 7, moving right across x = 50
+        boxes = Detections(np.array([[x, 40, x + 10, 60]]), np.array([0.9]), np.array([0]), (100, 100), np.array([7]))
+        detections = Result("frame.jpg", (100, 100), boxes, names={0: "thing"}).to_supervision()
+        assert detections.tracker_id.tolist() == [7] and detections.data["class_name"].tolist() == ["thing"]
+        line.trigger(detections)
+    assert line.in_count + line.out_count == 1
+
+
+def test_oriented_and_segmented_results_reach_supervision_as_it_stores_them():
+    import supervision as sv
+
+    from yolo_openvino.results.oriented import OrientedBoxes
+
+    obb = OrientedBoxes(np.array([[30.0, 30, 20, 10, 0.3]]), np.array([0.9]), np.array([1]), (100, 100), np.array([3]))
+    result = Result("a.jpg", (100, 100), Detections(obb.xyxy, obb.conf, np.array([1]), (100, 100), np.array([3])),
+                    obb=obb)
+    detections = result.to_supervision()
+    assert isinstance(detections, sv.Detections) and detections.tracker_id.tolist() == [3]
+    np.testing.assert_allclose(detections.data["xyxyxyxy"], obb.xyxyxyxy)

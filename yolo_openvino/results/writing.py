@@ -84,12 +84,20 @@ def to_df(result, normalize: bool = False, decimals: int = 5):
 
 
 def to_supervision(result):
-    """A ``supervision.Detections`` (``pip install 'yolo-openvino[supervision]'``) with class names in ``data``."""
+    """A ``supervision.Detections`` as supervision's own ``from_ultralytics`` makes it (``pip install
+    'yolo-openvino[supervision]'``): boxes, scores, classes, track ids (``tracker_id``, so ``sv.LineZone`` and
+    ``sv.PolygonZone`` count tracked objects), full-size masks, oriented boxes' corners in ``data["xyxyxyxy"]``
+    and class names in ``data["class_name"]``; a classifier's: empty, as supervision reads one."""
     import supervision as sv
-    return sv.Detections(xyxy=np.asarray(result.boxes.xyxy), confidence=np.asarray(result.boxes.confidence),
-                         class_id=np.asarray(result.boxes.class_id),
-                         mask=None if result.masks is None else result.masks.at_image_size(),
-                         data={"class_name": np.array(result.labels, dtype=str)})
+
+    boxes = result.boxes
+    data = {"class_name": np.array(result.labels, dtype=str)}
+    if result.obb is not None:
+        data["xyxyxyxy"] = np.asarray(result.obb.xyxyxyxy, np.float32)
+    return sv.Detections(xyxy=np.asarray(boxes.xyxy), confidence=np.asarray(boxes.confidence),
+                         class_id=np.asarray(boxes.class_id),
+                         tracker_id=None if boxes.track_id is None else np.asarray(boxes.track_id, np.int32),
+                         mask=None if result.masks is None else result.masks.at_image_size(), data=data)
 
 
 def to_dict(result) -> dict:
