@@ -202,7 +202,7 @@ def test_probs_api_on_a_tiny_classifier(tiny_classifier, tmp_path):
         assert float(r.probs.top1conf) == pytest.approx(r.probs.data.max())
     assert pt.verbose() == "".join(f"c{c} {pt.probs.data[c]:.2f}, " for c in pt.probs.top5)
     assert pt.to_yolo_txt().splitlines()[0] == f"{pt.probs.data[pt.probs.top1]:.2f} c{pt.probs.top1}"
-    answer = json.loads(pt.to_json())
+    answer = pt.to_dict()
     assert [p["class_id"] for p in answer["probs"]] == pt.probs.top5 and answer["detections"] == []
     assert list(pt.to_df()["name"]) == [f"c{c}" for c in pt.probs.top5]
     assert pt.plot().shape == (48, 80, 3) and (pt.plot() != pt.orig_img).any()  # the top-5 written on it

@@ -370,7 +370,7 @@ def test_the_api_on_a_tiny_model(tiny_task, tmp_path):
     assert len(first) == 1 and len(first.keypoints if task == "pose" else first.obb) == 1
     columns = {"pose": 5 + 17 * 3, "obb": 1 + 8}[task]
     assert all(len(line.split()) == columns for line in pt.to_yolo_txt().splitlines())
-    detection = json.loads(pt.to_json())["detections"][0]
+    detection = pt.to_dict()["detections"][0]
     assert ("keypoints" if task == "pose" else "corners") in detection
     summary = pt.summary()[0]
     assert ("keypoints" in summary) if task == "pose" else set(summary["box"]) == {f"{a}{k}" for k in range(1, 5)
@@ -419,7 +419,7 @@ def test_ray_rows_and_service_answers_carry_keypoints_and_corners(tiny_task):
     assert len(rows[column][0]) == len(rows["boxes"][0]) >= 2 and rows[other][0] == [] and rows[column][1] == []
     assert np.asarray(rows[column][0]).shape[1:] == ((17, 3) if task == "pose" else (4, 2))
     assert pa.Table.from_pydict(rows, schema=row_schema()).num_rows == 2
-    answer = json.loads(detector.results(["a.jpg"], [image])[0].to_json())
+    answer = detector.results(["a.jpg"], [image])[0].to_dict()
     assert all(column in d for d in answer["detections"])
 
 

@@ -130,7 +130,7 @@ def test_plot_save_and_txt_for_an_array(result, tmp_path, monkeypatch):
     txt = result.save_txt(tmp_path / "labels" / "a.txt", save_conf=True)
     lines = open(txt).read().splitlines()
     assert len(lines) == 3 and lines[0].split()[0] == "0" and float(lines[0].split()[-1]) == pytest.approx(0.9)
-    assert json.loads(result.to_json())["detections"][2]["name"] == "bus"
+    assert result.to_dict()["detections"][2]["name"] == "bus"
 
 
 def test_plot_reads_a_file_again_when_the_image_was_not_kept(image, tmp_path):
@@ -188,3 +188,41 @@ def test_labels_stay_in_the_image_and_apart():
     top = label_spot((h, w, 3), (90, 14), (20, 0, 200, 200), [])
     assert top[1] == 0  # no room above: inside the box
 
+
+
+# -- the reference's Results methods ------------------------------------------------------------------------------
+@pytest.mark.parametrize("normalize,decimals", [(False, 5), (True, 3)])
+def test_to_json_and_to_csv_are_the_summary_as_the_reference_writes_them(result, normalize, decimals):
+    rows = json.loads(result.to_json(normalize=normalize, decimals=decimals))
+    assert rows == result.summary(normalize, decimals) and len(rows) == len(result)
+    csv = result.to_csv(normalize=normalize, decimals=decimals).splitlines()
+    assert csv[0].startswith("name,class,confidence,x1,y1,x2,y2") and len(csv) == len(result) + 1
+    if normalize:
+        assert all(0 <= row["box"]["x2"] <= 1 for row in rows)
+
+
+def test_plot_returns_a_pil_image_and_saves_where_asked(result, tmp_path):
+    from PIL import Image
+
+    picture = result.plot(pil=True, save=True, filename=str(tmp_path / "plotted.png"), font_size=12, kpt_radius=3)
+    assert isinstance(picture, Image.Image) and picture.size == result.orig_shape[::-1]
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "plotted.png")), np.asarray(picture)[:, :, ::-1])
+
+
+def test_save_crop_writes_each_box_in_its_class_folder_numbered_when_taken(result, tmp_path):
+    first = result.save_crop(tmp_path, "frame.jpg")
+    second = result.save_crop(tmp_path, "frame.jpg")
+    assert len(first) == len(second) == len(result) and all(os.path.exists(p) for p in first + second)
+    assert sorted(os.listdir(tmp_path / "person")) == ["frame.jpg", "frame2.jpg", "frame3.jpg", "frame4.jpg"]
+    assert sorted(os.listdir(tmp_path / "bus")) == ["frame.jpg", "frame2.jpg"]
+    assert cv2.imread(first[1]).shape == (40, 40, 3)  # the second person's box, 50..90 x 60..100
+
+
+def test_new_update_and_to_as_the_reference(result):
+    empty = result.new()
+    assert len(empty) == 0 and empty.names == result.names and empty.orig_shape == result.orig_shape
+    empty.update(boxes=np.array([[5, 5, 20, 30, 0.8, 1], [-3, 0, 500, 10, 0.5, 0]]))
+    assert len(empty) == 2 and empty.boxes.xyxy.max() <= max(result.orig_shape)  # clipped to the image
+    assert empty.to("cpu") is empty and empty.cpu() is empty
+    with pytest.raises(NotImplementedError, match="masks are kept as crops per box"):
+        empty.update(masks=np.zeros((1, 4, 4)))

@@ -203,7 +203,7 @@ def test_masks_api_on_a_tiny_model(seg_checkpoint, tiny_seg_ir, tmp_path, retina
     lines = pt.to_yolo_txt().splitlines()
     assert len(lines) == 5 and all(len(line.split()) % 2 == 1 and len(line.split()) >= 7 for line in lines if
                                    pt.masks.xy[lines.index(line)].size)
-    assert "polygon" in json.loads(pt.to_json())["detections"][0] and pt.plot().shape == (48, 64, 3)
+    assert "polygon" in pt.to_dict()["detections"][0] and pt.plot().shape == (48, 64, 3)
 
 
 def test_masks_are_cut_to_their_boxes():
@@ -339,7 +339,7 @@ def test_ray_rows_and_service_answers_carry_the_polygons(tiny_seg_ir, tmp_path):
     assert list(rows) == list(ROW_COLUMNS)
     assert len(rows["polygons"][0]) == len(rows["boxes"][0]) == 4 and rows["polygons"][1] == []
     assert all(len(point) == 2 for polygon in rows["polygons"][0] for point in polygon)
-    answer = json.loads(detector.results(["a.jpg"], [image])[0].to_json())
+    answer = detector.results(["a.jpg"], [image])[0].to_dict()
     assert len(answer["detections"]) == 4 and all("polygon" in d for d in answer["detections"])
 
 

@@ -148,13 +148,32 @@ class Result:
         return self.image
 
     def plot(self, image: np.ndarray | None = None, line_width: int | None = None, conf: bool = True,
-             labels: bool = True, boxes: bool = True) -> np.ndarray:
+             labels: bool = True, boxes: bool = True, pil: bool = False, save: bool = False,
+             filename: str | Path | None = None, **style):
         """Annotated BGR copy of the image: boxes (oriented ones turned) with class name and confidence, masks,
-        keypoints, a classifier's top-5 (``annotate.draw_result``)."""
+        keypoints, a classifier's top-5 (``annotate.draw_result``). As the reference's: ``pil`` returns a PIL image
+        (RGB), ``save`` writes it (to ``filename``, default ``results_<name>``). Its other style arguments
+        (``font_size``, ``kpt_radius``, ``masks``, ``probs``, ``color_mode``, ...) are accepted and not used: the
+        drawing sizes itself to the image."""
         from .annotate import draw_result
 
-        return draw_result(self, (image if image is not None else self.orig_img).copy(), line_width, conf, labels,
-                           boxes)
+        canvas = draw_result(self, (image if image is not None else self.orig_img).copy(), line_width, conf, labels,
+                             boxes)
+        if save:
+            self._write_plot(canvas, filename)
+        if pil:
+            from PIL import Image
+
+            return Image.fromarray(np.ascontiguousarray(canvas[:, :, ::-1]))
+        return canvas
+
+    def _write_plot(self, canvas: np.ndarray, filename: str | Path | None) -> Path:
+        from ..utils.files import write_image
+
+        name = Path(self.path).name if self.path != "array" else "image.jpg"
+        filename = filename or f"results_{Path(name).stem}" + (f"_{self.frame}" if self.frame is not None else "") + \
+            (Path(name).suffix or ".jpg")
+        return write_image(filename, canvas)
 
     def show(self, wait_ms: int = 0) -> None:
         """Show the annotated image in a window; waits for a key (``wait_ms=0``) or that many milliseconds."""
@@ -163,14 +182,64 @@ class Result:
         title = Path(self.path).name + (f" frame {self.frame}" if self.frame is not None else "")
         show_image(self.plot(), title, wait_ms)
 
-    def save(self, filename: str | Path | None = None) -> str:
+    def save(self, filename: str | Path | None = None, **plot_args) -> str:
         """Write the annotated image (default ``results_<name>``); returns the path."""
+        return str(self._write_plot(self.plot(**plot_args), filename))
+
+    def save_crop(self, save_dir: str | Path, file_name: str | Path = "im.jpg") -> list[str]:
+        """Each box's crop of the original image as ``save_dir/<class name>/<file_name>.jpg`` (``im2.jpg``, ... when
+        taken), as the reference's; an oriented box's enclosing box; none for a classifier. Returns the paths."""
         from ..utils.files import write_image
 
-        name = Path(self.path).name if self.path != "array" else "image.jpg"
-        filename = filename or f"results_{Path(name).stem}" + (f"_{self.frame}" if self.frame is not None else "") + \
-            (Path(name).suffix or ".jpg")
-        return str(write_image(filename, self.plot()))
+        if self.probs is not None:
+            return []
+        image, written = self.orig_img, []
+        h, w = image.shape[:2]
+        for box, class_id in zip(self.boxes.xyxy, self.boxes.class_id):
+            x1, y1 = max(int(box[0]), 0), max(int(box[1]), 0)
+            x2, y2 = min(int(np.ceil(box[2])), w), min(int(np.ceil(box[3])), h)
+            if x2 <= x1 or y2 <= y1:
+                continue
+            folder = Path(save_dir) / self.label(class_id)
+            target, n = folder / Path(file_name).with_suffix(".jpg").name, 2
+            while target.exists():
+                target, n = folder / f"{Path(file_name).stem}{n}.jpg", n + 1
+            written.append(str(write_image(target, image[y1:y2, x1:x2])))
+        return written
+
+    # -- the reference's Results methods --------------------------------------------------------------------------
+    def new(self) -> "Result":
+        """The same image with no detections (its path, names and size kept)."""
+        empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64),
+                           self.orig_shape)
+        return replace(self, boxes=empty, masks=None, keypoints=None, obb=None, probs=None, speed=dict(self.speed))
+
+    def update(self, boxes=None, masks=None, probs=None, obb=None) -> None:
+        """Replace parts as the reference's ``update``: ``boxes`` (N, 6) x1, y1, x2, y2, conf, cls in pixels,
+        ``obb`` (N, 7) cx, cy, w, h, angle, conf, cls, ``probs`` (nc,). Masks are cropped per box here, not planes:
+        ``masks`` is refused in one line."""
+        if masks is not None:
+            raise NotImplementedError("Result.update(masks=...): masks are kept as crops per box here; predict again "
+                                      "or select boxes with result[index]")
+        fields = {}
+        if boxes is not None:
+            rows = np.asarray(boxes, np.float32).reshape(-1, 6).copy()
+            rows[:, [0, 2]] = rows[:, [0, 2]].clip(0, self.orig_shape[1])
+            rows[:, [1, 3]] = rows[:, [1, 3]].clip(0, self.orig_shape[0])
+            fields.update(boxes=Detections.from_rows(rows, self.orig_shape), masks=None, keypoints=None, obb=None)
+        if obb is not None:
+            rows = np.asarray(obb, np.float32).reshape(-1, 7)
+            oriented = OrientedBoxes(rows[:, :5], rows[:, 5], rows[:, 6].round().astype(np.int64), self.orig_shape)
+            fields.update(obb=oriented, boxes=Detections(oriented.xyxy, oriented.conf, oriented.class_id,
+                                                         self.orig_shape), masks=None, keypoints=None)
+        if probs is not None:
+            fields["probs"] = Probs(np.asarray(probs, np.float32))
+        updated = replace(self, **fields)
+        self.__dict__.update(updated.__dict__)
+
+    def to(self, *args, **kwargs) -> "Result":
+        """Already numpy on the host: returns itself (the reference moves tensors to a device)."""
+        return self
 
     # -- text and tables ----------------------------------------------------------------------------------------------
     def to_yolo_txt(self, save_conf: bool = False) -> str:
@@ -222,5 +291,11 @@ class Result:
 
         return to_dict(self)
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
+    def to_json(self, normalize: bool = False, decimals: int = 5) -> str:
+        """:meth:`summary` as JSON, as the reference's ``to_json`` (our fuller form, the service's answer, is
+        :meth:`to_dict`)."""
+        return json.dumps(self.summary(normalize, decimals))
+
+    def to_csv(self, normalize: bool = False, decimals: int = 5) -> str:
+        """:meth:`to_df` as CSV text, one row per box (pandas is optional: ``pip install pandas``)."""
+        return self.to_df(normalize, decimals).to_csv(index=False)

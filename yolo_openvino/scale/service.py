@@ -4,7 +4,7 @@ autoscaled.
     curl --data-binary @bus.jpg 'http://127.0.0.1:8000/predict?conf=0.4'
     curl -F file=@bus.jpg http://127.0.0.1:8000/predict
 
-The answer is ``Result.to_json()``: path, frame, orig_shape, detections (name, class, confidence, box), speed.
+The answer is ``Result.to_dict()`` as JSON: path, frame, orig_shape, detections (name, class, confidence, box), speed.
 Requests arrive at our own HTTP server (``front``) in the process that started the service, where the ingress
 (``ingress``) checks them and decodes each image in threads of its own (JPEGs reduced to what the model needs),
 so an expensive image costs its own decode time, not a replica's; it calls a model replica through a Serve
@@ -81,7 +81,7 @@ class Replica:
                                                 **dict(overrides))
                 for i, result in zip(indices, results):
                     unreadable = isinstance(result, str)
-                    out[i] = (400, json.dumps({"error": result})) if unreadable else (200, result.to_json())
+                    out[i] = (400, json.dumps({"error": result})) if unreadable else (200, json.dumps(result.to_dict()))
         return out
 
 
