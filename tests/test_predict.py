@@ -176,3 +176,23 @@ def test_reduced_jpeg_decoding_finds_the_same_objects(trained, tmp_path):
     assert sorted(full.labels) == sorted(reduced.labels) and len(full) >= 3
     order_f, order_r = np.argsort(full.boxes.xyxy[:, 0]), np.argsort(reduced.boxes.xyxy[:, 0])
     np.testing.assert_allclose(full.boxes.xyxy[order_f], reduced.boxes.xyxy[order_r], atol=0.01 * max(full.orig_shape))
+
+
+def test_save_crop_save_frames_and_exist_ok_as_the_reference(tiny_ir, tmp_path):
+    """Crops per class in crops/, each video frame in frames/, and exist_ok writing twice into one run folder."""
+    import cv2
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for t in range(3):
+        writer.write(np.full((48, 64, 3), 40 * t, np.uint8))
+    writer.release()
+    model = YOLO(tiny_ir)
+    for _ in range(2):
+        results = model(str(video), conf=0.0, max_det=2, save_crop=True, save_frames=True, exist_ok=True,
+                        project=str(tmp_path / "runs"), name="p", verbose=False)
+    run = tmp_path / "runs" / "p"
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["p"]  # no p2: exist_ok
+    assert sorted(p.name for p in (run / "frames").iterdir()) == ["clip_0.jpg", "clip_1.jpg", "clip_2.jpg"]
+    crops = sorted((run / "crops").rglob("*.jpg"))
+    assert len(crops) == 2 * sum(len(r) for r in results) and {c.parent.name for c in crops} <= set(model.names.values())

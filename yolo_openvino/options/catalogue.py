@@ -51,8 +51,12 @@ OUTPUT = (  # where and what predict saves
     _opt("save", "bool", False, "save annotated images and videos", none=False),
     _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
     _opt("save_json", "bool", False, "save `predictions.json`", none=False),
+    _opt("save_crop", "bool", False, "save each box's crop in `crops/<class name>/`", none=False),
+    _opt("save_frames", "bool", False, "save every video frame as an image in `frames/`", none=False),
     _opt("project", "str", None, PROJECT_HELP),
     _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
+    _opt("exist_ok", "bool", False, "write into `project/name` even if it exists (default: the next free name)",
+         none=False),
 )
 PREDICT = (
     SOURCE, *DETECTION,

@@ -62,7 +62,12 @@ class PredictRequest:
 
     @property
     def saves(self) -> bool:
-        return any(self.outputs[k] for k in ("save", "save_txt", "save_json"))
+        return any(self.outputs[k] for k in ("save", "save_txt", "save_json", "save_crop", "save_frames"))
+
+    @property
+    def keeps_images(self) -> bool:
+        """Saving pictures needs each original image past the pipeline (else it is dropped once read)."""
+        return any(self.outputs[k] for k in ("save", "save_crop", "save_frames"))
 
     def runtime_for(self, fmt: str, model_runtime: dict, entries: list) -> dict:
         """The runtime options to compile with: an OpenVINO model with no ``mode`` (in the call or the model)
@@ -80,7 +85,7 @@ def run_local(backend, request: PredictRequest, entries: list, verbose: bool, lo
     """(results iterator, its PredictStats): the pipeline over ``entries``, saved, shown and printed as asked."""
     from ..runtime.predictor import PredictSettings, Predictor  # OpenCV comes with it: only where images are read
 
-    predictor = Predictor(backend, PredictSettings(**request.settings, keep_images=request.outputs["save"]))
+    predictor = Predictor(backend, PredictSettings(**request.settings, keep_images=request.keeps_images))
     results = predictor.stream(entries)  # one image: one request of the pool, its output read in place
     return finish(results, request, predictor, entries, verbose, load_line), predictor.stats
 
@@ -93,7 +98,7 @@ def finish(results: Iterator, request: PredictRequest, predictor, entries: list,
 
         o = request.outputs
         project = o["project"] or predictor.task.project
-        results = save_results(results, project, o["name"], o["save"], o["save_txt"], o["save_json"], trail)
+        results = save_results(results, project, o, trail)
     if request.show:
         from ..runtime.sources import is_video
 

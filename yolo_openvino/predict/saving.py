@@ -13,14 +13,15 @@ from ..results.result import Result
 LOGGER = logging.getLogger("yolo_openvino")
 
 
-def next_run_dir(project: str | Path, name: str) -> Path:
-    """``project/name``, or ``name2``, ``name3``... if taken: a run never overwrites an earlier one."""
+def next_run_dir(project: str | Path, name: str, exist_ok: bool = False) -> Path:
+    """``project/name``, or ``name2``, ``name3``... if taken: a run never overwrites an earlier one, unless
+    ``exist_ok`` (then ``project/name`` itself, made if missing)."""
     base = Path(project) / name
     candidate, n = base, 2
-    while candidate.exists():
+    while candidate.exists() and not exist_ok:
         candidate = base.with_name(f"{name}{n}")
         n += 1
-    candidate.mkdir(parents=True)
+    candidate.mkdir(parents=True, exist_ok=exist_ok)
     return candidate
 
 
@@ -29,15 +30,20 @@ def _stem(result: Result, index: int) -> str:
     return stem if result.frame is None else f"{stem}_{result.frame}"
 
 
-def save_results(results: Iterable[Result], project, name, save_images: bool, save_txt: bool,
-                 save_json: bool, trail: int = 0) -> Iterator[Result]:
-    """Pass results through, saving each as requested. Video frames go into one annotated video per file (per
-    stream when several are tracked at once), with each track's last ``trail`` centres drawn."""
-    out_dir = next_run_dir(project, name)
+def save_results(results: Iterable[Result], project, outputs: dict, trail: int = 0) -> Iterator[Result]:
+    """Pass results through, saving each as ``outputs`` asks (save, save_txt, save_json, save_crop, save_frames,
+    name, exist_ok: options.OUTPUT). Video frames go into one annotated video per file (per stream when several are
+    tracked at once), with each track's last ``trail`` centres drawn."""
+    out_dir = next_run_dir(project, outputs["name"], outputs.get("exist_ok", False))
+    save_images, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
     writers: dict[tuple, _VideoOut] = {}
     records = []
     try:
         for index, result in enumerate(results):
+            if outputs.get("save_crop"):
+                result.save_crop(out_dir / "crops", f"{_stem(result, index)}.jpg")
+            if outputs.get("save_frames") and result.frame is not None:
+                write_image(out_dir / "frames" / f"{_stem(result, index)}.jpg", result.orig_img)
             if save_images:
                 if result.frame is None:
                     suffix = Path(result.path).suffix if result.path != "array" else ".jpg"

@@ -99,7 +99,7 @@ def run_tracking(backend, request, groups: list[list], trackers: StreamTrackers,
     from ..predict.job import finish
     from ..runtime.predictor import PredictSettings, Predictor
 
-    save = request.outputs["save"]
+    save = request.keeps_images
     settings = PredictSettings(**request.settings, keep_images=save or trackers.needs_images)
     predictor = Predictor(backend, settings)
     check_trackable(predictor.task.name)
