@@ -273,3 +273,12 @@ def test_oriented_and_segmented_results_reach_supervision_as_it_stores_them():
     detections = result.to_supervision()
     assert isinstance(detections, sv.Detections) and detections.tracker_id.tolist() == [3]
     np.testing.assert_allclose(detections.data["xyxyxyxy"], obb.xyxyxyxy)
+
+
+def test_a_frame_with_no_confirmed_track_keeps_its_detections_without_ids(tiny_ir, videos):
+    """As the reference: the untrained model's weak detections never start a track (below new_track_thresh), so every
+    frame comes back with its detections and no ids (it came back empty)."""
+    results = YOLO(tiny_ir).track(str(videos[0]), conf=0.0, max_det=3, verbose=False)
+    assert len(results) == 6
+    for r in results:
+        assert len(r) == 3 and not r.boxes.is_track and r.boxes.id is None

@@ -53,7 +53,8 @@ def check_trackable(task: str) -> None:
 
 
 def tracked(results: Iterator[Result], trackers: StreamTrackers, keep_images: bool) -> Iterator[Result]:
-    """Each result with only its tracked objects, their boxes the trackers' (with ``boxes.id``), in the same order.
+    """Each result with only its tracked objects, their boxes the trackers' (with ``boxes.id``), in the same order;
+    a frame on which the tracker confirms nothing keeps its detections, without ids, as the reference's does.
 
     ``keep_images``: leave each frame on its result (for saving); otherwise it is dropped once the tracker has
     seen it (kept only where motion compensation needs it).
@@ -62,7 +63,8 @@ def tracked(results: Iterator[Result], trackers: StreamTrackers, keep_images: bo
         tracker = trackers.tracker_for(result)
         image = result.image if tracker.motion is not None else None
         xywh, angles = _boxes_of(result)
-        out = with_tracks(result, tracker.update(xywh, result.boxes.confidence, result.boxes.class_id, image, angles))
+        tracks = tracker.update(xywh, result.boxes.confidence, result.boxes.class_id, image, angles)
+        out = with_tracks(result, tracks) if len(tracks.ids) else result
         if not keep_images:
             out.image = None
         yield out
