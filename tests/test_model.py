@@ -141,3 +141,42 @@ def test_yolo_model_is_eval_module_returning_raw_head():
     assert isinstance(model, torch.nn.Module) and not model.training
     out = model(torch.zeros(1, 3, 320, 320))
     assert out.shape == (1, 84, 2100)
+
+
+# -- the reference's model methods -----------------------------------------------------------------------------------
+# What the reference prints for these fused networks (``YOLO("yolov8n.pt").info()``): parameters and GFLOPs at 640.
+SUMMARY = {"yolov8n.yaml": (3_151_904, 8.7), "yolo11n.yaml": (2_616_248, 6.5), "yolov8s.yaml": (11_156_544, 28.6)}
+
+
+@pytest.mark.parametrize("name", sorted(SUMMARY))
+def test_info_prints_and_returns_the_references_summary(name, capsys):
+    from yolo_openvino import YOLO
+
+    layers, parameters, gradients, gflops = YOLO(name).info()
+    assert (parameters, round(gflops, 1)) == SUMMARY[name] and gradients == 0 and layers > 100
+    assert f"{parameters:,} parameters, 0 gradients, {gflops:.1f} GFLOPs" in capsys.readouterr().out
+    assert len(YOLO(name).info(detailed=True, verbose=False)) == 4
+
+
+def test_model_methods_of_a_pt_and_their_one_line_refusals_on_an_export(tiny_ir, checkpoint):
+    import numpy as np
+
+    from yolo_openvino import YOLO
+    from yolo_openvino.errors import UsageError
+
+    model = YOLO(checkpoint)
+    before = [p.clone() for p in model.model.parameters()]
+    assert model.device == "cpu" and model.to("cpu") is model and model.fuse() is model
+    model.reset_weights()
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.model.parameters()))
+    model.load(checkpoint)  # every tensor back from the checkpoint
+    assert all(torch.equal(a, b) for a, b in zip(before, model.model.parameters()))
+    assert len(model(np.zeros((32, 32, 3), np.uint8), imgsz=64, verbose=False)) == 1
+    with pytest.raises(UsageError, match="export it"):
+        model.to("cuda:0")
+    exported = YOLO(tiny_ir)
+    for method in ("fuse", "reset_weights"):
+        with pytest.raises(UsageError, match=f"{method}\\(\\) works on a .pt's network"):
+            getattr(exported, method)()
+    with pytest.warns(FutureWarning, match="runtime_info"):
+        assert exported.info()["device"] == exported.runtime_info()["device"]

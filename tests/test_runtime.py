@@ -80,7 +80,7 @@ def test_devices_and_modes_compile_and_agree(ir, device, mode, hint):
     # rounds differently at the device's bf16; the comparison is about modes and devices, not precision.
     reference = YOLO(ir, device="cpu", mode="latency", inference_precision="f32")(FILES[:4])
     model = YOLO(ir, device=device, mode=mode, inference_precision="f32")
-    info = model.info()
+    info = model.runtime_info()
     assert info["PERFORMANCE_HINT"] == hint
     # AUTO/MULTI may pick any device the machine has (a GPU where there is one); plain cpu must be the CPU.
     assert set(info["EXECUTION_DEVICES"]) <= set(ov.Core().available_devices) | {"CPU"}
@@ -92,7 +92,7 @@ def test_devices_and_modes_compile_and_agree(ir, device, mode, hint):
 
 @needs_shared
 def test_explicit_knobs_reach_the_compiled_model(ir):
-    info = YOLO(ir, mode="throughput", streams=1, threads=1, pinning=False, inference_precision="f32").info()
+    info = YOLO(ir, mode="throughput", streams=1, threads=1, pinning=False, inference_precision="f32").runtime_info()
     assert info["NUM_STREAMS"] == 1 and info["INFERENCE_NUM_THREADS"] == 1 and info["ENABLE_CPU_PINNING"] is False
     assert info["INFERENCE_PRECISION_HINT"] == "f32"
 
@@ -180,7 +180,7 @@ def test_cache_dir_and_mmap(ir, tmp_path):
     warm = OpenVINOBackend.from_ir(ir, mode="latency", cache_dir=str(cache), preprocess="host")
     x = np.full((1, 3, 320, 320), 0.5, np.float32)
     np.testing.assert_allclose(cold.infer(x)[0], warm.infer(x)[0], atol=1e-4)
-    assert warm.info()["first_inference_ms"] is not None and warm.info()["load_time_s"] > 0
+    assert warm.runtime_info()["first_inference_ms"] is not None and warm.runtime_info()["load_time_s"] > 0
 
 
 def test_import_and_ir_loading_do_not_import_torch(tmp_path):
@@ -201,8 +201,8 @@ def test_the_precision_that_ran_is_reported(tiny_ir):
     import openvino as ov
 
     device_default = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
-    assert YOLO(tiny_ir).info()["inference_precision"] == device_default  # bf16 on AVX512_BF16/AMX, else f32
-    assert YOLO(tiny_ir, inference_precision="f32").info()["inference_precision"] == "f32"
+    assert YOLO(tiny_ir).runtime_info()["inference_precision"] == device_default  # bf16 on AVX512_BF16/AMX, else f32
+    assert YOLO(tiny_ir, inference_precision="f32").runtime_info()["inference_precision"] == "f32"
 
 
 @pytest.mark.parametrize("settings,ring", [

@@ -80,9 +80,73 @@ class YOLO:
             return self.model.names
         return self.backend().metadata.names
 
-    def info(self, **runtime) -> dict:
+    def runtime_info(self, **runtime) -> dict:
         """Effective runtime settings (for OpenVINO: streams, optimal requests, devices, precision)."""
         return self.backend(**runtime).info()
+
+    def info(self, detailed: bool = False, verbose: bool = True, **runtime):
+        """As the reference's: a ``.pt``'s summary printed (``verbose``) and returned, (layers, parameters, gradients,
+        GFLOPs); ``detailed`` adds a line per parameter. An exported model has no torch network to count: its
+        runtime settings are returned (``runtime_info``, the name they have now; ``info()`` still gives them)."""
+        if self.model is None:
+            import warnings
+
+            warnings.warn("YOLO.info() of an exported model returns its runtime settings; call runtime_info() "
+                          "for them (info() summarises a .pt's network, as Ultralytics')", FutureWarning, stacklevel=2)
+            return self.runtime_info(**runtime)
+        from .model.summary import model_summary
+
+        lines, summary = model_summary(self.model, Path(self.model_path).stem, detailed=detailed)
+        if verbose:
+            print("\n".join(lines))
+        return summary
+
+    # -- a .pt's network, as the reference's model methods --------------------------------------------------------
+    @property
+    def device(self) -> str:
+        """Where the model runs: ``cpu`` for a ``.pt`` (our PyTorch runs on the CPU), the OpenVINO device else."""
+        return "cpu" if self.model is not None else self.backend().info().get("device", "CPU")
+
+    def fuse(self) -> "YOLO":
+        """Fold BatchNorm into the convolutions of a ``.pt`` (already done on load, except YOLO26's, kept exact)."""
+        self._network("fuse").fuse()
+        self._backends.clear()
+        return self
+
+    def to(self, device) -> "YOLO":
+        """The reference moves a ``.pt`` to a device; ours runs on the CPU: ``cpu`` is accepted, any other device is
+        one line (export to OpenVINO and pass ``device=`` to run on a GPU or NPU)."""
+        if str(device).lower() not in ("cpu", "torch.device('cpu')"):
+            raise UsageError(f"to({device!s}): a .pt runs on the CPU here; export it (format=openvino) and pass "
+                             f"device='{device!s}' to run it there")
+        return self
+
+    def reset_weights(self) -> "YOLO":
+        """Initialise every parameter of a ``.pt`` anew (its layers' own initialisation), as the reference's."""
+        for module in self._network("reset_weights").modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        self._backends.clear()
+        return self
+
+    def load(self, weights) -> "YOLO":
+        """Copy into this ``.pt``'s network every tensor of ``weights`` (a checkpoint path, or another YOLO) whose name
+        and shape match, as the reference's ``load``; says how many it took."""
+        network = self._network("load")
+        source = weights.model if isinstance(weights, YOLO) else _load_torch_model(weights)[0]
+        if source is None:
+            raise UsageError("load(weights): the weights must be a .pt or a YOLO of one")
+        ours, theirs = network.state_dict(), source.state_dict()
+        matched = {k: v for k, v in theirs.items() if k in ours and ours[k].shape == v.shape}
+        network.load_state_dict(matched, strict=False)
+        LOGGER.info("transferred %d/%d items from pretrained weights", len(matched), len(ours))
+        self._backends.clear()
+        return self
+
+    def _network(self, what: str):
+        if self.model is None:
+            raise UsageError(f"{what}() works on a .pt's network; {self.model_path} is a {self.format} model")
+        return self.model
 
     def predict(self, source=None, stream: bool = False, verbose: bool = True, **kwargs) -> list[Result] | Iterator[Result]:
         """Detect objects in ``source``; see ``yolo-ov predict --help`` (or options.PREDICT) for every argument.

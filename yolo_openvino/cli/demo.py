@@ -42,7 +42,7 @@ def run_demo(model: str, project: Path) -> None:
     print(f"[2/3] exported to {ir} in {time.perf_counter() - started:.1f}s")
     runtime = YOLO(ir)
     results = runtime(str(images), conf=0.25, save=True, project=str(project), name="predict", verbose=False)
-    print(f"[3/3] OpenVINO inference on {len(results)} generated images ({runtime.info()['device']}):")
+    print(f"[3/3] OpenVINO inference on {len(results)} generated images ({runtime.runtime_info()['device']}):")
     for r in results:
         print(f"  {Path(r.path).name} {r.orig_shape[0]}x{r.orig_shape[1]}: {r.verbose()}{sum(r.speed.values()):.1f} ms")
     if model.endswith(".yaml"):
