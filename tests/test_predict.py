@@ -196,3 +196,12 @@ def test_save_crop_save_frames_and_exist_ok_as_the_reference(tiny_ir, tmp_path):
     assert sorted(p.name for p in (run / "frames").iterdir()) == ["clip_0.jpg", "clip_1.jpg", "clip_2.jpg"]
     crops = sorted((run / "crops").rglob("*.jpg"))
     assert len(crops) == 2 * sum(len(r) for r in results) and {c.parent.name for c in crops} <= set(model.names.values())
+
+
+def test_an_array_sources_result_plots_after_saving_and_tracking(tiny_ir, tmp_path):
+    """An array is the caller's own: its result keeps it (saving dropped it, and plot() then failed)."""
+    image = np.full((40, 48, 3), 90, np.uint8)
+    model = YOLO(tiny_ir)
+    saved = model(image, save_crop=True, project=str(tmp_path), verbose=False)[0]
+    tracked = model.track(image, verbose=False)[0]
+    assert saved.plot().shape == tracked.plot().shape == image.shape

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .runtime.backends import load_backend, model_format
+from .callbacks import Callbacks
 from .errors import UsageError
 from .options import check, split_runtime
 
@@ -51,6 +52,26 @@ class YOLO:
         self._load_said: set[int] = set()
         self.last_stats = None
         self._trackers = None  # track(): the trackers of the last call, kept for the next with persist=True
+        self.callbacks = Callbacks()
+
+    # -- callbacks, as the reference's -------------------------------------------------------------------------
+    def add_callback(self, event: str, function) -> None:
+        """Call ``function(subject)`` on ``event`` (callbacks.EVENTS: on_predict_start, ..., on_export_end)."""
+        self.callbacks.add(event, function)
+
+    def clear_callback(self, event: str) -> None:
+        self.callbacks.clear(event)
+
+    def reset_callbacks(self) -> None:
+        self.callbacks = Callbacks()
+
+    def _called_back(self, results, request):
+        """``results`` with predict's callbacks around them (the results as they are when none is added)."""
+        if not self.callbacks:
+            return results
+        from .callbacks import Predictor, called_back
+
+        return called_back(results, self.callbacks, Predictor(self, {**request.settings, **request.outputs}))
 
     def _check_task(self, actual: str) -> None:
         """One line where ``task=`` (the CLI's task word) is not the model's own."""
@@ -166,6 +187,7 @@ class YOLO:
         backend = self._head(loaded, request.nms, request.settings.get("max_det"))
         load_line = self._first_load_line(loaded) if verbose else None
         results, self.last_stats = run_local(backend, request, entries, verbose, load_line)
+        results = self._called_back(results, request)
         return results if stream else list(results)
 
     def track(self, source=None, stream: bool = False, persist: bool = False, tracker="bytetrack.yaml",
@@ -193,6 +215,7 @@ class YOLO:
         backend = self._head(loaded, request.nms, request.settings.get("max_det"))
         load_line = self._first_load_line(loaded) if verbose else None
         results, self.last_stats = run_tracking(backend, request, groups, self._trackers, verbose, load_line)
+        results = self._called_back(results, request)
         return results if stream else list(results)
 
     def _first_load_line(self, backend) -> str | None:
@@ -220,7 +243,14 @@ class YOLO:
 
         if self.model is None:
             raise UsageError(f"export needs a PyTorch model (.pt or architecture name), not a {self.format} model")
-        return str(export(self.model, self.ckpt_path, **check("export", kwargs, where="export")))
+        from .callbacks import Exporter
+
+        args = check("export", kwargs, where="export")
+        exporter = Exporter(self, args)
+        self.callbacks.run("on_export_start", exporter)
+        exporter.file = str(export(self.model, self.ckpt_path, **args))
+        self.callbacks.run("on_export_end", exporter)
+        return exporter.file
 
     def val(self, verbose: bool = True, **kwargs):
         """The task's metrics on a dataset: COCO mAP on a YOLO-format dataset yaml (detect, segment, pose, obb) or top-1
@@ -228,10 +258,15 @@ class YOLO:
         printed if ``verbose``)."""
         from .evaluation.validation import validate
 
+        from .callbacks import Validator
+
         runtime, values = split_runtime(check("val", kwargs, where="val"))
+        validator = Validator(self, {**runtime, **values})
+        self.callbacks.run("on_val_start", validator)
         runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
         backend = self._head(self.backend(**runtime), values.pop("nms", None), values.get("max_det"))
-        result = validate(backend, **{k: v for k, v in values.items() if v is not None})
+        result = validator.metrics = validate(backend, **{k: v for k, v in values.items() if v is not None})
+        self.callbacks.run("on_val_end", validator)
         if verbose:
             print(result.summary())
         return result

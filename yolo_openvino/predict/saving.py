@@ -55,7 +55,8 @@ def save_results(results: Iterable[Result], project, outputs: dict, trail: int =
                 write_text_atomic(out_dir / "labels" / f"{stem}.txt", result.to_yolo_txt(save_conf=True))
             if save_json:
                 records.append(result.to_dict())
-            result.image = None  # the image was only kept for saving; free it
+            if result.path != "array":  # a file's image was only kept for saving (it reads again); an array's stays
+                result.image = None
             yield result
     finally:
         for video in writers.values():

@@ -65,7 +65,7 @@ def tracked(results: Iterator[Result], trackers: StreamTrackers, keep_images: bo
         xywh, angles = _boxes_of(result)
         tracks = tracker.update(xywh, result.boxes.confidence, result.boxes.class_id, image, angles)
         out = with_tracks(result, tracks) if len(tracks.ids) else result
-        if not keep_images:
+        if not keep_images and out.path != "array":  # an array is the caller's own: no cost to keep
             out.image = None
         yield out
 
