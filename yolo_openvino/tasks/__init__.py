@@ -17,6 +17,10 @@ MODEL_CLASSES_NOT_SUPPORTED = {"WorldModel": "world", "YOLOEModel": "yoloe", "YO
                                "RTDETRDetectionModel": "rtdetr"}
 
 
+# Entries registered at run time (``register``): a plug-in's task, or a test's throwaway one.
+_REGISTERED: list[Task] = []
+
+
 def _entries() -> tuple[Task, ...]:
     from .classify import CLASSIFY
     from .detect import DETECT
@@ -24,7 +28,22 @@ def _entries() -> tuple[Task, ...]:
     from .pose import POSE
     from .segment import SEGMENT
 
-    return DETECT, SEGMENT, POSE, OBB, CLASSIFY
+    return (DETECT, SEGMENT, POSE, OBB, CLASSIFY, *_REGISTERED)
+
+
+def register(task: Task) -> Task:
+    """Serve ``task`` too: every job asks the registry, so predict, export, val, track and the Ray rows run it.
+    A name or model class already served is refused (a typo would otherwise shadow a task)."""
+    taken = {t.name for t in _entries()} | {t.model_class for t in _entries()}
+    if task.name in taken or task.model_class in taken:
+        raise ValueError(f"register: a task named '{task.name}' or of model class '{task.model_class}' is served")
+    _REGISTERED.append(task)
+    return task
+
+
+def unregister(name: str) -> None:
+    """Stop serving a task added by ``register``."""
+    _REGISTERED[:] = [t for t in _REGISTERED if t.name != name]
 
 
 def tasks() -> dict[str, Task]:
@@ -57,4 +76,5 @@ def task_of_head(block: str) -> Task:
     return next(task for task in _entries() if block in task.heads)
 
 
-__all__ = ["DEFAULT_TASK", "SCORE_LABELS", "Task", "tasks", "task_named", "task_of_model_class", "task_of_head"]
+__all__ = ["DEFAULT_TASK", "SCORE_LABELS", "Task", "register", "tasks", "task_named", "task_of_model_class",
+           "task_of_head", "unregister"]

@@ -1,0 +1,153 @@
+"""Every task of the registry, through every job: predict from the checkpoint and from its IR, the Ray rows and the
+service's answer, track (or its one-line refusal), val on a small dataset of the task's own kind. Parametrized
+over ``tasks()``: a new task entry is run by these tests as soon as it is registered (and fails here until it has
+a dataset writer below). Tiny untrained models of the official layout, no ../shared."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from yolo_openvino import YOLO
+from yolo_openvino.errors import UsageError
+from yolo_openvino.tasks import tasks
+
+TASKS = list(tasks())
+RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """task -> (checkpoint, its OpenVINO IR at 64 px), made once per module."""
+    import ultralytics_fakes
+
+    made = {}
+
+    def make(task: str):
+        if task not in made:
+            folder = tmp_path_factory.mktemp(task)
+            arch = ultralytics_fakes.tiny_arch(task=task)
+            if task == "pose":
+                arch["kpt_shape"] = [4, 3]  # the datasets below label four keypoints
+            ultralytics_fakes.save_checkpoint(folder / f"{task}.pt", arch=arch)
+            ir = YOLO(folder / f"{task}.pt").export(format="openvino", imgsz=64, output=str(folder / "ir"))
+            made[task] = (folder / f"{task}.pt", ir)
+        return made[task]
+
+    return make
+
+
+def _image() -> np.ndarray:
+    return cv2.GaussianBlur(RNG.integers(0, 255, (48, 64, 3), dtype=np.uint8), (5, 5), 0)
+
+
+# A label line of each task's own kind (normalised): a detector's box, a polygon, a box with keypoints, a quad.
+LABELS = {
+    "detect": "0 0.5 0.5 0.4 0.5",
+    "segment": "0 0.3 0.3 0.7 0.3 0.7 0.8 0.3 0.8",
+    "pose": "0 0.5 0.5 0.4 0.5 0.4 0.4 2 0.6 0.4 2 0.6 0.6 2 0.4 0.6 2",
+    "obb": "1 0.3 0.3 0.7 0.3 0.7 0.7 0.3 0.7",
+}
+
+
+def _dataset(task: str, root) -> str:
+    """A two-image val set of ``task``'s kind: a YOLO yaml with its labels, or a classifier's ImageFolder."""
+    if tasks()[task].dataset_kind == "image_folder":
+        for name in ("c0", "c1"):
+            (root / "val" / name).mkdir(parents=True)
+            cv2.imwrite(str(root / "val" / name / "a.jpg"), _image())
+        return str(root)
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir(parents=True)
+    for i in range(2):
+        cv2.imwrite(str(root / "images" / f"{i}.jpg"), _image())
+        (root / "labels" / f"{i}.txt").write_text(LABELS[task] + "\n")
+    data = {"path": str(root), "val": "images", "names": {0: "c0", 1: "c1"}}
+    if task == "pose":
+        data["kpt_shape"] = [4, 3]
+    (root / "data.yaml").write_text(yaml.safe_dump(data))
+    return str(root / "data.yaml")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_predict_from_the_checkpoint_and_its_ir_agree(models, task):
+    checkpoint, ir = models(task)
+    image = _image()
+    ours = YOLO(ir, inference_precision="f32")(image, conf=0.0, max_det=3, verbose=False)[0]
+    theirs = YOLO(checkpoint)(image, imgsz=64, conf=0.0, max_det=3, verbose=False)[0]
+    assert len(ours) == len(theirs)
+    if ours.probs is not None:
+        np.testing.assert_allclose(ours.probs.data, theirs.probs.data, atol=1e-4)
+    else:
+        np.testing.assert_allclose(ours.boxes.xyxy, theirs.boxes.xyxy, atol=0.05)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_ray_rows_and_the_service_answer(models, task):
+    from yolo_openvino.scale.workers import ROW_COLUMNS, ModelWorker, model_files
+
+    worker = ModelWorker(model_files(models(task)[1]), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 3})
+    blob = cv2.imencode(".jpg", _image())[1].tobytes()
+    rows = worker.rows(["a.jpg", "bad.jpg"], [blob, b"not an image"])
+    assert list(rows) == list(ROW_COLUMNS) and rows["error"][0] is None and rows["error"][1]
+    answer = worker.results(["a.jpg"], [blob])[0].to_dict()
+    assert answer["path"] == "a.jpg" and ("probs" in answer) == (task == "classify")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_track_or_its_one_line_refusal(models, task, tmp_path):
+    video = tmp_path / "v.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for _ in range(3):
+        writer.write(_image())
+    writer.release()
+    model = YOLO(models(task)[1])
+    if not tasks()[task].trackable:
+        with pytest.raises(UsageError, match="has no boxes to track"):
+            model.track(str(video), verbose=False)
+        return
+    results = model.track(str(video), conf=0.0, max_det=3, verbose=False)
+    assert [r.frame for r in results] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_val_on_a_dataset_of_the_tasks_kind(models, task, tmp_path):
+    metrics = YOLO(models(task)[1]).val(data=_dataset(task, tmp_path / "ds"), verbose=False)
+    figure = metrics.figure(tasks()[task].metric)
+    assert 0.0 <= figure <= 1.0 and metrics.task == task
+
+
+def test_a_task_registered_from_outside_runs_through_predict_rows_and_val(models, tmp_path):
+    """The recipe of CONTRIBUTING.md's "Adding a task", proven: a throwaway detector variant registered from this
+    test alone (its own name, model class and fields step) runs an IR whose metadata names it."""
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from yolo_openvino.scale.workers import ModelWorker, model_files
+    from yolo_openvino.tasks import register, task_named, unregister
+
+    detect, seen = task_named("detect"), []
+
+    def fields(prediction, letterbox, orig_shape, input_hw, settings):
+        seen.append(len(prediction["rows"]))
+        return detect.fields(prediction, letterbox, orig_shape, input_hw, settings)
+
+    ir = shutil.copytree(models("detect")[1], tmp_path / "counter_openvino_model")
+    meta = json.loads((ir / "metadata.yaml").read_text())
+    (ir / "metadata.yaml").write_text(json.dumps({**meta, "task": "counter"}))
+    with pytest.raises(UsageError, match="unknown task 'counter'"):
+        YOLO(ir)(_image(), verbose=False)
+    register(replace(detect, name="counter", model_class="CounterModel", heads=("CounterHead",), fields=fields))
+    try:
+        result = YOLO(ir)(_image(), conf=0.0, max_det=2, verbose=False)[0]
+        assert len(result) == 2 and seen == [2]
+        worker = ModelWorker(model_files(ir), {}, {"conf": 0.0, "max_det": 2})
+        assert len(worker.rows(["a.jpg"], [cv2.imencode(".jpg", _image())[1].tobytes()])["boxes"][0]) == 2
+        metrics = YOLO(ir).val(data=_dataset("detect", tmp_path / "ds"), verbose=False)
+        assert metrics.task == "counter"
+    finally:
+        unregister("counter")
+    assert "counter" not in tasks()
