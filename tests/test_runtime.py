@@ -180,7 +180,7 @@ def test_cache_dir_and_mmap(ir, tmp_path):
     warm = OpenVINOBackend.from_ir(ir, mode="latency", cache_dir=str(cache), preprocess="host")
     x = np.full((1, 3, 320, 320), 0.5, np.float32)
     np.testing.assert_allclose(cold.infer(x)[0], warm.infer(x)[0], atol=1e-4)
-    assert warm.runtime_info()["first_inference_ms"] is not None and warm.runtime_info()["load_time_s"] > 0
+    assert warm.info()["first_inference_ms"] is not None and warm.info()["load_time_s"] > 0
 
 
 def test_import_and_ir_loading_do_not_import_torch(tmp_path):

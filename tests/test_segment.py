@@ -209,7 +209,7 @@ def test_masks_api_on_a_tiny_model(seg_checkpoint, tiny_seg_ir, tmp_path, retina
 def test_masks_are_cut_to_their_boxes():
     """A mask never reaches beyond its box by more than the upsampling's one prototype pixel (4 input pixels),
     and on the original image (retina) never beyond the box at all."""
-    from yolo_openvino.results.masks import mask_crops
+    from yolo_openvino.tasks.segment.masks import mask_crops
 
     rng = np.random.default_rng(0)
     protos, coefficients = rng.normal(size=(32, 16, 16)).astype(np.float32), rng.normal(size=(3, 32))

@@ -14,7 +14,7 @@ from conftest import DATASETS, GOLDEN, needs_shared, shared_model
 from yolo_openvino import YOLO
 from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
-from yolo_openvino.results.keypoints import Keypoints
+from yolo_openvino.tasks.pose.keypoints import Keypoints
 from yolo_openvino.results.result import Detections, Result
 from yolo_openvino.track import TrackedBoxes
 from yolo_openvino.track.job import with_tracks
@@ -224,7 +224,7 @@ def test_mot_accuracy_on_the_shapes_video_at_least_the_reference(tracker):
 
 def test_oriented_boxes_on_a_frame_with_no_confirmed_track():
     """No confirmed track (no angles from the tracker): an empty oriented result, not a crash."""
-    from yolo_openvino.results.oriented import OrientedBoxes
+    from yolo_openvino.tasks.obb.oriented import OrientedBoxes
 
     xywhr = np.array([[30.0, 30, 20, 10, 0.3]], np.float32)
     obb = OrientedBoxes(xywhr, np.array([0.9], np.float32), np.array([1]), (100, 100))
@@ -265,7 +265,7 @@ def test_tracked_results_count_line_crossings_in_supervision():
 def test_oriented_and_segmented_results_reach_supervision_as_it_stores_them():
     import supervision as sv
 
-    from yolo_openvino.results.oriented import OrientedBoxes
+    from yolo_openvino.tasks.obb.oriented import OrientedBoxes
 
     obb = OrientedBoxes(np.array([[30.0, 30, 20, 10, 0.3]]), np.array([0.9]), np.array([1]), (100, 100), np.array([3]))
     result = Result("a.jpg", (100, 100), Detections(obb.xyxy, obb.conf, np.array([1]), (100, 100), np.array([3])),

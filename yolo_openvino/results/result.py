@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..utils.arrays import Values, checked as _checked, values as _values
-from .keypoints import Keypoints
-from .masks import Masks
-from .oriented import OrientedBoxes
+from ..tasks.pose.keypoints import Keypoints
+from ..tasks.segment.masks import Masks
+from ..tasks.obb.oriented import OrientedBoxes
 from .per_box import PerBox
-from .probs import Probs
+from ..tasks.classify.probs import Probs
 
 
 @dataclass

@@ -82,7 +82,7 @@ def with_tracks(result: Result, tracks: TrackedBoxes) -> Result:
     selected = result[tracks.indices]
     confidence, class_id = selected.boxes.confidence, selected.boxes.class_id
     if result.obb is not None:
-        from ..results.oriented import OrientedBoxes
+        from ..tasks.obb.oriented import OrientedBoxes
         from ..runtime.rotated import regularize
 
         # a frame with no confirmed track has no angles to read (the tracker cannot tell boxes from none)

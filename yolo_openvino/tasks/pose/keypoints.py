@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils.arrays import Values, values
+from ...utils.arrays import Values, values
 
 # Keypoints whose visibility is below this are reported at (0, 0), as the reference reports them: a point it
 # believes hidden or outside the image has no position worth drawing.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .task import Task
-from .detect import boxes_field, rows_of
-from .detect import coco_detections as box_detections
+from ..task import Task
+from ..detect import boxes_field, rows_of
+from ..detect import coco_detections as box_detections
 
 
 def _prototype_count(meta, shapes: list[tuple]) -> int:
@@ -29,7 +29,7 @@ def retina_source(protos_hw: tuple[int, int], input_hw: tuple[int, int], letterb
 
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
-    from ..results.masks import Masks, mask_crops
+    from .masks import Masks, mask_crops
 
     rows, protos = prediction["rows"], prediction["protos"]
     boxes = boxes_field(rows, letterbox, orig_shape)
@@ -49,7 +49,7 @@ def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) 
     """COCO annotations of ``image``'s polygons: the polygon in pixels, its box and area."""
     import cv2
 
-    from ..evaluation.datasets import read_polygons
+    from ...evaluation.datasets import read_polygons
 
     h, w = shape
     annotations = []

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils.arrays import Values, values
-from .per_box import PerBox
+from ...utils.arrays import Values, values
+from ...results.per_box import PerBox
 
 
 @dataclass
@@ -32,7 +32,7 @@ class OrientedBoxes(PerBox):
     @property
     def xyxyxyxy(self) -> Values:
         """(N, 4, 2) corners in pixels, in the reference's order."""
-        from ..runtime.rotated import corners
+        from ...runtime.rotated import corners
 
         return values(corners(self.xywhr))
 

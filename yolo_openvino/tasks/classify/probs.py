@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils.arrays import Values, values
+from ...utils.arrays import Values, values
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError
-from .task import Task
-from .detect import boxes_field, rows_of
-from .detect import coco_detections as box_detections
+from ...errors import UsageError
+from ..task import Task
+from ..detect import boxes_field, rows_of
+from ..detect import coco_detections as box_detections
 
 # COCO's per-keypoint OKS sigmas for its 17 person keypoints; other layouts weigh every keypoint alike (1 / K).
 COCO_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10
@@ -47,7 +47,7 @@ def scale_keypoints(points: np.ndarray, letterbox, orig_shape: tuple[int, int]) 
 
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
-    from ..results.keypoints import Keypoints
+    from .keypoints import Keypoints
 
     rows, shape = prediction["rows"], prediction["kpt_shape"]
     points = scale_keypoints(rows[:, 6:].reshape(len(rows), *shape), letterbox, orig_shape)
@@ -57,7 +57,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO keypoint annotations (pixels) of ``image``'s labels ``class cx cy w h x1 y1 [v1] ...``; the OKS area
     is the box's times 0.53, as the reference scores pose."""
-    from ..evaluation.datasets import read_keypoints
+    from ...evaluation.datasets import read_keypoints
 
     h, w = shape
     annotations = []

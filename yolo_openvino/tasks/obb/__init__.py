@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .task import Task
-from .detect import rows_of
+from ..task import Task
+from ..detect import rows_of
 
 
 def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list[dict]:
@@ -20,7 +20,7 @@ def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list
 def scale_rotated(xywhr: np.ndarray, letterbox) -> np.ndarray:
     """(N, 5) boxes in model-input pixels -> original-image pixels (not clipped: a turned box may reach past the
     image's edge, as the reference keeps it)."""
-    from ..runtime.rotated import regularize
+    from ...runtime.rotated import regularize
 
     out = regularize(xywhr)
     out[:, 0] = (out[:, 0] - letterbox.pad_x) / letterbox.scale_x
@@ -30,8 +30,8 @@ def scale_rotated(xywhr: np.ndarray, letterbox) -> np.ndarray:
 
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
-    from ..results.oriented import OrientedBoxes
-    from ..results.result import Detections
+    from .oriented import OrientedBoxes
+    from ...results.result import Detections
 
     rows = prediction["rows"]
     xywhr = scale_rotated(np.concatenate((rows[:, :4], rows[:, 6:7]), 1), letterbox)
@@ -43,8 +43,8 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """Rotated boxes (pixels) of ``image``'s labels ``class x1 y1 x2 y2 x3 y3 x4 y4`` (normalised corners)."""
-    from ..evaluation.datasets import read_quadrilaterals
-    from ..runtime.rotated import from_corners
+    from ...evaluation.datasets import read_quadrilaterals
+    from ...runtime.rotated import from_corners
 
     h, w = shape
     labels = read_quadrilaterals(image, len(dataset.names), issues)

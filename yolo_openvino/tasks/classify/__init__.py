@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError
-from .task import Task
+from ...errors import UsageError
+from ..task import Task
 
 
 def resized_size(shape: tuple[int, int], size: int) -> tuple[int, int]:
@@ -28,7 +28,7 @@ def centre_crop(image: np.ndarray, target: tuple[int, int], pad=None, stride=Non
     arguments, unused. The Letterbox maps input pixels back onto the image (a negative pad: the crop's offset)."""
     from PIL import Image
 
-    from ..runtime.processing import Letterbox
+    from ...runtime.processing import Letterbox
 
     th, tw = target
     h, w = image.shape[:2]
@@ -48,8 +48,8 @@ def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list
 
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
-    from ..results.probs import Probs
-    from ..results.result import Detections
+    from .probs import Probs
+    from ...results.result import Detections
 
     empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), orig_shape)
     return {"boxes": empty, "probs": Probs(prediction["probs"])}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .task import Task
+from ..task import Task
 
 
 def rows_of(output0: np.ndarray, meta, settings, max_det: int, extra: int = 0, rotated: bool = False) -> list[np.ndarray]:
     """Per image (N, 6 + extra) rows x1, y1, x2, y2, score, class, extra in model-input pixels (``rotated``: cx, cy,
     w, h and the angle first among the extra): NMS of a raw output (B, 4 + nc + extra, A), or the rows an export
     already made (in-graph NMS, the NMS-free head)."""
-    from ..runtime.processing import filter_rows, non_max_suppression
+    from ...runtime.processing import filter_rows, non_max_suppression
 
     s = settings
     if meta.outputs_rows:
@@ -27,8 +27,8 @@ def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list
 
 def boxes_field(rows: np.ndarray, letterbox, orig_shape: tuple[int, int]):
     """``Result.boxes`` from (N, 6+) rows in model-input pixels: boxes mapped back to the original image."""
-    from ..runtime.processing import scale_boxes
-    from ..results.result import Detections
+    from ...runtime.processing import scale_boxes
+    from ...results.result import Detections
 
     scaled = np.concatenate((scale_boxes(rows[:, :4], letterbox, orig_shape), rows[:, 4:6]), 1)
     return Detections.from_rows(scaled, orig_shape)
@@ -40,7 +40,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO box annotations (pixels) of ``image``'s labels (polygon lines read as their boxes)."""
-    from ..evaluation.datasets import read_labels
+    from ...evaluation.datasets import read_labels
 
     h, w = shape
     return [{"image_id": image_id, "category_id": int(cls), "iscrowd": 0, "area": float(bw * w * bh * h),
