@@ -293,7 +293,8 @@ def test_rotated_map_of_hand_made_detections():
     ("0 0.5 0.5 0.2 0.2 " + "0.5 0.5 2 " * 3 + "0.5 -0.2 2", "keypoint outside [0, 1]"),
 ])
 def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.evaluation.datasets import LabelIssues, read_keypoints
+    from yolo_openvino.evaluation.datasets import LabelIssues
+    from yolo_openvino.tasks.pose.labels import read_keypoints
 
     label = tmp_path / "labels" / "a.txt"
     label.parent.mkdir(parents=True)
@@ -311,7 +312,8 @@ def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason
     ("0 0.1 0.1 0.5 0.1 0.5 0.5 0.1 nan", "NaN or infinite"),
 ])
 def test_bad_obb_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.evaluation.datasets import LabelIssues, read_quadrilaterals
+    from yolo_openvino.evaluation.datasets import LabelIssues
+    from yolo_openvino.tasks.obb.labels import read_quadrilaterals
 
     label = tmp_path / "labels" / "a.txt"
     label.parent.mkdir(parents=True)

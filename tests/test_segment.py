@@ -163,7 +163,8 @@ def test_val_box_and_mask_map_match_the_reference(exported, fmt):
     ("7 0.1 0.1 0.5 0.1 0.5 0.5", "class 7 outside the dataset's 2 classes"),
 ])
 def test_bad_polygon_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.evaluation.datasets import LabelIssues, read_polygons
+    from yolo_openvino.evaluation.datasets import LabelIssues
+    from yolo_openvino.tasks.segment.labels import read_polygons
 
     label = tmp_path / "labels" / "a.txt"
     label.parent.mkdir(parents=True)

@@ -84,20 +84,7 @@ def label_path(image: Path) -> Path:
     return Path(*parts).with_suffix(".txt")
 
 
-def _as_box(values: list[str]) -> list[str]:
-    """A polygon line ``class x1 y1 ... xk yk`` (k >= 3, a segmentation label) as the box ``class cx cy w h``
-    of its extents, as the reference reads segmentation labels for a detector; any other line as it is."""
-    if len(values) < 7 or len(values) % 2 == 0:
-        return values
-    try:
-        xy = np.array(values[1:], dtype=np.float64).reshape(-1, 2)
-    except ValueError:
-        return values  # not numbers: said as such below
-    (x1, y1), (x2, y2) = xy.min(0), xy.max(0)
-    return [values[0], *(repr(float(v)) for v in ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1))]
-
-
-def _line_problem(values: list[str], nc: int) -> tuple[str, str] | None:
+def box_problem(values: list[str], nc: int) -> tuple[str, str] | None:
     """(kind, reason) when a label line must be dropped, else None."""
     if len(values) != 5:
         return "corrupt", (f"{len(values)} columns, expected 5 (class cx cy w h) or a polygon (class and 3 or more "
@@ -118,7 +105,7 @@ def _line_problem(values: list[str], nc: int) -> tuple[str, str] | None:
     return None
 
 
-def _label_lines(image: Path, issues: LabelIssues):
+def label_lines(image: Path, issues: LabelIssues):
     """(path, line number, values) of each non-empty line of ``image``'s label file; a missing, empty or
     undecodable file is recorded in ``issues`` (missing and empty ones are background)."""
     path = label_path(image)
@@ -136,108 +123,6 @@ def _label_lines(image: Path, issues: LabelIssues):
     for number, line in enumerate(text.splitlines(), 1):
         if line.split():
             yield path, number, line.split()
-
-
-def read_labels(image: Path, nc: int, issues: LabelIssues) -> np.ndarray:
-    """(N, 5) float32 rows ``class cx cy w h`` (normalised) for ``image``, polygons read as their boxes; every
-    dropped line is in ``issues``."""
-    rows = []
-    for path, number, values in _label_lines(image, issues):
-        values = _as_box(values)
-        problem = _line_problem(values, nc)
-        if problem:
-            kind, reason = problem
-            getattr(issues, kind).append(f"{path}:{number}: {reason}")
-        else:
-            rows.append([float(v) for v in values])
-    return np.array(rows, np.float32).reshape(-1, 5)
-
-
-def _polygon_problem(values: list[str], nc: int) -> tuple[str, str] | None:
-    """(kind, reason) when a segmentation label line must be dropped, else None."""
-    if len(values) == 5:
-        return "corrupt", "a box (class cx cy w h), not a polygon: no mask to score it against"
-    if len(values) % 2 == 0:
-        return "corrupt", f"{len(values) - 1} coordinates, expected x y pairs (class x1 y1 x2 y2 ...)"
-    if len(values) < 7:
-        return "corrupt", f"{(len(values) - 1) // 2} points, a polygon needs 3 or more"
-    try:
-        numbers = np.array(values, dtype=np.float64)
-    except ValueError:
-        return "corrupt", "not numbers"
-    if not np.isfinite(numbers).all():
-        return "corrupt", "NaN or infinite value"
-    if ((numbers[1:] < -COORD_TOLERANCE) | (numbers[1:] > 1 + COORD_TOLERANCE)).any():
-        return "corrupt", "point outside the image (normalised coordinates beyond [0, 1])"
-    if numbers[0] != round(numbers[0]) or not 0 <= numbers[0] < nc:
-        return "out_of_range", f"class {values[0]} outside the dataset's {nc} classes (0..{nc - 1})"
-    return None
-
-
-def read_polygons(image: Path, nc: int, issues: LabelIssues) -> list[tuple[int, np.ndarray]]:
-    """(class, (K, 2) float32 normalised x, y) per polygon of ``image``'s segmentation labels; every dropped line
-    (a box, an odd coordinate count, fewer than 3 points, NaN, outside [0, 1], an unknown class) is in ``issues``."""
-    polygons = []
-    for path, number, values in _label_lines(image, issues):
-        problem = _polygon_problem(values, nc)
-        if problem:
-            kind, reason = problem
-            getattr(issues, kind).append(f"{path}:{number}: {reason}")
-        else:
-            polygons.append((int(float(values[0])), np.array(values[1:], np.float32).reshape(-1, 2)))
-    return polygons
-
-
-def _keypoint_problem(values: list[str], nc: int, kpt_shape: tuple[int, int]) -> tuple[str, str] | None:
-    """(kind, reason) when a pose label line must be dropped, else None."""
-    k, d = kpt_shape
-    if len(values) != 5 + k * d:
-        return "corrupt", (f"{len(values)} columns, expected {5 + k * d} for kpt_shape [{k}, {d}] "
-                           f"(class cx cy w h, then {k} keypoints of {d} values)")
-    problem = _line_problem(values[:5], nc)
-    if problem:
-        return problem
-    try:
-        points = np.array(values[5:], dtype=np.float64).reshape(k, d)
-    except ValueError:
-        return "corrupt", "keypoints are not numbers"
-    if not np.isfinite(points).all():
-        return "corrupt", "NaN or infinite keypoint value"
-    xy = points[:, :2]
-    if (xy < -COORD_TOLERANCE).any() or (xy > 1 + COORD_TOLERANCE).any():  # the reference rejects them too
-        return "corrupt", f"keypoint outside [0, 1] (x, y normalised), e.g. {xy[(xy < 0) | (xy > 1)][0]:g}"
-    return None
-
-
-def read_keypoints(image: Path, nc: int, kpt_shape, issues: LabelIssues) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(class, (4,) normalised cx cy w h, (K, D) normalised keypoints) per object of ``image``'s pose labels;
-    lines with the wrong column count for ``kpt_shape`` (or bad values) are dropped into ``issues``."""
-    kpt_shape = (int(kpt_shape[0]), int(kpt_shape[1]))
-    objects = []
-    for path, number, values in _label_lines(image, issues):
-        problem = _keypoint_problem(values, nc, kpt_shape)
-        if problem:
-            kind, reason = problem
-            getattr(issues, kind).append(f"{path}:{number}: {reason}")
-        else:
-            numbers = np.array(values, np.float32)
-            objects.append((int(numbers[0]), numbers[1:5], numbers[5:].reshape(kpt_shape)))
-    return objects
-
-
-def read_quadrilaterals(image: Path, nc: int, issues: LabelIssues) -> list[tuple[int, np.ndarray]]:
-    """(class, (4, 2) normalised corners) per object of ``image``'s OBB labels ``class x1 y1 x2 y2 x3 y3 x4 y4``;
-    any other line (a box, another point count, bad values) is dropped into ``issues``."""
-    quads = []
-    for path, number, values in _label_lines(image, issues):
-        problem = _polygon_problem(values, nc) or (None if len(values) == 9 else (
-            "corrupt", f"{(len(values) - 1) // 2} points, an oriented box has 4 (class x1 y1 x2 y2 x3 y3 x4 y4)"))
-        if problem:
-            kind, reason = problem
-            getattr(issues, kind).append(f"{path}:{number}: {reason}")
-        else:
-            quads.append((int(float(values[0])), np.array(values[1:], np.float32).reshape(4, 2)))
-    return quads
 
 
 def _resolve_root(yaml_path: Path, data: dict) -> Path:

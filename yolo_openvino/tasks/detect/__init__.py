@@ -40,7 +40,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO box annotations (pixels) of ``image``'s labels (polygon lines read as their boxes)."""
-    from ...evaluation.datasets import read_labels
+    from .labels import read_labels
 
     h, w = shape
     return [{"image_id": image_id, "category_id": int(cls), "iscrowd": 0, "area": float(bw * w * bh * h),

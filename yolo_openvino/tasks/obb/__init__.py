@@ -43,7 +43,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """Rotated boxes (pixels) of ``image``'s labels ``class x1 y1 x2 y2 x3 y3 x4 y4`` (normalised corners)."""
-    from ...evaluation.datasets import read_quadrilaterals
+    from .labels import read_quadrilaterals
     from ...runtime.rotated import from_corners
 
     h, w = shape

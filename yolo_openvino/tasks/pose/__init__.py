@@ -57,7 +57,7 @@ def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
 def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) -> list[dict]:
     """COCO keypoint annotations (pixels) of ``image``'s labels ``class cx cy w h x1 y1 [v1] ...``; the OKS area
     is the box's times 0.53, as the reference scores pose."""
-    from ...evaluation.datasets import read_keypoints
+    from .labels import read_keypoints
 
     h, w = shape
     annotations = []

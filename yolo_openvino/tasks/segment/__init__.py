@@ -49,7 +49,7 @@ def ground_truth(image, image_id: int, shape: tuple[int, int], dataset, issues) 
     """COCO annotations of ``image``'s polygons: the polygon in pixels, its box and area."""
     import cv2
 
-    from ...evaluation.datasets import read_polygons
+    from .labels import read_polygons
 
     h, w = shape
     annotations = []
