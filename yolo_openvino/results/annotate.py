@@ -67,42 +67,6 @@ def draw_trails(canvas: np.ndarray, centres: dict, class_id: np.ndarray, line_wi
     return canvas
 
 
-def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place,
-    in the order given (the last drawn is on top)."""
-    for mask, cid in zip(masks, class_id):
-        if mask.any():
-            region = canvas[mask]
-            canvas[mask] = (region * (1 - alpha) + np.array(color(int(cid)), np.float32) * alpha).astype(np.uint8)
-    return canvas
-
-
-# COCO's 17 person keypoints joined into a skeleton (pairs of keypoint indices), drawn for 17-keypoint models.
-COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9),
-                 (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
-
-
-def draw_keypoints(canvas: np.ndarray, keypoints: np.ndarray, line_width: int | None = None,
-                   visible: float = 0.5) -> np.ndarray:
-    """Draw ``keypoints`` (N, K, 2 or 3) pixels on ``canvas`` in place: a dot per keypoint (coloured by its index)
-    whose visibility is at least ``visible``, and COCO's skeleton between such points when K is 17."""
-    import cv2
-
-    width = line_width or line_width_for(canvas.shape)
-    h, w = canvas.shape[:2]
-    for person in keypoints:
-        seen = person[:, 2] >= visible if person.shape[1] == 3 else np.ones(len(person), bool)
-        seen &= (person[:, 0] > 0) & (person[:, 1] > 0) & (person[:, 0] < w) & (person[:, 1] < h)
-        points = np.round(person[:, :2]).astype(int)
-        if len(person) == 17:
-            for a, b in COCO_SKELETON:
-                if seen[a] and seen[b]:
-                    cv2.line(canvas, tuple(points[a]), tuple(points[b]), color(a + 3), max(width // 2, 1), cv2.LINE_AA)
-        for k in np.nonzero(seen)[0]:
-            cv2.circle(canvas, tuple(points[k]), max(width + 1, 3), color(int(k)), -1, cv2.LINE_AA)
-    return canvas
-
-
 def draw_text_lines(canvas: np.ndarray, lines: list[str], line_width: int | None = None) -> np.ndarray:
     """Write ``lines`` top-left on ``canvas`` in place, each on its own dark label (a classifier's top-5)."""
     width = line_width or line_width_for(canvas.shape)
@@ -169,20 +133,22 @@ def show_image(image: np.ndarray, title: str, wait_ms: int = 0) -> None:
 
 def draw_result(result, canvas: np.ndarray, line_width: int | None = None, conf: bool = True, labels: bool = True,
                 boxes: bool = True) -> np.ndarray:
-    """Draw a Result's parts on ``canvas`` (H, W, 3) BGR uint8, in place: masks (least confident first, so the surest
-    ends on top, as the boxes do), boxes or oriented boxes with their labels, keypoints, a classifier's top-5."""
+    """Draw a Result on ``canvas`` (H, W, 3) BGR uint8, in place: its parts drawn under the boxes (filled masks),
+    the boxes with their labels (turned, where a part outlines them), the parts drawn over them (keypoints), a
+    classifier's top-5."""
     from .writing import top5_lines
 
-    b = result.boxes
-    if result.masks is not None:
-        order = np.argsort(b.confidence, kind="stable")
-        draw_masks(canvas, result.masks.at_image_size()[order], b.class_id[order])
+    b, parts = result.boxes, result.parts()
+    for part in parts:
+        if part.LAYER == "under":
+            part.draw(canvas, b, line_width)
     if boxes:
-        outlines = None if result.obb is None else result.obb.xyxyxyxy
+        outlines = next((o for o in (part.box_outlines() for part in parts) if o is not None), None)
         box_labels = result.labels if b.track_id is None else [f"id:{i} {n}" for i, n in zip(b.track_id, result.labels)]
         draw_boxes(canvas, b.xyxy, b.confidence, b.class_id, box_labels, line_width, conf, labels, outlines)
-    if result.keypoints is not None:
-        draw_keypoints(canvas, result.keypoints.data, line_width)
+    for part in parts:
+        if part.LAYER == "over":
+            part.draw(canvas, b, line_width)
     if result.probs is not None and labels:
         draw_text_lines(canvas, top5_lines(result), line_width)
     return canvas

@@ -68,12 +68,14 @@ class Detections(PerBox):
 Boxes = Detections  # the reference's name for the same thing
 
 
-PER_BOX = {"per_box": True}  # field metadata of the Result parts that hold one entry per box
-
-
 def _per_box_fields() -> tuple[str, ...]:
     """The names of Result's per-box parts (masks, keypoints, oriented boxes), in declaration order."""
-    return tuple(f.name for f in fields(Result) if f.metadata.get("per_box"))
+    return tuple(f.name for f in fields(Result) if "part" in f.metadata)
+
+
+def part_classes() -> tuple[type, ...]:
+    """The classes of Result's per-box parts, in declaration order (the Ray rows have a column for each)."""
+    return tuple(f.metadata["part"] for f in fields(Result) if "part" in f.metadata)
 
 
 @dataclass
@@ -93,10 +95,11 @@ class Result:
     frame: int | None = None
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
     latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
-    # a task's own parts, one per box (``PER_BOX``: selected with the boxes, checked against their count)
-    masks: Masks | None = field(default=None, metadata=PER_BOX)  # segment (masks.py)
-    keypoints: Keypoints | None = field(default=None, metadata=PER_BOX)  # pose: one set per box (keypoints.py)
-    obb: OrientedBoxes | None = field(default=None, metadata=PER_BOX)  # oriented boxes (``boxes``: their enclosing)
+    # a task's own parts, one entry per box (parts.BoxPart: selected with the boxes, checked against their count,
+    # drawn and written by their own methods); each declared in its task's folder
+    masks: Masks | None = field(default=None, metadata={"part": Masks})  # segment: tasks/segment/masks.py
+    keypoints: Keypoints | None = field(default=None, metadata={"part": Keypoints})  # pose: tasks/pose/keypoints.py
+    obb: OrientedBoxes | None = field(default=None, metadata={"part": OrientedBoxes})  # tasks/obb (boxes: enclosing)
     probs: Probs | None = None  # classify: the class probabilities (``boxes`` then empty)
     stream: int | None = None  # tracking several streams at once: the index of this frame's stream
 
@@ -121,6 +124,10 @@ class Result:
         parts = {name: None if getattr(self, name) is None else getattr(self, name)[index]
                  for name in _per_box_fields()}
         return replace(self, boxes=self.boxes[index], **parts)
+
+    def parts(self) -> list:
+        """The per-box parts this Result has (parts.BoxPart: masks, keypoints, oriented boxes), in field order."""
+        return [getattr(self, name) for name in _per_box_fields() if getattr(self, name) is not None]
 
     def label(self, class_id) -> str:
         """The name of ``class_id`` (its number as text where the model has no name for it)."""

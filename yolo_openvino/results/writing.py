@@ -12,34 +12,27 @@ def top5_lines(result) -> list[str]:
 
 
 def yolo_txt(result, save_conf: bool = False) -> str:
-    """Lines ``class cx cy w h [conf]`` normalised to the original image size, in the reference's forms: with
-    masks ``class x1 y1 x2 y2 ... [conf]`` (each mask's outline), oriented boxes ``class x1 y1 ... x4 y4 [conf]``
-    (the corners, DOTA's order), keypoints appended to the box as ``x y [visibility]`` per keypoint; when tracking,
-    the track id last."""
-    if result.probs is not None:  # the reference's classification lines: ``0.97 rectangle`` for the top-5
+    """Lines ``class cx cy w h [conf]`` normalised to the original image size, in the reference's forms: a part may
+    replace the box (a mask's outline ``class x1 y1 x2 y2 ...``, an oriented box's corners) or add to it (keypoints
+    ``x y [visibility]`` each); when tracking, the track id last. A classifier: its top-5, ``0.97 rectangle``."""
+    if result.probs is not None:
         return "".join(f"{result.probs.data[c]:.2f} {result.label(c)}\n" for c in result.probs.top5)
+    parts = result.parts()
+    shapes = next((s for s in (part.txt_shapes() for part in parts) if s is not None), result.boxes.xywhn)
     lines = []
-    if result.masks is not None:
-        shapes = result.masks.xyn
-    elif result.obb is not None:
-        shapes = result.obb.xyxyxyxyn
-    else:
-        shapes = result.boxes.xywhn
     for i, (points, score, cid) in enumerate(zip(shapes, result.boxes.confidence, result.boxes.class_id)):
-        numbers = [np.asarray(points).reshape(-1)]
-        if result.keypoints is not None:
-            k = result.keypoints
-            numbers.append(np.concatenate((k.xyn[i], k.conf[i][:, None]), 1).reshape(-1) if k.has_visible
-                           else k.xyn[i].reshape(-1))
-        line = f"{int(cid)} " + " ".join(f"{v:.6f}" for v in np.concatenate(numbers))
+        extra = [e for e in (part.txt_extra(i) for part in parts) if e is not None]
+        numbers = np.concatenate([np.asarray(points).reshape(-1), *extra])
+        line = f"{int(cid)} " + " ".join(f"{v:.6f}" for v in numbers)
         line += (f" {score:.5f}" if save_conf else "") + ("" if result.boxes.track_id is None else f" {result.boxes.track_id[i]}")
         lines.append(line)
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def summary(result, normalize: bool = False, decimals: int = 5) -> list[dict]:
-    """One dict per box: name, class, confidence, box (x1, y1, x2, y2; divided by the size if ``normalize``), and
-    track_id when tracking; for a classifier one per top-5 class: name, class, confidence."""
+    """One dict per box, as the reference's: name, class, confidence, box (x1, y1, x2, y2; divided by the size if
+    ``normalize``), track_id when tracking, and each part's own entries (segments, keypoints, an oriented box's
+    corners as its box); for a classifier one per top-5 class: name, class, confidence."""
     if result.probs is not None:
         return [{"name": result.label(c), "class": c, "confidence": round(float(result.probs.data[c]), decimals)}
                 for c in result.probs.top5]
@@ -50,21 +43,8 @@ def summary(result, normalize: bool = False, decimals: int = 5) -> list[dict]:
     if result.boxes.track_id is not None:
         for row, track_id in zip(rows, result.boxes.track_id):
             row["track_id"] = int(track_id)
-    if result.masks is not None:  # the reference's form: {"segments": {"x": [...], "y": [...]}}
-        for row, points in zip(rows, result.masks.xyn if normalize else result.masks.xy):
-            row["segments"] = {"x": np.round(points[:, 0], decimals).tolist(),
-                               "y": np.round(points[:, 1], decimals).tolist()}
-    if result.obb is not None:  # the reference's form: the four corners x1, y1 ... x4, y4
-        for row, points in zip(rows, result.obb.xyxyxyxyn if normalize else result.obb.xyxyxyxy):
-            row["box"] = {f"{axis}{k}": round(float(points[k - 1, j]), decimals)
-                          for k in range(1, 5) for j, axis in enumerate("xy")}
-    if result.keypoints is not None:  # the reference's form: {"keypoints": {"x": [...], "y": [...], "visible": [...]}}
-        k = result.keypoints
-        for i, (row, points) in enumerate(zip(rows, k.xyn if normalize else k.xy)):
-            row["keypoints"] = {"x": np.round(points[:, 0], decimals).tolist(),
-                                "y": np.round(points[:, 1], decimals).tolist()}
-            if k.has_visible:
-                row["keypoints"]["visible"] = np.round(k.conf[i], decimals).tolist()
+    for part in result.parts():
+        part.summary_into(rows, normalize, decimals)
     return rows
 
 
@@ -74,13 +54,17 @@ def to_df(result, normalize: bool = False, decimals: int = 5):
     import pandas
     if result.probs is not None:
         return pandas.DataFrame(summary(result, normalize, decimals), columns=["name", "class", "confidence"])
+    summaries = summary(result, normalize, decimals)
     rows = [{"name": d["name"], "class": d["class"], "confidence": d["confidence"], **d["box"],
-             **{key: d[key] for key in ("track_id", "segments", "keypoints") if key in d}}
-            for d in summary(result, normalize, decimals)]
-    corners = [f"{axis}{k}" for k in range(1, 5) for axis in "xy"] if result.obb is not None else ["x1", "y1", "x2", "y2"]
-    extra = [key for key in ("track_id", "segments", "keypoints") if key in rows[0]] if rows else (
-        ["track_id"] if result.boxes.track_id is not None else [])
-    return pandas.DataFrame(rows, columns=["name", "class", "confidence", *corners, *extra])
+             **{k: v for k, v in d.items() if k not in ("name", "class", "confidence", "box")}} for d in summaries]
+    if summaries:
+        box = list(summaries[0]["box"])
+        extra = [k for k in summaries[0] if k not in ("name", "class", "confidence", "box")]
+    else:  # no box: the columns it would have (an oriented box's corners where a part outlines the boxes)
+        outlined = any(part.box_outlines() is not None for part in result.parts())
+        box = [f"{axis}{k}" for k in range(1, 5) for axis in "xy"] if outlined else ["x1", "y1", "x2", "y2"]
+        extra = ["track_id"] if result.boxes.track_id is not None else []
+    return pandas.DataFrame(rows, columns=["name", "class", "confidence", *box, *extra])
 
 
 def to_supervision(result):
@@ -91,13 +75,13 @@ def to_supervision(result):
     import supervision as sv
 
     boxes = result.boxes
-    data = {"class_name": np.array(result.labels, dtype=str)}
-    if result.obb is not None:
-        data["xyxyxyxy"] = np.asarray(result.obb.xyxyxyxy, np.float32)
-    return sv.Detections(xyxy=np.asarray(boxes.xyxy), confidence=np.asarray(boxes.confidence),
-                         class_id=np.asarray(boxes.class_id),
-                         tracker_id=None if boxes.track_id is None else np.asarray(boxes.track_id, np.int32),
-                         mask=None if result.masks is None else result.masks.at_image_size(), data=data)
+    fields = {"xyxy": np.asarray(boxes.xyxy), "confidence": np.asarray(boxes.confidence),
+              "class_id": np.asarray(boxes.class_id),
+              "tracker_id": None if boxes.track_id is None else np.asarray(boxes.track_id, np.int32),
+              "data": {"class_name": np.array(result.labels, dtype=str)}}
+    for part in result.parts():
+        part.supervision_into(fields)
+    return sv.Detections(**fields)
 
 
 def to_dict(result) -> dict:
@@ -108,16 +92,8 @@ def to_dict(result) -> dict:
     if result.boxes.track_id is not None:
         for detection, track_id in zip(detections, result.boxes.track_id):
             detection["track_id"] = int(track_id)
-    if result.masks is not None:  # each mask's outline in original pixels: [[x, y], ...]
-        for detection, points in zip(detections, result.masks.xy):
-            detection["polygon"] = np.round(points, 1).tolist()
-    if result.obb is not None:  # the oriented box: its corners [[x, y] x 4] and cx, cy, w, h, angle (radians)
-        for detection, points, xywhr in zip(detections, result.obb.xyxyxyxy, result.obb.xywhr):
-            detection["corners"] = np.round(points, 2).tolist()
-            detection["xywhr"] = [round(float(v), 2) for v in xywhr[:4]] + [round(float(xywhr[4]), 5)]
-    if result.keypoints is not None:  # [[x, y(, visibility)], ...] per box, original pixels
-        for detection, points in zip(detections, result.keypoints.data):
-            detection["keypoints"] = np.round(points, 3).tolist()
+    for part in result.parts():
+        part.dict_into(detections)
     out = {"path": result.path, "frame": result.frame, "orig_shape": list(result.orig_shape), "detections": detections,
            "speed": result.speed}
     if result.stream is not None:

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from ..results.result import part_classes
 from ..tasks import task_named
 
 SHIPPED_FORMATS = ("openvino", "onnx")  # torch-free formats: what a worker runs
@@ -131,15 +132,16 @@ class ModelWorker:
                 columns["scores"].append(boxes.confidence.astype("float32").tolist())
                 columns["classes"].append(boxes.class_id.astype("int32").tolist())
                 columns["names"].append(result.labels)
-            # per box, in original pixels, for the tasks that have them (empty lists otherwise): each mask's outline
-            # [[x, y], ...], keypoints [[x, y, visibility], ...], an oriented box's corners [[x, y] x 4]
-            columns["polygons"].append([] if result.masks is None else [p.tolist() for p in result.masks.xy])
-            columns["keypoints"].append([] if result.keypoints is None else result.keypoints.data.tolist())
-            columns["corners"].append([] if result.obb is None else result.obb.xyxyxyxy.tolist())
+            # each part's column, per box in original pixels (parts.BoxPart.row_value); empty for a task without it
+            present = {part.ROW_COLUMN: part.row_value() for part in result.parts()}
+            for column in PART_COLUMNS:
+                columns[column].append(present.get(column, []))
         return columns
 
 
-PER_BOX_COLUMNS = ("boxes", "scores", "classes", "names", "polygons", "keypoints", "corners")
+# A column per kind of Result part (masks' polygons, keypoints, oriented boxes' corners), from the parts themselves.
+PART_COLUMNS = tuple(part.ROW_COLUMN for part in part_classes())
+PER_BOX_COLUMNS = ("boxes", "scores", "classes", "names", *PART_COLUMNS)
 ROW_COLUMNS = ("path", "width", "height", *PER_BOX_COLUMNS, "error")
 
 
@@ -154,6 +156,4 @@ def row_schema():
     return pa.schema([("path", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
                       ("boxes", pa.list_(pa.list_(pa.float32(), 4))), ("scores", pa.list_(pa.float32())),
                       ("classes", pa.list_(pa.int32())), ("names", pa.list_(pa.string())),
-                      ("polygons", pa.list_(pa.list_(pa.list_(pa.float32(), 2)))),
-                      ("keypoints", pa.list_(pa.list_(pa.list_(pa.float32())))),
-                      ("corners", pa.list_(pa.list_(pa.list_(pa.float32(), 2), 4))), ("error", pa.string())])
+                      *((part.ROW_COLUMN, part.row_type()) for part in part_classes()), ("error", pa.string())])

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...utils.arrays import Values, values
+from ...results.parts import BoxPart
 from ...results.per_box import PerBox
 
 
 @dataclass
-class OrientedBoxes(PerBox):
+class OrientedBoxes(PerBox, BoxPart):
     """xywhr: (N, 5) float32 centre x, centre y, width, height in original-image pixels and the angle in radians
     in [-pi/4, 3pi/4), width the longer side (the reference's convention; see ``rotated.regularize``);
     confidence (N,); class_id (N,) int64; orig_shape (h, w); track_id (N,) int64 when tracking, else None (the
@@ -47,3 +48,34 @@ class OrientedBoxes(PerBox):
         """(N, 4) the axis-aligned box enclosing each oriented box (not clipped)."""
         points = self.xyxyxyxy
         return values(np.concatenate((points.min(1), points.max(1)), 1))
+
+    # -- drawn and written (results.parts.BoxPart) -------------------------------------------------------------
+    ROW_COLUMN = "corners"
+
+    def box_outlines(self) -> np.ndarray:
+        return self.xyxyxyxy  # drawn turned, instead of the enclosing rectangles
+
+    def txt_shapes(self) -> list:
+        return list(self.xyxyxyxyn)  # the reference's OBB lines: class x1 y1 ... x4 y4 (DOTA's order)
+
+    def summary_into(self, rows: list[dict], normalize: bool, decimals: int) -> None:
+        for row, points in zip(rows, self.xyxyxyxyn if normalize else self.xyxyxyxy):  # the corners x1, y1 ... y4
+            row["box"] = {f"{axis}{k}": round(float(points[k - 1, j]), decimals)
+                          for k in range(1, 5) for j, axis in enumerate("xy")}
+
+    def dict_into(self, detections: list[dict]) -> None:
+        for detection, points, xywhr in zip(detections, self.xyxyxyxy, self.xywhr):  # corners; cx cy w h angle
+            detection["corners"] = np.round(points, 2).tolist()
+            detection["xywhr"] = [round(float(v), 2) for v in xywhr[:4]] + [round(float(xywhr[4]), 5)]
+
+    def supervision_into(self, fields: dict) -> None:
+        fields["data"]["xyxyxyxy"] = np.asarray(self.xyxyxyxy, np.float32)  # supervision's oriented-box corners
+
+    def row_value(self) -> list:
+        return self.xyxyxyxy.tolist()
+
+    @staticmethod
+    def row_type():
+        import pyarrow as pa
+
+        return pa.list_(pa.list_(pa.list_(pa.float32(), 2), 4))

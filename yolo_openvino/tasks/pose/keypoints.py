@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...results.annotate import color, line_width_for
+from ...results.parts import BoxPart
 from ...utils.arrays import Values, values
 
 # Keypoints whose visibility is below this are reported at (0, 0), as the reference reports them: a point it
@@ -14,7 +16,7 @@ VISIBLE = 0.5
 
 
 @dataclass
-class Keypoints:
+class Keypoints(BoxPart):
     """data: (N, K, D) float32 in original-image pixels, D = 3 (x, y, visibility in [0, 1]) or 2 (x, y).
 
     As the reference, x and y of a keypoint whose visibility is below 0.5 are 0. ``orig_shape`` (h, w) gives
@@ -65,8 +67,64 @@ class Keypoints:
         """(N, K) visibilities in [0, 1], or None for a model without them."""
         return values(self.data[..., 2]) if self.has_visible else None
 
+    # -- drawn and written (results.parts.BoxPart) -------------------------------------------------------------
+    ROW_COLUMN = "keypoints"
+
+    def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:
+        draw_keypoints(canvas, self.data, line_width)
+
+    def txt_extra(self, i: int) -> np.ndarray:
+        """``x y [visibility]`` per keypoint, appended to the box, as the reference's pose lines."""
+        return (np.concatenate((self.xyn[i], self.conf[i][:, None]), 1) if self.has_visible else self.xyn[i]).reshape(-1)
+
+    def summary_into(self, rows: list[dict], normalize: bool, decimals: int) -> None:
+        for i, (row, points) in enumerate(zip(rows, self.xyn if normalize else self.xy)):  # {"x", "y", "visible"}
+            row["keypoints"] = {"x": np.round(points[:, 0], decimals).tolist(),
+                                "y": np.round(points[:, 1], decimals).tolist()}
+            if self.has_visible:
+                row["keypoints"]["visible"] = np.round(self.conf[i], decimals).tolist()
+
+    def dict_into(self, detections: list[dict]) -> None:
+        for detection, points in zip(detections, self.data):  # [[x, y(, visibility)], ...] per box, original pixels
+            detection["keypoints"] = np.round(points, 3).tolist()
+
+    def row_value(self) -> list:
+        return self.data.tolist()
+
+    @staticmethod
+    def row_type():
+        import pyarrow as pa
+
+        return pa.list_(pa.list_(pa.list_(pa.float32())))
+
     def cpu(self) -> "Keypoints":
         return self
 
     def numpy(self) -> "Keypoints":
         return self
+
+
+# COCO's 17 person keypoints joined into a skeleton (pairs of keypoint indices), drawn for 17-keypoint models.
+COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9),
+                 (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
+
+
+def draw_keypoints(canvas: np.ndarray, keypoints: np.ndarray, line_width: int | None = None,
+                   visible: float = VISIBLE) -> np.ndarray:
+    """Draw ``keypoints`` (N, K, 2 or 3) pixels on ``canvas`` in place: a dot per keypoint (coloured by its index)
+    whose visibility is at least ``visible``, and COCO's skeleton between such points when K is 17."""
+    import cv2
+
+    width = line_width or line_width_for(canvas.shape)
+    h, w = canvas.shape[:2]
+    for person in keypoints:
+        seen = person[:, 2] >= visible if person.shape[1] == 3 else np.ones(len(person), bool)
+        seen &= (person[:, 0] > 0) & (person[:, 1] > 0) & (person[:, 0] < w) & (person[:, 1] < h)
+        points = np.round(person[:, :2]).astype(int)
+        if len(person) == 17:
+            for a, b in COCO_SKELETON:
+                if seen[a] and seen[b]:
+                    cv2.line(canvas, tuple(points[a]), tuple(points[b]), color(a + 3), max(width // 2, 1), cv2.LINE_AA)
+        for k in np.nonzero(seen)[0]:
+            cv2.circle(canvas, tuple(points[k]), max(width + 1, 3), color(int(k)), -1, cv2.LINE_AA)
+    return canvas

@@ -20,9 +20,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...results.annotate import color
+from ...results.parts import BoxPart
+
 
 @dataclass
-class Masks:
+class Masks(BoxPart):
     """N instance masks on a canvas of ``shape`` (h, w): ``crops[i]`` (h_i, w_i) bool placed at ``offsets[i]``
     (y, x). ``to_image``: (sx, sy, px, py) mapping canvas pixels to original-image pixels,
     ``image_xy = (canvas_xy - (px, py)) / (sx, sy)``; ``orig_shape`` (h, w) of the original image.
@@ -102,6 +105,39 @@ class Masks:
             plane[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
             out.append({"size": list(self.shape), "counts": mask_utils.encode(plane)["counts"].decode("ascii")})
         return out
+
+    # -- drawn and written (results.parts.BoxPart) -------------------------------------------------------------
+    LAYER = "under"  # filled, under the boxes and their labels
+    ROW_COLUMN = "polygons"
+
+    def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:
+        """Each mask filled with its class colour, least confident first (the surest ends on top, as the boxes)."""
+        order = np.argsort(boxes.confidence, kind="stable")
+        draw_masks(canvas, self.at_image_size()[order], boxes.class_id[order])
+
+    def txt_shapes(self) -> list:
+        return self.xyn  # the reference's polygon lines: class x1 y1 x2 y2 ...
+
+    def summary_into(self, rows: list[dict], normalize: bool, decimals: int) -> None:
+        for row, points in zip(rows, self.xyn if normalize else self.xy):  # {"segments": {"x": [...], "y": [...]}}
+            row["segments"] = {"x": np.round(points[:, 0], decimals).tolist(),
+                               "y": np.round(points[:, 1], decimals).tolist()}
+
+    def dict_into(self, detections: list[dict]) -> None:
+        for detection, points in zip(detections, self.xy):  # each outline in original pixels: [[x, y], ...]
+            detection["polygon"] = np.round(points, 1).tolist()
+
+    def supervision_into(self, fields: dict) -> None:
+        fields["mask"] = self.at_image_size()  # (N, h, w) bool on the original image
+
+    def row_value(self) -> list:
+        return [p.tolist() for p in self.xy]
+
+    @staticmethod
+    def row_type():
+        import pyarrow as pa
+
+        return pa.list_(pa.list_(pa.list_(pa.float32(), 2)))
 
     def cpu(self) -> "Masks":
         return self
@@ -202,3 +238,13 @@ def _mask_crops(protos, coefficients, boxes, shape, source, cut_first):
         crops.append((wy @ logits @ wx.T) > 0)
         offsets.append((wy1, wx1))
     return crops, np.asarray(offsets, np.int64).reshape(-1, 2)
+
+
+def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place,
+    in the order given (the last drawn is on top)."""
+    for mask, cid in zip(masks, class_id):
+        if mask.any():
+            region = canvas[mask]
+            canvas[mask] = (region * (1 - alpha) + np.array(color(int(cid)), np.float32) * alpha).astype(np.uint8)
+    return canvas
