@@ -18,31 +18,59 @@ from yolo_openvino.tasks import tasks
 PACKAGE = ROOT / "yolo_openvino"
 
 
+INIT = "#init"  # a package as its import runs it: only its __init__'s module-level imports
+
+
 def _imports(package: Path) -> dict[str, set[str]]:
-    """module -> package modules it imports (relative imports resolved), read with ast."""
+    """module -> what importing or running it depends on, read with ast: every module it imports (relative imports
+    resolved; imports inside functions too, the layering counts them), and for each, the ``<package>#init`` of the
+    packages above it that Python initialises on the way, whose own edges are their __init__'s module-level imports
+    only (a name a package imports lazily, inside ``__getattr__``, is not run by importing a submodule)."""
     modules = {".".join(f.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): f
                for f in package.rglob("*.py")}
-    edges = {m: set() for m in modules}
+    edges = {name: set() for m in modules for name in (m, m + INIT)}
     for module, f in modules.items():
         base = module.split(".") if f.name == "__init__.py" else module.split(".")[:-1]
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                stem = ".".join(base[: len(base) - node.level + 1]) if node.level else ""
-                target = ".".join(p for p in (stem, node.module or "") if p)
-                submodules = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in modules]
-                # ``from . import x`` of a submodule depends on x; a name defined in a package's __init__ on the
-                # package itself, a parent package included (its __init__ runs: a cycle through it is a cycle)
-                names = submodules + ([target] if len(submodules) < len(node.names) else [])
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            for name in names:
-                while name and name not in modules:
-                    name = name.rpartition(".")[0]
-                if name and name != module:
-                    edges[module].add(name)
+        tree = ast.parse(f.read_text())
+        for node in ast.walk(tree):  # every import, anywhere in the module
+            for target in _targets(node, base, modules):
+                if target != module:  # a name from a package above (``from .. import x``) depends on its __init__
+                    edges[module].add(target)
+                edges[module] |= set(_parents(target, module, modules))
+        if f.name == "__init__.py":  # what running the package's __init__ imports
+            for node in tree.body:
+                for target in _targets(node, base, modules):
+                    edges[module + INIT] |= {target, *_parents(target, module, modules)}
     return edges
+
+
+def _targets(node, base: list[str], modules: dict) -> list[str]:
+    """The package modules an import statement names: a submodule where ``from . import x`` names one, else the
+    module (or package) the names come from."""
+    if isinstance(node, ast.ImportFrom):
+        stem = ".".join(base[: len(base) - node.level + 1]) if node.level else ""
+        target = ".".join(p for p in (stem, node.module or "") if p)
+        submodules = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in modules]
+        names = submodules + ([target] if len(submodules) < len(node.names) else [])
+    elif isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    else:
+        return []
+    found = []
+    for name in names:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        if name:
+            found.append(name)
+    return found
+
+
+def _parents(name: str, module: str, modules: dict) -> list[str]:
+    """The ``#init`` of each package above ``name`` that importing it runs (the top package and the importer's own
+    packages excepted: they are running already)."""
+    parts = name.split(".")
+    packages = [".".join(parts[:i]) for i in range(2, len(parts)) if ".".join(parts[:i]) in modules]
+    return [p + INIT for p in packages if not module.startswith(p + ".") and p != module]
 
 
 def test_imports_point_one_way():
@@ -98,3 +126,20 @@ def test_the_public_names_stay_where_users_import_them(module):
 def test_at_most_eight_modules_lie_flat_in_the_package():
     flat = sorted(f.name for f in PACKAGE.glob("*.py"))
     assert len(flat) <= 8, flat
+
+
+def test_every_module_imports_first_in_a_fresh_process():
+    """Whatever a user imports first works: a module that pulls in, say, a task's part before Result can meet a half
+    initialised module at run time (the static cycle test models this; this runs it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    modules = sorted(".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                     for f in PACKAGE.rglob("*.py") if f.name != "__main__.py")
+
+    def fails(module: str) -> str | None:
+        run = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+        return f"{module}: {run.stderr.strip().splitlines()[-1]}" if run.returncode else None
+
+    with ThreadPoolExecutor(2) as pool:
+        failures = [f for f in pool.map(fails, modules) if f]
+    assert not failures, failures

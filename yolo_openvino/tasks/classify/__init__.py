@@ -49,7 +49,7 @@ def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
     from .probs import Probs
-    from ...results.result import Detections
+    from ...results.boxes import Detections
 
     empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), orig_shape)
     return {"boxes": empty, "probs": Probs(prediction["probs"])}

@@ -28,7 +28,7 @@ def postprocess(outputs: list[np.ndarray], meta, settings, max_det: int) -> list
 def boxes_field(rows: np.ndarray, letterbox, orig_shape: tuple[int, int]):
     """``Result.boxes`` from (N, 6+) rows in model-input pixels: boxes mapped back to the original image."""
     from ...runtime.processing import scale_boxes
-    from ...results.result import Detections
+    from ...results.boxes import Detections
 
     scaled = np.concatenate((scale_boxes(rows[:, :4], letterbox, orig_shape), rows[:, 4:6]), 1)
     return Detections.from_rows(scaled, orig_shape)

@@ -31,7 +31,7 @@ def scale_rotated(xywhr: np.ndarray, letterbox) -> np.ndarray:
 
 def fields(prediction: dict, letterbox, orig_shape, input_hw, settings) -> dict:
     from .oriented import OrientedBoxes
-    from ...results.result import Detections
+    from ...results.boxes import Detections
 
     rows = prediction["rows"]
     xywhr = scale_rotated(np.concatenate((rows[:, :4], rows[:, 6:7]), 1), letterbox)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ...utils.arrays import Values, values
 from ...results.parts import BoxPart
-from ...results.per_box import PerBox
+from ...results.boxes import PerBox
 
 
 @dataclass
@@ -16,7 +16,7 @@ class OrientedBoxes(PerBox, BoxPart):
     """xywhr: (N, 5) float32 centre x, centre y, width, height in original-image pixels and the angle in radians
     in [-pi/4, 3pi/4), width the longer side (the reference's convention; see ``rotated.regularize``);
     confidence (N,); class_id (N,) int64; orig_shape (h, w); track_id (N,) int64 when tracking, else None (the
-    rest as ``per_box.PerBox``). ``data`` is (N, 7) cx, cy, w, h, angle, conf, cls, or (N, 8) with the id before
+    rest as ``results.boxes.PerBox``). ``data`` is (N, 7) cx, cy, w, h, angle, conf, cls, or (N, 8) with the id before
     conf. Boxes are not clipped: a turned box may reach past the image's edge."""
 
     GEOMETRY = ("xywhr", 5)

@@ -1,9 +1,10 @@
-"""What ``Detections`` (``Result.boxes``) and ``OrientedBoxes`` (``Result.obb``) share: N boxes of one image, each
-with a score, a class and, when tracking, an id; checked once, selected alike, with the reference's attribute names."""
+"""Boxes of one image: ``Detections`` (``Result.boxes``), and ``PerBox``, what it shares with a task's oriented boxes
+(``Result.obb``): N boxes, each with a score, a class and, when tracking, an id; checked once, selected alike, with
+the reference's attribute names."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -85,3 +86,52 @@ class PerBox:
 
     def numpy(self):
         return self
+
+
+@dataclass
+class Detections(PerBox):
+    """Boxes of one image, validated, with the attributes of Ultralytics' ``Results.boxes`` (``PerBox``).
+
+    xyxy: (N, 4) float32 corners in original-image pixels; confidence: (N,) float32; class_id: (N,) int64;
+    orig_shape: (h, w) of the image, for the normalised forms; track_id: (N,) int64 when tracking, else None.
+    ``data`` is (N, 6) x1, y1, x2, y2, conf, cls, or (N, 7) with the id before conf. Class names are the Result's.
+    """
+
+    GEOMETRY = ("xyxy", 4)
+
+    xyxy: np.ndarray
+    confidence: np.ndarray
+    class_id: np.ndarray
+    orig_shape: tuple[int, int] | None = None
+    track_id: np.ndarray | None = None
+
+    def __post_init__(self):
+        self._check()
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, orig_shape: tuple[int, int] | None = None) -> "Detections":
+        """From (N, 6) rows of x1, y1, x2, y2, score, class."""
+        rows = checked(rows, np.float32, (None, 6), "rows")
+        return cls(rows[:, :4], rows[:, 4], rows[:, 5].round().astype(np.int64), orig_shape)
+
+    @property
+    def xywh(self) -> Values:
+        """(N, 4) centre x, centre y, width, height in pixels."""
+        xy = (self.xyxy[:, :2] + self.xyxy[:, 2:]) / 2
+        return values(np.concatenate((xy, self.xyxy[:, 2:] - self.xyxy[:, :2]), 1))
+
+    @property
+    def xyxyn(self) -> Values:
+        """(N, 4) corners divided by the image width and height."""
+        return values(self.xyxy / self._size())
+
+    @property
+    def xywhn(self) -> Values:
+        """(N, 4) centre and size divided by the image width and height."""
+        return values(self.xywh / self._size())
+
+    def _size(self) -> np.ndarray:
+        if self.orig_shape is None:
+            raise ValueError("normalised boxes need the image size: these Detections have no orig_shape")
+        h, w = self.orig_shape
+        return np.array([w, h, w, h], dtype=np.float32)
