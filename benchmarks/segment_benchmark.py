@@ -29,7 +29,7 @@ TARGETS = {"throughput yolov8n-seg": (">=", 0.85), "latency yolov8n-seg": ("<=",
 def mask_stage(ir: Path, folder: Path) -> dict:
     """Milliseconds spent computing masks per image and per mask over ``folder`` (predict defaults)."""
     from yolo_openvino import YOLO
-    from yolo_openvino.results import masks
+    from yolo_openvino.tasks.segment import masks
     from yolo_openvino.tasks import segment
 
     spent, calls = [0.0], [0]
