@@ -74,6 +74,7 @@ def test_a_broken_int8_model_shows_its_drop(tmp_path, monkeypatch, caplog):
     from yolo_openvino.model.checkpoint import load_model
     from yolo_openvino.export import quantize
     from yolo_openvino.export.wrapper import ExportModule
+    from yolo_openvino.utils.torch_tracing import tracing
 
     model = load_model(shared_model("yolov8n-seg-shapes"))
     broken = copy.deepcopy(model)
@@ -81,7 +82,9 @@ def test_a_broken_int8_model_shows_its_drop(tmp_path, monkeypatch, caplog):
         branch[-1].weight.data.zero_()
         branch[-1].bias.data.fill_(-20.0)
     example = torch.zeros(1, 3, 256, 256)
-    wrecked = ov.convert_model(ExportModule(broken), example_input=example, input=[ov.PartialShape([1, 3, 256, 256])])
+    with tracing():  # convert_model traces with torch.jit, deprecated in torch 2.9+ (utils/torch_tracing.py)
+        wrecked = ov.convert_model(ExportModule(broken), example_input=example,
+                                   input=[ov.PartialShape([1, 3, 256, 256])])
     monkeypatch.setattr(quantize, "plain_quantize", lambda m, calibration, common: wrecked)
     data = str(DATASETS / "shapes-seg.yaml")
     with caplog.at_level(logging.INFO, logger="yolo_openvino"):
