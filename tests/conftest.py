@@ -47,6 +47,21 @@ def write_image(path: Path, h: int = 48, w: int = 64) -> Path:
     return path
 
 
+def write_video(path, frames: int = 8, h: int = 48, w: int = 64):
+    """A moving bright square on noise, MJPG in .avi (every OpenCV build writes it)."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (w, h))
+    rng = np.random.default_rng(0)
+    for t in range(frames):
+        frame = rng.integers(0, 60, (h, w, 3), dtype=np.uint8)
+        frame[10:30, 5 + 3 * t:25 + 3 * t] = 250
+        writer.write(frame)
+    writer.release()
+    return path
+
+
 def write_dataset(root: Path, labels: dict, split: str = "val") -> Path:
     """A YOLO dataset of two classes under ``root``: one image per ``labels`` entry (stem -> label text, or None
     for a label file that is not UTF-8) in ``split``; returns its yaml."""

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import write_video
 from yolo_openvino import YOLO
 from yolo_openvino.callbacks import EVENTS
 from yolo_openvino.errors import UsageError
@@ -45,13 +46,7 @@ def test_a_postprocess_callback_may_filter_the_results(tiny_ir):
 
 
 def test_track_fires_predicts_events(tiny_ir, tmp_path):
-    import cv2
-
-    video = tmp_path / "v.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (48, 32))
-    for t in range(3):
-        writer.write(np.full((32, 48, 3), 50 * t, np.uint8))
-    writer.release()
+    video = write_video(tmp_path / "v.avi", frames=3)
     model = YOLO(tiny_ir)
     fired = _recorder(model, ["on_predict_start", "on_predict_batch_end", "on_predict_end"])
     model.track(str(video), verbose=False)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import write_video
 from yolo_openvino import YOLO
 from yolo_openvino.errors import UsageError
 from yolo_openvino.tasks import tasks
@@ -98,11 +99,7 @@ def test_ray_rows_and_the_service_answer(models, task):
 
 @pytest.mark.parametrize("task", TASKS)
 def test_track_or_its_one_line_refusal(models, task, tmp_path):
-    video = tmp_path / "v.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    for _ in range(3):
-        writer.write(_image())
-    writer.release()
+    video = write_video(tmp_path / "v.avi", frames=3)
     model = YOLO(models(task)[1])
     if not tasks()[task].trackable:
         with pytest.raises(UsageError, match="has no boxes to track"):

@@ -180,13 +180,9 @@ def test_reduced_jpeg_decoding_finds_the_same_objects(trained, tmp_path):
 
 def test_save_crop_save_frames_and_exist_ok_as_the_reference(tiny_ir, tmp_path):
     """Crops per class in crops/, each video frame in frames/, and exist_ok writing twice into one run folder."""
-    import cv2
+    from conftest import write_video
 
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    for t in range(3):
-        writer.write(np.full((48, 64, 3), 40 * t, np.uint8))
-    writer.release()
+    video = write_video(tmp_path / "clip.avi", frames=3)
     model = YOLO(tiny_ir)
     for _ in range(2):
         results = model(str(video), conf=0.0, max_det=2, save_crop=True, save_frames=True, exist_ok=True,

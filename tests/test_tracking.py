@@ -10,7 +10,7 @@ import logging
 import numpy as np
 import pytest
 
-from conftest import DATASETS, GOLDEN, needs_shared, shared_model
+from conftest import DATASETS, GOLDEN, needs_shared, shared_model, write_video
 from yolo_openvino import YOLO
 from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
@@ -18,20 +18,6 @@ from yolo_openvino.tasks.pose.keypoints import Keypoints
 from yolo_openvino.results.result import Detections, Result
 from yolo_openvino.track import TrackedBoxes
 from yolo_openvino.track.job import with_tracks
-
-
-def write_video(path, frames: int = 8, h: int = 48, w: int = 64):
-    """A moving bright square on noise, MJPG in .avi (every OpenCV build writes it)."""
-    import cv2
-
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (w, h))
-    rng = np.random.default_rng(0)
-    for t in range(frames):
-        frame = rng.integers(0, 60, (h, w, 3), dtype=np.uint8)
-        frame[10:30, 5 + 3 * t:25 + 3 * t] = 250
-        writer.write(frame)
-    writer.release()
-    return path
 
 
 @pytest.fixture(scope="module")
