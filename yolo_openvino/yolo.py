@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .runtime.backends import load_backend, model_format
-from .callbacks import Callbacks
+from .callbacks import Callbacks, Exporter, Predictor, Validator, called_back
 from .errors import UsageError
 from .options import check, split_runtime
 
@@ -69,8 +69,6 @@ class YOLO:
         """``results`` with predict's callbacks around them (the results as they are when none is added)."""
         if not self.callbacks:
             return results
-        from .callbacks import Predictor, called_back
-
         return called_back(results, self.callbacks, Predictor(self, {**request.settings, **request.outputs}))
 
     def _check_task(self, actual: str) -> None:
@@ -126,7 +124,7 @@ class YOLO:
     @property
     def device(self) -> str:
         """Where the model runs: ``cpu`` for a ``.pt`` (our PyTorch runs on the CPU), the OpenVINO device else."""
-        return "cpu" if self.model is not None else self.backend().info().get("device", "CPU")
+        return "cpu" if self.model is not None else self.runtime_info().get("device", "CPU")
 
     def fuse(self) -> "YOLO":
         """Fold BatchNorm into the convolutions of a ``.pt`` (already done on load, except YOLO26's, kept exact)."""
@@ -243,8 +241,6 @@ class YOLO:
 
         if self.model is None:
             raise UsageError(f"export needs a PyTorch model (.pt or architecture name), not a {self.format} model")
-        from .callbacks import Exporter
-
         args = check("export", kwargs, where="export")
         exporter = Exporter(self, args)
         self.callbacks.run("on_export_start", exporter)
@@ -257,8 +253,6 @@ class YOLO:
         / top-5 on an ImageFolder (classify); returns a ValidationResult or ClassificationResult (its summary
         printed if ``verbose``)."""
         from .evaluation.validation import validate
-
-        from .callbacks import Validator
 
         runtime, values = split_runtime(check("val", kwargs, where="val"))
         validator = Validator(self, {**runtime, **values})

@@ -209,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(command: str, options: dict) -> int:
-    from . import commands
+    from .commands import run
 
-    return getattr(commands, command)(**options)
+    return run(command, options)
 
 
 if __name__ == "__main__":

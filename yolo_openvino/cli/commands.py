@@ -89,3 +89,8 @@ def demo(model: str = "yolov8n.yaml", project: str = "runs/demo") -> int:
 
     run_demo(model, Path(project))
     return 0
+
+
+def run(command: str, options: dict) -> int:
+    """Run the subcommand ``command`` (a name of ``options.COMMANDS``, one function here each) with its options."""
+    return globals()[command](**options)

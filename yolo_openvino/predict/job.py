@@ -22,7 +22,8 @@ class PredictRequest:
     """One predict call's checked options, by what they are for.
 
     runtime: OpenVINO options given (options.RUNTIME); scale: the SCALE options given (engine=ray and its
-    cluster); outputs: save, save_txt, save_json, project, name (defaults filled); settings: the pipeline's
+    cluster); outputs: options.OUTPUT (save, save_txt, save_json, save_crop, save_frames, project, name, exist_ok;
+    defaults filled); settings: the pipeline's
     (PredictSettings fields given: imgsz, conf, iou, max_det, classes, agnostic_nms, batch, workers);
     nms: the public head choice (False: a YOLO26 checkpoint's NMS-free head).
     """
@@ -61,13 +62,13 @@ class PredictRequest:
         return self.scale.get("engine") == "ray"
 
     @property
-    def saves(self) -> bool:
-        return any(self.outputs[k] for k in ("save", "save_txt", "save_json", "save_crop", "save_frames"))
-
-    @property
     def keeps_images(self) -> bool:
         """Saving pictures needs each original image past the pipeline (else it is dropped once read)."""
         return any(self.outputs[k] for k in ("save", "save_crop", "save_frames"))
+
+    @property
+    def saves(self) -> bool:
+        return self.keeps_images or self.outputs["save_txt"] or self.outputs["save_json"]
 
     def runtime_for(self, fmt: str, model_runtime: dict, entries: list) -> dict:
         """The runtime options to compile with: an OpenVINO model with no ``mode`` (in the call or the model)

@@ -18,11 +18,6 @@ from ..tasks.classify.probs import Probs
 Boxes = Detections  # the reference's name for the same thing
 
 
-def _per_box_fields() -> tuple[str, ...]:
-    """The names of Result's per-box parts (masks, keypoints, oriented boxes), in declaration order."""
-    return tuple(f.name for f in fields(Result) if "part" in f.metadata)
-
-
 def part_classes() -> tuple[type, ...]:
     """The classes of Result's per-box parts, in declaration order (the Ray rows have a column for each)."""
     return tuple(f.metadata["part"] for f in fields(Result) if "part" in f.metadata)
@@ -59,7 +54,7 @@ class Result:
             self.boxes = replace(self.boxes, orig_shape=self.orig_shape)
         elif self.boxes.orig_shape != self.orig_shape:
             raise ValueError(f"Result: boxes of a {self.boxes.orig_shape} image for a {self.orig_shape} image")
-        for name in _per_box_fields():
+        for name in _PART_FIELDS:
             part = getattr(self, name)
             if part is not None and len(part) != len(self.boxes):
                 raise ValueError(f"Result: {len(part)} {name} for {len(self.boxes)} boxes")
@@ -72,12 +67,12 @@ class Result:
         """The same image with only the boxes (and their masks, keypoints, oriented boxes) selected by ``index`` (as
         the reference's ``r[0]``)."""
         parts = {name: None if getattr(self, name) is None else getattr(self, name)[index]
-                 for name in _per_box_fields()}
+                 for name in _PART_FIELDS}
         return replace(self, boxes=self.boxes[index], **parts)
 
     def parts(self) -> list:
         """The per-box parts this Result has (parts.BoxPart: masks, keypoints, oriented boxes), in field order."""
-        return [getattr(self, name) for name in _per_box_fields() if getattr(self, name) is not None]
+        return [getattr(self, name) for name in _PART_FIELDS if getattr(self, name) is not None]
 
     def label(self, class_id) -> str:
         """The name of ``class_id`` (its number as text where the model has no name for it)."""
@@ -256,3 +251,8 @@ class Result:
     def to_csv(self, normalize: bool = False, decimals: int = 5) -> str:
         """:meth:`to_df` as CSV text, one row per box (pandas is optional: ``pip install pandas``)."""
         return self.to_df(normalize, decimals).to_csv(index=False)
+
+
+# The names of Result's per-box parts (masks, keypoints, oriented boxes), read once from its fields' metadata: every
+# Result checks and selects them, so this is on the path of every image.
+_PART_FIELDS = tuple(f.name for f in fields(Result) if "part" in f.metadata)
