@@ -13,6 +13,7 @@ import yaml
 from conftest import write_video
 from yolo_openvino import YOLO
 from yolo_openvino.errors import UsageError
+from yolo_openvino.results.parts import BoxPart
 from yolo_openvino.tasks import tasks
 
 TASKS = list(tasks())
@@ -87,12 +88,12 @@ def test_predict_from_the_checkpoint_and_its_ir_agree(models, task):
 
 @pytest.mark.parametrize("task", TASKS)
 def test_ray_rows_and_the_service_answer(models, task):
-    from yolo_openvino.scale.workers import ROW_COLUMNS, ModelWorker, model_files
+    from yolo_openvino.scale.workers import ModelWorker, model_files, row_columns
 
     worker = ModelWorker(model_files(models(task)[1]), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 3})
     blob = cv2.imencode(".jpg", _image())[1].tobytes()
     rows = worker.rows(["a.jpg", "bad.jpg"], [blob, b"not an image"])
-    assert list(rows) == list(ROW_COLUMNS) and rows["error"][0] is None and rows["error"][1]
+    assert list(rows) == list(row_columns()) and rows["error"][0] is None and rows["error"][1]
     answer = worker.results(["a.jpg"], [blob])[0].to_dict()
     assert answer["path"] == "a.jpg" and ("probs" in answer) == (task == "classify")
 
@@ -116,35 +117,70 @@ def test_val_on_a_dataset_of_the_tasks_kind(models, task, tmp_path):
     assert 0.0 <= figure <= 1.0 and metrics.task == task
 
 
+class Counted(BoxPart):
+    """A throwaway task's own kind of part: each box's rank, drawn as nothing, written into our JSON and the rows."""
+
+    FIELD, ROW_COLUMN = "counted", "counted"
+
+    def __init__(self, ranks):
+        self.ranks = np.asarray(ranks, np.int32)
+
+    def __len__(self):
+        return len(self.ranks)
+
+    def __getitem__(self, index):
+        return Counted(np.atleast_1d(self.ranks[index]))
+
+    def dict_into(self, detections):
+        for detection, rank in zip(detections, self.ranks):
+            detection["counted"] = int(rank)
+
+    def row_value(self):
+        return [[int(rank)] for rank in self.ranks]
+
+    @staticmethod
+    def row_type():
+        import pyarrow as pa
+
+        return pa.list_(pa.list_(pa.int32()))
+
+
 def test_a_task_registered_from_outside_runs_through_predict_rows_and_val(models, tmp_path):
     """The recipe of CONTRIBUTING.md's "Adding a task", proven: a throwaway detector variant registered from this
-    test alone (its own name, model class and fields step) runs an IR whose metadata names it."""
+    test alone (its own name, model class, fields step and kind of Result part) runs an IR whose metadata names it;
+    Result, the JSON and the Ray rows take its part with no change to them."""
     import json
     import shutil
     from dataclasses import replace
 
-    from yolo_openvino.scale.workers import ModelWorker, model_files
+    from yolo_openvino.scale.workers import ModelWorker, model_files, row_columns, row_schema
     from yolo_openvino.tasks import register, task_named, unregister
 
     detect, seen = task_named("detect"), []
 
     def fields(prediction, letterbox, orig_shape, input_hw, settings):
         seen.append(len(prediction["rows"]))
-        return detect.fields(prediction, letterbox, orig_shape, input_hw, settings)
+        found = detect.fields(prediction, letterbox, orig_shape, input_hw, settings)
+        return {**found, "extra_parts": {"counted": Counted(np.arange(len(found["boxes"])))}}
 
     ir = shutil.copytree(models("detect")[1], tmp_path / "counter_openvino_model")
     meta = json.loads((ir / "metadata.yaml").read_text())
     (ir / "metadata.yaml").write_text(json.dumps({**meta, "task": "counter"}))
     with pytest.raises(UsageError, match="unknown task 'counter'"):
         YOLO(ir)(_image(), verbose=False)
-    register(replace(detect, name="counter", model_class="CounterModel", heads=("CounterHead",), fields=fields))
+    register(replace(detect, name="counter", model_class="CounterModel", heads=("CounterHead",), fields=fields,
+                     part=lambda: Counted))
     try:
         result = YOLO(ir)(_image(), conf=0.0, max_det=2, verbose=False)[0]
         assert len(result) == 2 and seen == [2]
+        assert result.counted.ranks.tolist() == [0, 1] and result[1:].counted.ranks.tolist() == [1]
+        assert [d["counted"] for d in result.to_dict()["detections"]] == [0, 1]
         worker = ModelWorker(model_files(ir), {}, {"conf": 0.0, "max_det": 2})
-        assert len(worker.rows(["a.jpg"], [cv2.imencode(".jpg", _image())[1].tobytes()])["boxes"][0]) == 2
+        rows = worker.rows(["a.jpg"], [cv2.imencode(".jpg", _image())[1].tobytes()])
+        assert len(rows["boxes"][0]) == 2 and rows["counted"] == [[[0], [1]]]
+        assert "counted" in row_schema().names
         metrics = YOLO(ir).val(data=_dataset("detect", tmp_path / "ds"), verbose=False)
         assert metrics.task == "counter"
     finally:
         unregister("counter")
-    assert "counter" not in tasks()
+    assert "counter" not in tasks() and "counted" not in row_columns()

@@ -32,7 +32,7 @@ def _imports(package: Path) -> dict[str, set[str]]:
     for module, f in modules.items():
         base = module.split(".") if f.name == "__init__.py" else module.split(".")[:-1]
         tree = ast.parse(f.read_text())
-        for node in ast.walk(tree):  # every import, anywhere in the module
+        for node in _run_nodes(tree):  # every import, anywhere in the module, that can run
             for target in _targets(node, base, modules):
                 if target != module:  # a name from a package above (``from .. import x``) depends on its __init__
                     edges[module].add(target)
@@ -42,6 +42,18 @@ def _imports(package: Path) -> dict[str, set[str]]:
                 for target in _targets(node, base, modules):
                     edges[module + INIT] |= {target, *_parents(target, module, modules)}
     return edges
+
+
+def _run_nodes(tree: ast.AST):
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:`` (imports for annotations never run)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _targets(node, base: list[str], modules: dict) -> list[str]:
@@ -82,9 +94,36 @@ def test_imports_point_one_way():
 
     cycles = sorted(m for m in edges if reaches(m, m))
     assert not cycles, f"modules on import cycles: {cycles}"
-    assert "yolo_openvino.yolo" not in {m for e in ("bench.formats", "bench.report", "evaluation.validation", "export",
-                                                    "scale.batch", "scale.service", "track.job", "predict.job")
-                                        for m in edges[f"yolo_openvino.{e}"]}, "a job imports the facade"
+
+
+# The layers, top to bottom (docs/architecture.md): a module imports only its own layer or those below. A task's
+# folder (``tasks/<name>/``) builds on the pipeline (its Result part draws with ``results.annotate``, its decode
+# uses ``runtime.processing``) and is reached from below only through the registry, which lists its entries.
+LAYERS = {"cli": 6, "yolo": 5, "predict": 4, "track": 4, "export": 4, "evaluation": 4, "bench": 4, "scale": 4,
+          "optimize": 4, "mot_metrics": 4, "task folders": 3, "runtime": 2, "results": 2, "tasks": 1, "model": 1,
+          "options": 1, "utils": 1, "errors": 0, "callbacks": 0, "version": 0}
+
+
+def _layer(module: str) -> str:
+    parts = module.removesuffix(INIT).split(".")
+    if len(parts) == 1:
+        return "yolo"  # the package's own __init__ re-exports the facade
+    if parts[1] == "tasks" and len(parts) > 2 and (PACKAGE / "tasks" / parts[2]).is_dir():
+        return "task folders"
+    return parts[1]
+
+
+def test_layers_import_only_downward():
+    """CLI -> facade -> jobs -> task folders -> pipeline -> basics: no module imports a layer above its own (the
+    registry's list of its entries excepted), so a call reads top-down."""
+    edges, up = _imports(PACKAGE), []
+    assert set(map(_layer, edges)) <= set(LAYERS), set(map(_layer, edges)) - set(LAYERS)
+    for module, targets in edges.items():
+        for target in targets:
+            registry_entry = module.removesuffix(INIT) == "yolo_openvino.tasks"
+            if LAYERS[_layer(target)] > LAYERS[_layer(module)] and not registry_entry:
+                up.append(f"{module} ({_layer(module)}) -> {target} ({_layer(target)})")
+    assert not up, up
 
 
 def test_import_is_light():

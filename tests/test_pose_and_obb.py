@@ -293,7 +293,7 @@ def test_rotated_map_of_hand_made_detections():
     ("0 0.5 0.5 0.2 0.2 " + "0.5 0.5 2 " * 3 + "0.5 -0.2 2", "keypoint outside [0, 1]"),
 ])
 def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.evaluation.datasets import LabelIssues
+    from yolo_openvino.tasks.label_files import LabelIssues
     from yolo_openvino.tasks.pose.labels import read_keypoints
 
     label = tmp_path / "labels" / "a.txt"
@@ -312,7 +312,7 @@ def test_bad_keypoint_lines_are_counted_with_their_reason(tmp_path, line, reason
     ("0 0.1 0.1 0.5 0.1 0.5 0.5 0.1 nan", "NaN or infinite"),
 ])
 def test_bad_obb_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.evaluation.datasets import LabelIssues
+    from yolo_openvino.tasks.label_files import LabelIssues
     from yolo_openvino.tasks.obb.labels import read_quadrilaterals
 
     label = tmp_path / "labels" / "a.txt"
@@ -448,7 +448,7 @@ def test_every_format_agrees_with_pytorch_on_a_tiny_model(tiny_task, tmp_path, f
     task, ckpt, _ = tiny_task
     path = YOLO(ckpt).export(format=fmt, imgsz=64, output=str(default_output(tmp_path / "m.pt", fmt)), **export_args)
     backend = load_backend(path, fmt, **({"inference_precision": "f32", "preprocess": "host"} if fmt == "openvino" else {}))
-    assert backend.metadata.task == task and backend.metadata.kpt_shape == ((17, 3) if task == "pose" else None)
+    assert backend.metadata.task == task and backend.metadata.task_keys == ({"kpt_shape": [17, 3]} if task == "pose" else {})
     x = np.random.default_rng(0).random((2, 3, 64, 64), dtype=np.float32)
     with torch.no_grad():
         expected = load_model(ckpt)(torch.from_numpy(x)).numpy()

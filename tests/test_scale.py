@@ -52,13 +52,13 @@ def ir(exported):
 
 @needs_shared
 def test_worker_gives_a_row_per_input_and_errors_in_place(ir):
-    from yolo_openvino.scale.workers import ROW_COLUMNS, ModelWorker, model_files
+    from yolo_openvino.scale.workers import ModelWorker, model_files, row_columns
 
     detector = ModelWorker(model_files(ir), {"inference_precision": "f32"}, {"conf": 0.001})
     names = ["a.jpg", "broken.jpg", "b.jpg", "empty.png"]
     good = (COCO128_IMAGES / "000000000009.jpg").read_bytes()
     rows = detector.rows(names, [good, b"\xff\xd8 not a jpeg", good, b""])
-    assert set(rows) == set(ROW_COLUMNS) and rows["path"] == names
+    assert set(rows) == set(row_columns()) and rows["path"] == names
     assert [e is None for e in rows["error"]] == [True, False, True, False]
     assert "broken.jpg" in rows["error"][1] and rows["boxes"][1] == [] and rows["width"][1] is None
     assert rows["boxes"][0] == rows["boxes"][2] and len(rows["boxes"][0]) > 0 and (rows["height"][0], rows["width"][0]) == (480, 640)

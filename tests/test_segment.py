@@ -163,7 +163,7 @@ def test_val_box_and_mask_map_match_the_reference(exported, fmt):
     ("7 0.1 0.1 0.5 0.1 0.5 0.5", "class 7 outside the dataset's 2 classes"),
 ])
 def test_bad_polygon_lines_are_counted_with_their_reason(tmp_path, line, reason):
-    from yolo_openvino.evaluation.datasets import LabelIssues
+    from yolo_openvino.tasks.label_files import LabelIssues
     from yolo_openvino.tasks.segment.labels import read_polygons
 
     label = tmp_path / "labels" / "a.txt"
@@ -332,12 +332,12 @@ def test_ray_rows_and_service_answers_carry_the_polygons(tiny_seg_ir, tmp_path):
     """What a Ray actor and a Serve replica run (workers.py, in a plain process): each box's outline."""
     import cv2
 
-    from yolo_openvino.scale.workers import ROW_COLUMNS, ModelWorker, model_files
+    from yolo_openvino.scale.workers import ModelWorker, model_files, row_columns
 
     detector = ModelWorker(model_files(tiny_seg_ir), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 4})
     image = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))[1].tobytes()
     rows = detector.rows(["a.jpg", "bad.jpg"], [image, b"not an image"])
-    assert list(rows) == list(ROW_COLUMNS)
+    assert list(rows) == list(row_columns())
     assert len(rows["polygons"][0]) == len(rows["boxes"][0]) == 4 and rows["polygons"][1] == []
     assert all(len(point) == 2 for polygon in rows["polygons"][0] for point in polygon)
     answer = detector.results(["a.jpg"], [image])[0].to_dict()

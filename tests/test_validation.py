@@ -14,7 +14,8 @@ from conftest import COCO128, GOLDEN, needs_shared, shared_model, write_dataset
 from yolo_openvino import YOLO
 from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
-from yolo_openvino.evaluation.datasets import LabelIssues, load_dataset
+from yolo_openvino.evaluation.datasets import load_dataset
+from yolo_openvino.tasks.label_files import LabelIssues
 from yolo_openvino.tasks.detect.labels import read_labels
 from yolo_openvino.evaluation.validation import coco_map
 

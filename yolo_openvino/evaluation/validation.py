@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import LabelIssues, load_dataset
+from ..tasks.label_files import LabelIssues
+from .datasets import load_dataset
 from ..errors import UsageError
 from ..tasks import DEFAULT_TASK, SCORE_LABELS, task_named
 from ..options import DEFAULT_MAX_DET, defaults
@@ -268,8 +269,6 @@ def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSetti
 def validate(backend, **options) -> ValidationResult:
     """Validate a loaded backend on a dataset; ``options`` as declared in options.VAL (defaults from there)."""
     o = {**defaults("val"), **options}
-    from ..tasks import task_named
-
     if task_named(backend.metadata.task).dataset_kind == "image_folder":
         result = validate_classifier(backend, o)
         _save_json(result, o)
@@ -299,7 +298,6 @@ def _save_json(result, o: dict) -> None:
         return
     from ..utils.files import write_text_atomic
     from ..predict.saving import next_run_dir
-    from ..tasks import task_named
 
     folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
     write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
@@ -311,7 +309,6 @@ def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict
     export's (task, names, imgsz, kpt_shape, heads)."""
     from ..runtime.backends.openvino_backend import OpenVINOBackend
     from ..runtime.metadata import ModelMetadata
-    from ..tasks import task_named
 
     meta = ModelMetadata.from_dict(metadata, "openvino")
     backend = OpenVINOBackend(compiled_model, meta)

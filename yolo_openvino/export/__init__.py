@@ -93,7 +93,7 @@ def build_metadata(model, args, ckpt_path: Path) -> dict:
         "format": args.format,
         "source": ckpt_path.name,
         "task": model.task,
-        **({"kpt_shape": list(model.kpt_shape)} if model.kpt_shape else {}),
+        **task_named(model.task).metadata_of(model),
         "stride": int(max(model.stride)),
         "batch": args.batch,
         "imgsz": list(args.imgsz),

@@ -9,9 +9,11 @@ import numpy as np
 
 
 class BoxPart:
-    """The protocol (defaults: nothing drawn or written). ``LAYER``: drawn ``under`` the boxes (filled masks) or
-    ``over`` them (keypoints); ``ROW_COLUMN``: its column in the Ray rows (a list per box, original pixels)."""
+    """The protocol (defaults: nothing drawn or written). ``FIELD``: the Result attribute it is read by
+    (``result.masks``); ``LAYER``: drawn ``under`` the boxes (filled masks) or ``over`` them (keypoints);
+    ``ROW_COLUMN``: its column in the Ray rows (a list per box, original pixels)."""
 
+    FIELD: str = ""
     LAYER = "over"
     ROW_COLUMN: str = ""
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tasks.pose.keypoints import Keypoints
-from ..tasks.segment.masks import Masks
-from ..tasks.obb.oriented import OrientedBoxes
 from .boxes import Detections
-from ..tasks.classify.probs import Probs
 
+if TYPE_CHECKING:  # the parts live in their tasks' folders, which build on this layer (never the other way)
+    from ..tasks.classify.probs import Probs
+    from ..tasks.obb.oriented import OrientedBoxes
+    from ..tasks.pose.keypoints import Keypoints
+    from ..tasks.segment.masks import Masks
+    from .parts import BoxPart
 
 Boxes = Detections  # the reference's name for the same thing
-
-
-def part_classes() -> tuple[type, ...]:
-    """The classes of Result's per-box parts, in declaration order (the Ray rows have a column for each)."""
-    return tuple(f.metadata["part"] for f in fields(Result) if "part" in f.metadata)
 
 
 @dataclass
@@ -41,12 +39,21 @@ class Result:
     speed: dict[str, float] = field(default_factory=dict)  # ms per image: preprocess, inference, postprocess
     latency_ms: float | None = None  # wall time from starting to read this input to its result (queueing included)
     # a task's own parts, one entry per box (parts.BoxPart: selected with the boxes, checked against their count,
-    # drawn and written by their own methods); each declared in its task's folder
-    masks: Masks | None = field(default=None, metadata={"part": Masks})  # segment: tasks/segment/masks.py
-    keypoints: Keypoints | None = field(default=None, metadata={"part": Keypoints})  # pose: tasks/pose/keypoints.py
-    obb: OrientedBoxes | None = field(default=None, metadata={"part": OrientedBoxes})  # tasks/obb (boxes: enclosing)
+    # drawn and written by their own methods); each declared in its task's folder (Task.part)
+    # (the reference's names, its Results' attributes; a task of another kind puts its own in ``extra_parts``)
+    masks: Masks | None = field(default=None, metadata={"per_box": True})  # segment: tasks/segment/masks.py
+    keypoints: Keypoints | None = field(default=None, metadata={"per_box": True})  # pose: tasks/pose/keypoints.py
+    obb: OrientedBoxes | None = field(default=None, metadata={"per_box": True})  # tasks/obb (boxes: enclosing)
     probs: Probs | None = None  # classify: the class probabilities (``boxes`` then empty)
     stream: int | None = None  # tracking several streams at once: the index of this frame's stream
+    extra_parts: dict[str, BoxPart] = field(default_factory=dict)  # a registered task's own kind, by its FIELD
+
+    def __getattr__(self, name: str):
+        """A registered task's own part by its name (``result.<FIELD>``), as the reference's parts are read."""
+        extra = self.__dict__.get("extra_parts") or {}
+        if name in extra:
+            return extra[name]
+        raise AttributeError(f"'Result' object has no attribute '{name}'")
 
     def __post_init__(self):
         self.orig_shape = (int(self.orig_shape[0]), int(self.orig_shape[1]))
@@ -54,10 +61,9 @@ class Result:
             self.boxes = replace(self.boxes, orig_shape=self.orig_shape)
         elif self.boxes.orig_shape != self.orig_shape:
             raise ValueError(f"Result: boxes of a {self.boxes.orig_shape} image for a {self.orig_shape} image")
-        for name in _PART_FIELDS:
-            part = getattr(self, name)
-            if part is not None and len(part) != len(self.boxes):
-                raise ValueError(f"Result: {len(part)} {name} for {len(self.boxes)} boxes")
+        for part in self.parts():
+            if len(part) != len(self.boxes):
+                raise ValueError(f"Result: {len(part)} {part.FIELD or type(part).__name__} for {len(self.boxes)} boxes")
 
     def __len__(self) -> int:
         """Boxes found; a classifier's: its classes (the reference's ``len`` of a result with ``probs``)."""
@@ -68,11 +74,14 @@ class Result:
         the reference's ``r[0]``)."""
         parts = {name: None if getattr(self, name) is None else getattr(self, name)[index]
                  for name in _PART_FIELDS}
-        return replace(self, boxes=self.boxes[index], **parts)
+        extra = {name: part[index] for name, part in self.extra_parts.items()}
+        return replace(self, boxes=self.boxes[index], **parts, extra_parts=extra)
 
     def parts(self) -> list:
-        """The per-box parts this Result has (parts.BoxPart: masks, keypoints, oriented boxes), in field order."""
-        return [getattr(self, name) for name in _PART_FIELDS if getattr(self, name) is not None]
+        """The per-box parts this Result has (parts.BoxPart: masks, keypoints, oriented boxes, a registered task's own),
+        in field order."""
+        declared = [getattr(self, name) for name in _PART_FIELDS if getattr(self, name) is not None]
+        return declared + list(self.extra_parts.values())
 
     def label(self, class_id) -> str:
         """The name of ``class_id`` (its number as text where the model has no name for it)."""
@@ -164,28 +173,36 @@ class Result:
         """The same image with no detections (its path, names and size kept)."""
         empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64),
                            self.orig_shape)
-        return replace(self, boxes=empty, masks=None, keypoints=None, obb=None, probs=None, speed=dict(self.speed))
+        return replace(self, boxes=empty, masks=None, keypoints=None, obb=None, probs=None, extra_parts={},
+                       speed=dict(self.speed))
 
-    def update(self, boxes=None, masks=None, probs=None, obb=None) -> None:
-        """Replace parts as the reference's ``update``: ``boxes`` (N, 6) x1, y1, x2, y2, conf, cls in pixels,
-        ``obb`` (N, 7) cx, cy, w, h, angle, conf, cls, ``probs`` (nc,). Masks are cropped per box here, not planes:
-        ``masks`` is refused in one line."""
+    def update(self, boxes=None, masks=None, **parts) -> None:
+        """Replace parts as the reference's ``update``: ``boxes`` (N, 6) x1, y1, x2, y2, conf, cls in pixels, and by
+        the part's name what its class reads (``from_reference``): ``obb`` (N, 7) cx, cy, w, h, angle, conf, cls,
+        ``probs`` (nc,). New boxes drop the old per-box parts. Masks are cropped per box here, not planes: ``masks``
+        is refused in one line."""
         if masks is not None:
             raise NotImplementedError("Result.update(masks=...): masks are kept as crops per box here; predict again "
                                       "or select boxes with result[index]")
+        from ..tasks import part_classes
+
+        classes = {part.FIELD: part for part in part_classes()}
+        no_parts = {**{name: None for name in _PART_FIELDS}, "extra_parts": {}}
         fields = {}
         if boxes is not None:
             rows = np.asarray(boxes, np.float32).reshape(-1, 6).copy()
             rows[:, [0, 2]] = rows[:, [0, 2]].clip(0, self.orig_shape[1])
             rows[:, [1, 3]] = rows[:, [1, 3]].clip(0, self.orig_shape[0])
-            fields.update(boxes=Detections.from_rows(rows, self.orig_shape), masks=None, keypoints=None, obb=None)
-        if obb is not None:
-            rows = np.asarray(obb, np.float32).reshape(-1, 7)
-            oriented = OrientedBoxes(rows[:, :5], rows[:, 5], rows[:, 6].round().astype(np.int64), self.orig_shape)
-            fields.update(obb=oriented, boxes=Detections(oriented.xyxy, oriented.conf, oriented.class_id,
-                                                         self.orig_shape), masks=None, keypoints=None)
-        if probs is not None:
-            fields["probs"] = Probs(np.asarray(probs, np.float32))
+            fields.update(no_parts, boxes=Detections.from_rows(rows, self.orig_shape))
+        for name, value in parts.items():
+            if value is None:
+                continue
+            if not hasattr(classes.get(name), "from_reference"):
+                raise TypeError(f"Result.update() got an unexpected keyword argument '{name}'")
+            part = classes[name].from_reference(value, self.orig_shape)
+            if hasattr(part, "xyxy"):  # a per-box part with its own geometry (oriented boxes): boxes enclose it
+                fields.update(no_parts, boxes=Detections(part.xyxy, part.conf, part.class_id, self.orig_shape))
+            fields[name] = part
         updated = replace(self, **fields)
         self.__dict__.update(updated.__dict__)
 
@@ -253,6 +270,5 @@ class Result:
         return self.to_df(normalize, decimals).to_csv(index=False)
 
 
-# The names of Result's per-box parts (masks, keypoints, oriented boxes), read once from its fields' metadata: every
-# Result checks and selects them, so this is on the path of every image.
-_PART_FIELDS = tuple(f.name for f in fields(Result) if "part" in f.metadata)
+# The names of Result's per-box part fields, read once: every Result checks and selects them (the path of every image).
+_PART_FIELDS = tuple(f.name for f in fields(Result) if f.metadata.get("per_box"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageError
 from ..options import DEFAULT_MAX_DET
-from ..tasks.task import DEFAULT_TASK
+from ..tasks import DEFAULT_TASK, tasks
 
 
 def metadata_text(data: dict) -> str:
@@ -69,7 +69,8 @@ class ModelMetadata:
     - one2one: the graph holds the NMS-free one-to-one head of a YOLO26 model and its top-k (``end2end`` in
       the reference's metadata and ours).
     max_det: how many rows such an output has (its top-k or NMS keeps at most this many).
-    kpt_shape: a pose model's (keypoints, values per keypoint), which its output's layout depends on.
+    task_keys: what its task's exports add to the metadata (``Task.metadata_keys``: a pose model's ``kpt_shape``, on
+    which its output's layout depends), as the file has them; the task's own code reads and checks them.
     precision: fp32 | fp16 | int8 (weights). What the runtime computes in is the device's choice unless the
     user asks (``inference_precision=``), so nothing about it is read from here.
     """
@@ -83,7 +84,7 @@ class ModelMetadata:
     one2one: bool = False
     max_det: int = DEFAULT_MAX_DET
     task: str = DEFAULT_TASK
-    kpt_shape: tuple[int, int] | None = None  # pose: (keypoints, 2 or 3 values each)
+    task_keys: dict = field(default_factory=dict)  # the task's own keys (pose: kpt_shape)
     format: str = "pytorch"
     precision: str = "fp32"
     description: str = ""
@@ -103,8 +104,9 @@ class ModelMetadata:
 
     @classmethod
     def _from_dict(cls, data: dict, fmt: str, where: str) -> "ModelMetadata":
-        file_keys = {"names", "imgsz", "format", "stride", "nms", "end2end", "kpt_shape"}  # read below
-        known = {f for f in cls.__dataclass_fields__ if f not in ("nms_in_graph", "one2one", "max_det")}
+        own = getattr(tasks().get(data.get("task") or DEFAULT_TASK), "metadata_keys", ())  # unknown: refused later
+        file_keys = {"names", "imgsz", "format", "stride", "nms", "end2end", *own}  # read below
+        known = {f for f in cls.__dataclass_fields__ if f not in ("nms_in_graph", "one2one", "max_det", "task_keys")}
         args = data.get("args") or {}
         imgsz = data.get("imgsz", 640)
         imgsz = (int(imgsz), int(imgsz)) if isinstance(imgsz, (int, float)) else (int(imgsz[0]), int(imgsz[1]))
@@ -112,12 +114,10 @@ class ModelMetadata:
         values = {k: v for k, v in data.items() if k in known and k not in file_keys}
         values.setdefault("dynamic", bool(args.get("dynamic", False)))
         one2one = bool(data.get("end2end"))
-        kpt_shape = data.get("kpt_shape")
-        kpt_shape = (int(kpt_shape[0]), int(kpt_shape[1])) if kpt_shape is not None else None
         return cls(names=names_dict(data["names"], where), imgsz=imgsz, format=fmt,
                    stride=int(max(stride) if isinstance(stride, (list, tuple)) else stride),
                    one2one=one2one, nms_in_graph=bool(data.get("nms", args.get("nms")) or False) and not one2one,
-                   max_det=int(args.get("max_det") or DEFAULT_MAX_DET), kpt_shape=kpt_shape,
+                   max_det=int(args.get("max_det") or DEFAULT_MAX_DET), task_keys={k: data[k] for k in own if k in data},
                    extra={k: v for k, v in data.items() if k not in known | file_keys}, **values)
 
     @property

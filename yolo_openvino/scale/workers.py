@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
-from ..results.result import part_classes
 from ..tasks import task_named
 
 SHIPPED_FORMATS = ("openvino", "onnx")  # torch-free formats: what a worker runs
@@ -107,8 +106,9 @@ class ModelWorker:
         return out
 
     def rows(self, names: list[str], blobs: list[bytes]) -> dict[str, list]:
-        """Columns of ``ROW_SCHEMA`` for a batch: an unreadable input gets a row with its error, never dropped."""
-        columns: dict[str, list] = {name: [] for name in ROW_COLUMNS}
+        """Columns of ``row_schema`` for a batch: an unreadable input gets a row with its error, never dropped."""
+        columns: dict[str, list] = {name: [] for name in row_columns()}
+        part_names = part_columns()
         for name, result in zip(names, self.results(names, blobs)):
             error = result if isinstance(result, str) else None
             columns["path"].append(str(name))
@@ -116,7 +116,7 @@ class ModelWorker:
             if error:
                 for key in ("width", "height"):
                     columns[key].append(None)
-                for key in PER_BOX_COLUMNS:
+                for key in ("boxes", "scores", "classes", "names", *part_names):
                     columns[key].append([])
                 continue
             boxes = result.boxes
@@ -134,15 +134,27 @@ class ModelWorker:
                 columns["names"].append(result.labels)
             # each part's column, per box in original pixels (parts.BoxPart.row_value); empty for a task without it
             present = {part.ROW_COLUMN: part.row_value() for part in result.parts()}
-            for column in PART_COLUMNS:
+            for column in part_names:
                 columns[column].append(present.get(column, []))
         return columns
 
 
-# A column per kind of Result part (masks' polygons, keypoints, oriented boxes' corners), from the parts themselves.
-PART_COLUMNS = tuple(part.ROW_COLUMN for part in part_classes())
-PER_BOX_COLUMNS = ("boxes", "scores", "classes", "names", *PART_COLUMNS)
-ROW_COLUMNS = ("path", "width", "height", *PER_BOX_COLUMNS, "error")
+def _row_parts() -> tuple:
+    """The per-box part classes of the served tasks (registry order): a column each."""
+    from ..results.parts import BoxPart
+    from ..tasks import part_classes
+
+    return tuple(part for part in part_classes() if issubclass(part, BoxPart))
+
+
+def part_columns() -> tuple[str, ...]:
+    """A column per kind of per-box part (masks' polygons, keypoints, oriented boxes' corners, a registered task's)."""
+    return tuple(part.ROW_COLUMN for part in _row_parts())
+
+
+def row_columns() -> tuple[str, ...]:
+    """The batch output's columns, in order (``row_schema``)."""
+    return ("path", "width", "height", "boxes", "scores", "classes", "names", *part_columns(), "error")
 
 
 def row_schema():
@@ -156,4 +168,4 @@ def row_schema():
     return pa.schema([("path", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
                       ("boxes", pa.list_(pa.list_(pa.float32(), 4))), ("scores", pa.list_(pa.float32())),
                       ("classes", pa.list_(pa.int32())), ("names", pa.list_(pa.string())),
-                      *((part.ROW_COLUMN, part.row_type()) for part in part_classes()), ("error", pa.string())])
+                      *((part.ROW_COLUMN, part.row_type()) for part in _row_parts()), ("error", pa.string())])

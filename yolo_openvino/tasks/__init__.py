@@ -3,7 +3,8 @@ class and head blocks that mean it, its outputs and their layout, how raw output
 the metric it is scored by. The loader, the metadata reader, the backends, the predictor, the exporters and
 validation ask this table; no module outside ``tasks/`` tests a task's name.
 
-Adding a task is one new module here with its entry, its head blocks in ``model/blocks.py``, and its tests.
+Adding a task is one new folder here (its entry, label reader and Result part) and one line in ``_entries``, plus its
+head blocks in ``model/blocks.py`` when the network is new; CONTRIBUTING.md has the recipe.
 """
 
 from __future__ import annotations
@@ -71,10 +72,21 @@ def task_of_model_class(class_name: str, where: str = "model") -> Task:
     return task_named(MODEL_CLASSES_NOT_SUPPORTED.get(class_name, class_name), where)
 
 
+def part_classes() -> tuple[type, ...]:
+    """The classes of what the served tasks add to a Result (masks, keypoints, oriented boxes, probs, a registered
+    task's own), first served first; the Ray rows have a column for each per-box one."""
+    return tuple(dict.fromkeys(task.part() for task in _entries() if task.part is not None))
+
+
+def part_class(field: str) -> type:
+    """The part class read as ``result.<field>`` (``obb`` -> OrientedBoxes)."""
+    return next(part for part in part_classes() if part.FIELD == field)
+
+
 def task_of_head(block: str) -> Task:
     """The task whose head block ``block`` is (Detect, Segment, Segment26, Pose, OBB26, ...)."""
     return next(task for task in _entries() if block in task.heads)
 
 
-__all__ = ["DEFAULT_TASK", "SCORE_LABELS", "Task", "register", "tasks", "task_named", "task_of_model_class",
-           "task_of_head", "unregister"]
+__all__ = ["DEFAULT_TASK", "SCORE_LABELS", "Task", "part_class", "part_classes", "register", "tasks", "task_named",
+           "task_of_model_class", "task_of_head", "unregister"]

@@ -49,6 +49,17 @@ class Task:
     nms_in_graph: bool = False  # its rows can come out of OpenVINO's NMS op (boxes only: detection)
     trackable: bool = True  # it finds objects a tracker can follow (a classifier has no boxes)
     check_dataset: Callable = None  # (dataset, metadata) -> None or one line: labels this model cannot be scored on
+    # () -> the class of what it adds to a Result (``results.parts.BoxPart`` per box, or per image: Probs), read by
+    # its ``FIELD`` (``result.masks``); a new kind of part needs no change to Result (``Result.extra_parts``)
+    part: Callable[[], type] = None
+    # what its exports add to the metadata, read from the network by the same name (pose: kpt_shape); the runtime
+    # keeps them in ``ModelMetadata.task_keys`` as the file has them
+    metadata_keys: tuple[str, ...] = ()
+
+    def metadata_of(self, network) -> dict:
+        """The network's values of ``metadata_keys``, as YAML writes them (tuples as lists); absent ones left out."""
+        values = {key: getattr(network, key, None) for key in self.metadata_keys}
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in values.items() if v is not None}
 
     @property
     def figure_name(self) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import UsageError
+from ...tasks import task_named
 from ..metadata import ModelMetadata
 from .base import Backend
 from ...utils.torch_tracing import tracing
@@ -59,7 +60,7 @@ class PyTorchBackend(_TorchBackend):
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         metadata = ModelMetadata(names=model.names, stride=int(max(model.stride)), imgsz=imgsz, batch=1,
                                  dynamic=True, format="pytorch", precision="fp32", args=model.args, task=model.task,
-                                 kpt_shape=model.kpt_shape)
+                                 task_keys=task_named(model.task).metadata_of(model))
         super().__init__(model, metadata, device)
 
     def with_head(self, one2one: bool, max_det: int | None = None) -> "PyTorchBackend":

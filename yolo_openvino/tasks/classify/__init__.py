@@ -63,10 +63,17 @@ def check_outputs(meta, shapes: list[tuple], where: str) -> None:
                          f"one (B, {nc}) output; the metadata's task or names do not match the model")
 
 
+def part() -> type:
+    """``result.probs``'s class (imported when asked: reading the registry stays light)."""
+    from .probs import Probs
+
+    return Probs
+
+
 CLASSIFY = Task("classify", "ClassificationModel", heads=("Classify",), outputs=("output0",), extra="", metric="top1",
                 postprocess=postprocess, fields=fields, prepare=centre_crop, layout_check=check_outputs,
                 metric_label="acc_top1", dataset_kind="image_folder", batchnorm_eps=1e-5,
                 # the head and the block before it in float under INT8: on yolo11n-cls-shapes, whose classes score
                 # within 0.08 of each other on half the images, top-1 0.3667 against FP32's 0.3833 (the walk
                 # alone, keeping the Linear and softmax: 0.3333, as the reference's own INT8)
-                int8_float_tail=2, trackable=False)
+                int8_float_tail=2, trackable=False, part=part)

@@ -14,12 +14,18 @@ class Probs:
     """data: (nc,) float32 probabilities (softmax), summing to 1."""
 
     data: np.ndarray
+    FIELD = "probs"  # the Result attribute (per image, not per box: not a parts.BoxPart)
 
     def __post_init__(self):
         data = np.asarray(self.data, np.float32)
         if data.ndim != 1 or not len(data):
             raise ValueError(f"Probs: data has shape {data.shape}, expected (nc,)")
         self.data = values(data)
+
+    @classmethod
+    def from_reference(cls, values, orig_shape=None) -> "Probs":
+        """From the reference's ``Results.update(probs=)``: (nc,) probabilities."""
+        return cls(np.asarray(values, np.float32))
 
     def __len__(self) -> int:
         return len(self.data)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...evaluation.datasets import LabelIssues, box_problem, label_lines
+from ..label_files import LabelIssues, box_problem, label_lines
 
 
 def _as_box(values: list[str]) -> list[str]:

@@ -61,6 +61,13 @@ def coco_detections(result, image_id: int) -> list[dict]:
             for box, score, cls in zip(obb.xywhr, obb.conf, obb.class_id)]
 
 
+def part() -> type:
+    """``result.obb``'s class (imported when asked: reading the registry stays light)."""
+    from .oriented import OrientedBoxes
+
+    return OrientedBoxes
+
+
 OBB = Task("obb", "OBBModel", heads=("OBB", "OBB26"), outputs=("output0",), extra="angle", metric="B",
            postprocess=postprocess, fields=fields, extra_channels=lambda meta, shapes: 1, ground_truth=ground_truth,
-           coco_detections=coco_detections, scores=(("B", "rotated"),), box_layout="xywh")
+           coco_detections=coco_detections, scores=(("B", "rotated"),), box_layout="xywh", part=part)

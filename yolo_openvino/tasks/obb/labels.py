@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...evaluation.datasets import LabelIssues, label_lines
+from ..label_files import LabelIssues, label_lines
 from ..segment.labels import polygon_problem
 
 

@@ -21,6 +21,12 @@ class OrientedBoxes(PerBox, BoxPart):
 
     GEOMETRY = ("xywhr", 5)
 
+    @classmethod
+    def from_reference(cls, rows, orig_shape: tuple[int, int]) -> "OrientedBoxes":
+        """From the reference's ``Results.update(obb=)`` rows: (N, 7) cx, cy, w, h, angle, conf, cls in pixels."""
+        rows = np.asarray(rows, np.float32).reshape(-1, 7)
+        return cls(rows[:, :5], rows[:, 5], rows[:, 6].round().astype(np.int64), orig_shape)
+
     xywhr: np.ndarray
     confidence: np.ndarray
     class_id: np.ndarray
@@ -50,6 +56,7 @@ class OrientedBoxes(PerBox, BoxPart):
         return values(np.concatenate((points.min(1), points.max(1)), 1))
 
     # -- drawn and written (results.parts.BoxPart) -------------------------------------------------------------
+    FIELD = "obb"
     ROW_COLUMN = "corners"
 
     def box_outlines(self) -> np.ndarray:

@@ -20,11 +20,25 @@ def keypoint_sigmas(k: int) -> np.ndarray:
     return COCO_SIGMAS if k == 17 else np.full(k, 1.0 / k)
 
 
+def model_kpt_shape(meta) -> tuple[int, int] | None:
+    """The model's (keypoints, values each) from its metadata (``task_keys``); None when it gives none."""
+    value = meta.task_keys.get("kpt_shape")
+    if value is None:
+        return None
+    try:
+        k, d = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise UsageError(f"malformed model metadata (kpt_shape {value!r:.40}, expected [keypoints, 2 or 3]); "
+                         "re-export the model") from None
+    return k, d
+
+
 def _kpt_shape(meta) -> tuple[int, int]:
-    if not meta.kpt_shape:
+    shape = model_kpt_shape(meta)
+    if not shape:
         raise UsageError("a pose model's metadata gives no kpt_shape (keypoints, 2 or 3 values each); add it, e.g. "
                          "'kpt_shape: [17, 3]', or re-export the model")
-    return tuple(int(v) for v in meta.kpt_shape)
+    return shape
 
 
 def _extra_channels(meta, shapes: list[tuple]) -> int:
@@ -88,13 +102,21 @@ def metric_options(dataset) -> dict:
 
 def check_dataset(dataset, meta) -> None:
     """The labels must hold the model's keypoints."""
-    if dataset.kpt_shape != meta.kpt_shape:
+    if dataset.kpt_shape != model_kpt_shape(meta):
         raise UsageError(f"{dataset.yaml_path}: kpt_shape {list(dataset.kpt_shape) if dataset.kpt_shape else None} "
-                         f"does not match the model's {list(meta.kpt_shape or ())}; the labels must have "
+                         f"does not match the model's {list(model_kpt_shape(meta) or ())}; the labels must have "
                          "the model's keypoints (set kpt_shape in the yaml)")
+
+
+def part() -> type:
+    """``result.keypoints``'s class (imported when asked: reading the registry stays light)."""
+    from .keypoints import Keypoints
+
+    return Keypoints
 
 
 POSE = Task("pose", "PoseModel", heads=("Pose", "Pose26"), outputs=("output0",), extra="keypoint values",
             metric="P", postprocess=postprocess, fields=fields, extra_channels=_extra_channels,
             ground_truth=ground_truth, coco_detections=coco_detections, scores=(("B", "bbox"), ("P", "keypoints")),
-            metric_options=metric_options, check_dataset=check_dataset)
+            metric_options=metric_options, check_dataset=check_dataset, part=part,
+            metadata_keys=("kpt_shape",))

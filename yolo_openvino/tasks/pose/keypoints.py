@@ -68,6 +68,7 @@ class Keypoints(BoxPart):
         return values(self.data[..., 2]) if self.has_visible else None
 
     # -- drawn and written (results.parts.BoxPart) -------------------------------------------------------------
+    FIELD = "keypoints"
     ROW_COLUMN = "keypoints"
 
     def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...evaluation.datasets import COORD_TOLERANCE, LabelIssues, box_problem, label_lines
+from ..label_files import COORD_TOLERANCE, LabelIssues, box_problem, label_lines
 
 
 def _keypoint_problem(values: list[str], nc: int, kpt_shape: tuple[int, int]) -> tuple[str, str] | None:

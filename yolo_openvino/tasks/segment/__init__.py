@@ -74,7 +74,14 @@ def coco_detections(result, image_id: int) -> list[dict]:
     return detections
 
 
+def part() -> type:
+    """``result.masks``'s class (imported when asked: reading the registry stays light)."""
+    from .masks import Masks
+
+    return Masks
+
+
 SEGMENT = Task("segment", "SegmentationModel", heads=("Segment", "Segment26"), outputs=("output0", "output1"),
                extra="mask coefficients", metric="M", postprocess=postprocess, fields=fields,
                extra_channels=_prototype_count, ground_truth=ground_truth, coco_detections=coco_detections,
-               scores=(("B", "bbox"), ("M", "segm")))
+               scores=(("B", "bbox"), ("M", "segm")), part=part)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...evaluation.datasets import COORD_TOLERANCE, LabelIssues, label_lines
+from ..label_files import COORD_TOLERANCE, LabelIssues, label_lines
 
 
 def polygon_problem(values: list[str], nc: int) -> tuple[str, str] | None:

@@ -108,6 +108,7 @@ class Masks(BoxPart):
 
     # -- drawn and written (results.parts.BoxPart) -------------------------------------------------------------
     LAYER = "under"  # filled, under the boxes and their labels
+    FIELD = "masks"
     ROW_COLUMN = "polygons"
 
     def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:
