@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator
 from .runtime.backends import load_backend, model_format
 from .callbacks import Callbacks, Exporter, Predictor, Validator, called_back
 from .errors import UsageError
-from .options import check, split_runtime
+from .options import check, defaults, split_runtime
 
 if TYPE_CHECKING:
     from .results.result import Result
@@ -48,6 +48,10 @@ class YOLO:
         else:
             self.model_path = Path(model)
             self.ckpt_path = None
+        if self.format == "openvino":  # a deploy folder (optimize): its settings, under those given here
+            from .runtime.deploy import deploy_runtime
+
+            self.runtime = {**deploy_runtime(self.model_path), **self.runtime}
         self._backends: dict = {}
         self._load_said: set[int] = set()
         self.last_stats = None
@@ -282,6 +286,21 @@ class YOLO:
             raise UsageError(f"the format table exports from a PyTorch model (.pt); {self.model_path} is a "
                              f"{self.format} model. For an OpenVINO model's latency/throughput report use modes=True.")
         return benchmark_formats(self.model, self.ckpt_path, **_for_job(values, benchmark_formats, "format table"))
+
+
+    def optimize(self, verbose: bool = True, **kwargs):
+        """Search this machine for the fastest deployment of this model that keeps its accuracy on ``data``: precision
+        (FP32, FP16, INT8, INT8 with accuracy control), input size and runtime settings, measured end to end; writes
+        the table, ``pareto.png`` and a deploy folder (``YOLO(folder)`` runs it as picked). See ``yolo-ov optimize
+        --help`` (options.OPTIMIZE). Returns an OptimizeResult."""
+        from .optimize import optimize
+
+        values = {k: v for k, v in {**defaults("optimize"), **check("optimize", kwargs, where="optimize")}.items()
+                  if k not in ("model", "task")}
+        if self.model is None and self.format != "openvino":
+            raise UsageError(f"optimize searches a .pt's exports or an OpenVINO IR's runtime settings, not a "
+                             f"{self.format} model")
+        return optimize(self.model, self.ckpt_path or self.model_path, self.format, values, verbose)
 
 
 def _parameters(*jobs) -> tuple[str, ...]:

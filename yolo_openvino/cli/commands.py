@@ -71,6 +71,14 @@ def benchmark(model, task=None, **options) -> int:
     return 0
 
 
+def optimize(model, task=None, **options) -> int:
+    """The search; the job prints its table and closing lines, the last of them the refusal when nothing keeps the
+    accuracy (then exit code 2, as for every user error)."""
+    from ..yolo import YOLO
+
+    return 2 if YOLO(model, task=task).optimize(**_given(options)).refusal else 0
+
+
 def serve(model, task=None, **options) -> int:
     """Run the Ray Serve service until Ctrl-C."""
     from ..scale.service import serve as run

@@ -321,3 +321,37 @@ def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict
     settings = PredictSettings(imgsz=meta.imgsz, conf=val["conf"], iou=val["iou"], multi_label=True, pad="square",
                                reduced_decode=False)
     return evaluate_backend(backend, files, dataset, settings).figure(task.metric)
+
+
+# -- one figure on part of a val split (optimize: every variant scored on the same images) -----------------------------
+def scoring_set(data, task_name: str, fraction: float = 1.0, split: str = "val") -> tuple[object, list]:
+    """(dataset, items) a figure is scored on: ``fraction`` of ``data``'s ``split``, evenly spread over it (at least
+    one image), the same every time; items are image files, or (image, class id) for a classifier."""
+    task = task_named(task_name)
+    if task.dataset_kind == "image_folder":
+        from .datasets import load_image_folder
+
+        dataset = load_image_folder(data)
+        everything = dataset.samples(split)
+    else:
+        dataset = load_dataset(data)
+        everything = dataset.images(split)
+    count = max(1, round(len(everything) * fraction))
+    picked = np.unique(np.linspace(0, len(everything) - 1, count).round().astype(int))
+    return dataset, [everything[i] for i in picked]
+
+
+def task_figure(backend, dataset, items: list, reduced_decode: bool | None = None) -> float:
+    """The task's own figure (mAP50-95 of its kind, top-1 for a classifier) of ``backend`` on ``items`` (from
+    ``scoring_set``), with validation's thresholds at the model's size; ``reduced_decode`` as the deployment will
+    decode (default: predict's)."""
+    val = defaults("val")
+    reduced = defaults("predict")["reduced_decode"] if reduced_decode is None else reduced_decode
+    task = task_named(backend.metadata.task)
+    if task.dataset_kind == "image_folder":
+        return evaluate_classifier(backend, items, PredictSettings(reduced_decode=reduced)).top1
+    if task.check_dataset:
+        task.check_dataset(dataset, backend.metadata)
+    settings = PredictSettings(conf=val["conf"], iou=val["iou"], max_det=val["max_det"], multi_label=True,
+                               pad="val" if backend.metadata.dynamic else "square", reduced_decode=reduced)
+    return evaluate_backend(backend, items, dataset, settings, where=dataset.yaml_path).figure(task.metric)

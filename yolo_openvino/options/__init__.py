@@ -53,6 +53,17 @@ def split_runtime(values: dict) -> tuple[dict, dict]:
     return runtime, {k: v for k, v in values.items() if k not in RUNTIME_NAMES}
 
 
+def documented_groups() -> list[str]:
+    """The commands whose argument tables docs/cli.md holds (every one but the demo), and ``runtime``."""
+    return [command for command in COMMANDS if command != "demo"] + ["runtime"]
+
+
+def table_skip(group: str) -> tuple[str, ...]:
+    """What a group's table leaves out: the model, and the runtime options where it takes them (their own table)."""
+    takes_runtime = group != "runtime" and set(RUNTIME_NAMES) <= set(options_of(group))
+    return ("model",) + (tuple(RUNTIME_NAMES) if takes_runtime else ())
+
+
 def markdown_table(group: str, skip: tuple[str, ...] = ("model",)) -> str:
     """The README table of a command's (or ``runtime``'s) options: | arg | default | meaning |."""
     lines = ["| arg | default | meaning |", "|---|---|---|"]
@@ -65,5 +76,5 @@ def markdown_table(group: str, skip: tuple[str, ...] = ("model",)) -> str:
 
 
 __all__ = ["BATCH", "COMMANDS", "DEFAULT_MAX_DET", "DETECTION", "HELP", "OUTPUT", "Option", "PER_REQUEST",
-           "RUNTIME", "RUNTIME_NAMES", "SCALE", "TRACKING", "check", "defaults", "markdown_table", "names",
-           "options_of", "split_runtime"]
+           "RUNTIME", "RUNTIME_NAMES", "SCALE", "TRACKING", "check", "defaults", "documented_groups",
+           "markdown_table", "names", "options_of", "split_runtime", "table_skip"]

@@ -200,6 +200,31 @@ BENCHMARK = (
     _opt("project", "str", None, "where CSV, JSON (and the PNG plot) are written (default `runs/<task>`)"),
     _opt("name", "str", None, "run folder name (default `benchmark` for the table, `modes` for the report)"),
 )
+OPTIMIZE = (
+    _opt("data", "str", None, "dataset yaml (a classifier: its ImageFolder): accuracy is measured on its val split; "
+         "required"),
+    _opt("goal", "choice", "throughput", "`throughput` (images/s end to end) or `latency` (p50 ms of one image)",
+         choices=("throughput", "latency"), none=False),
+    _opt("max_drop", "float", 0.01, "the largest absolute drop of the task's metric (mask/pose/box mAP50-95, top-1) "
+         "accepted, against the `.pt`'s on the same images (an IR: its own in f32)", low=0, high=1, none=False),
+    _opt("max_latency_ms", "float", None, "also keep the p50 latency end to end at or under this", low=0.01,
+         high=1e6),
+    _opt("device", "str", None, "the OpenVINO device searched (default `cpu`)"),
+    _opt("time", "float", 10.0, "budget in minutes; steps that would not fit are skipped and said so", low=0.1,
+         high=10_000, none=False),
+    _opt("imgsz", "sizes", None, "input sizes tried, e.g. 640,512 (default: the training size and two smaller "
+         "multiples of 32 down to 60% of it)"),
+    _opt("precisions", "choices", None, "precisions tried (default all three; INT8 with accuracy control is added "
+         "when plain INT8 misses `max_drop`)", choices=("fp32", "fp16", "int8")),
+    _opt("fraction", "float", 1.0, "share of the val split accuracy is measured on (evenly spread)", low=1e-6, high=1,
+         none=False),
+    _opt("resume", "bool", False, "continue the newest `project/name*` run: its exports and measurements are reused",
+         none=False),
+    _opt("project", "str", None, PROJECT_HELP),
+    _opt("name", "str", "optimize", "run folder name (`optimize`, `optimize2`, ...)", none=False),
+    _opt("exist_ok", "bool", False, "write into `project/name` even if it exists (what it measured is reused)",
+         none=False),
+)
 DEMO = (
     _opt("model", "str", "yolov8n.yaml", "model to export and run (built untrained from an architecture name)",
          none=False),
@@ -212,6 +237,7 @@ COMMANDS: dict[str, tuple[Option, ...]] = {
     "export": (MODEL, TASK, *EXPORT),
     "val": (MODEL, TASK, *VAL, *RUNTIME),
     "benchmark": (MODEL, TASK, *BENCHMARK),
+    "optimize": (MODEL, TASK, *OPTIMIZE),
     "serve": (MODEL, TASK, *SERVE, *RUNTIME),
     "demo": DEMO,
 }
@@ -221,6 +247,8 @@ HELP = {
     "export": "export a .pt to OpenVINO IR (FP32/FP16/INT8), ONNX or TorchScript",
     "val": "COCO mAP on a YOLO-format dataset",
     "benchmark": "per-format table (size, mAP, speed) from a .pt, or the latency/throughput report of an OpenVINO model",
+    "optimize": "search precision, input size and runtime settings on this machine and your data: the fastest "
+                "deployment that keeps your accuracy, in a deploy folder every command picks up",
     "serve": "an HTTP detection service on Ray Serve: POST /predict, GET /healthz",
     "demo": "offline end-to-end demo: build, export, run on generated images",
 }

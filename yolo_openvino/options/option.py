@@ -17,7 +17,8 @@ _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
 @dataclass(frozen=True)
 class Option:
-    """One option. ``kind``: bool, int, float, str, choice, imgsz, classes, streams, json or any.
+    """One option. ``kind``: bool, int, float, str, choice, choices (a list of them), imgsz, sizes (square sizes,
+    largest first), classes, streams, json or any.
 
     ``low``/``high`` bound numbers (inclusive); ``choices`` lists a choice's values; ``none`` allows None.
     """
@@ -58,13 +59,15 @@ class Option:
         """What this option accepts, in words (for errors and the README)."""
         if self.kind == "choice":
             return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind == "choices":
+            return "some of " + ", ".join(str(c) for c in self.choices) + " (comma-separated)"
         if self.kind in ("int", "float"):
             word = "an integer" if self.kind == "int" else "a number"
             if self.low is not None and self.high is not None:
                 return f"{word} in [{_fmt(self.low)}, {_fmt(self.high)}]"
             return f"{word} >= {_fmt(self.low)}" if self.low is not None else word
         return {"bool": "True or False", "imgsz": "a positive size: 640 or h,w such as 480,640",
-                "classes": "class ids: 0 or 0,2", "streams": "a stream count >= 1 or AUTO",
+                "classes": "class ids: 0 or 0,2", "sizes": "square sizes: 640 or 640,512,384", "streams": "a stream count >= 1 or AUTO",
                 "json": "a dict (JSON on the command line)"}.get(self.kind, "a value")
 
     def _error(self, value, where: str) -> UsageError:
@@ -130,6 +133,24 @@ def _classes(opt, value):
     return ids
 
 
+def _sizes(opt, value):
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", "").split(",") if part]
+    sizes = [_int(opt, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    if not sizes or not all(32 <= s <= 8192 for s in sizes):
+        raise ValueError(value)
+    return sorted(set(sizes), reverse=True)
+
+
+def _choices(opt, value):
+    if isinstance(value, str):
+        value = [part for part in value.replace(" ", "").split(",") if part]
+    picked = [_choice(opt, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    if not picked:
+        raise ValueError(value)
+    return list(dict.fromkeys(picked))
+
+
 def _streams(opt, value):
     if isinstance(value, str) and value.strip().upper() == "AUTO":
         return "AUTO"
@@ -156,7 +177,7 @@ def _str(opt, value):
 
 
 _CONVERTERS = {"bool": _bool, "int": _int, "float": _float, "choice": _choice, "imgsz": _imgsz, "classes": _classes,
-               "streams": _streams, "json": _json, "str": _str, "any": lambda opt, value: value}
+               "streams": _streams, "json": _json, "sizes": _sizes, "choices": _choices, "str": _str, "any": lambda opt, value: value}
 
 
 def _opt(name, kind, default, help, **limits) -> Option:
