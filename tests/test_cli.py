@@ -109,8 +109,8 @@ def test_readme_argument_tables_are_the_declarations(group):
 
 @pytest.mark.parametrize("module,extra", [
     ("torch", "export"), ("onnx", "export"), ("onnxruntime", "export"), ("nncf", "export"), ("matplotlib", "report"),
-    ("pandas", "pandas"), ("supervision", "supervision"), ("ray", "ray"), ("pyarrow", "ray"), ("starlette", "ray"),
-    ("multipart", "ray"), ("python_multipart", "ray"), ("motmetrics", "mot"), ("numpy", None), ("nothing_of_ours", None)])
+    ("pandas", "pandas"), ("supervision", "supervision"), ("ray", "ray"), ("pyarrow", "ray"), ("starlette", "serve"),
+    ("multipart", "serve"), ("python_multipart", "serve"), ("prometheus_client", "serve"), ("motmetrics", "mot"), ("numpy", None), ("nothing_of_ours", None)])
 def test_the_extra_that_installs_a_package_is_read_from_the_package_metadata(module, extra):
     from yolo_openvino.cli.app import extra_installing
 

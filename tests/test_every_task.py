@@ -99,6 +99,41 @@ def test_ray_rows_and_the_service_answer(models, task):
 
 
 @pytest.mark.parametrize("task", TASKS)
+def test_the_client_of_a_running_service_returns_what_a_local_predict_does(models, task, tmp_path):
+    """A real one-machine service of the task's IR and ``Client``: the same boxes and the task's own part (masks
+    filled again from their outlines: most of their pixels), for a file and for an array; plot() works."""
+    pytest.importorskip("starlette")
+    from yolo_openvino import Client
+    from yolo_openvino.scale import serve
+
+    ir = models(task)[1]
+    image = _image()
+    file = tmp_path / "a.png"
+    cv2.imwrite(str(file), image)
+    service = serve(ir, port=0, blocking=False, runtime={"inference_precision": "f32"})
+    try:
+        served = Client(service.url).predict([str(file), image], conf=0.0, max_det=3)
+    finally:
+        service.shutdown()
+    local = YOLO(ir, inference_precision="f32")([str(file), image], conf=0.0, max_det=3, verbose=False)
+    assert [r.path for r in served] == [r.path for r in local] and len(served) == 2
+    for ours, theirs in zip(served, local):
+        assert len(ours) == len(theirs) and ours.plot().shape == image.shape
+        np.testing.assert_allclose(ours.boxes.xyxy, theirs.boxes.xyxy, atol=0.01)
+        np.testing.assert_array_equal(ours.boxes.cls, theirs.boxes.cls)
+        if theirs.probs is not None:
+            np.testing.assert_allclose(ours.probs.data, theirs.probs.data, atol=1e-5)
+        if theirs.keypoints is not None:
+            np.testing.assert_allclose(ours.keypoints.data, theirs.keypoints.data, atol=1e-3)
+        if theirs.obb is not None:
+            np.testing.assert_allclose(ours.obb.xywhr, theirs.obb.xywhr, atol=0.01)
+        if theirs.masks is not None:
+            a, b = ours.masks.at_image_size(), theirs.masks.at_image_size()
+            union = (a | b).sum()
+            assert union == 0 or (a & b).sum() / union > 0.7, ((a & b).sum(), union, a.sum(), b.sum())
+
+
+@pytest.mark.parametrize("task", TASKS)
 def test_track_or_its_one_line_refusal(models, task, tmp_path):
     video = write_video(tmp_path / "v.avi", frames=3)
     model = YOLO(models(task)[1])

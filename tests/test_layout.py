@@ -146,7 +146,7 @@ def test_no_module_outside_tasks_names_a_task():
 
 # Where users import from (the docs and the README name these); each must keep working.
 PUBLIC = {
-    "yolo_openvino": ["YOLO", "Result", "Detections", "__version__"],
+    "yolo_openvino": ["YOLO", "Client", "Result", "Detections", "__version__"],
     "yolo_openvino.cli": ["main"],
     "yolo_openvino.errors": ["UsageError"],
     "yolo_openvino.results": ["Result", "Detections"],

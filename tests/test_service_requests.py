@@ -216,10 +216,10 @@ def test_a_slow_decode_is_cut_and_never_holds_up_another_request(monkeypatch):
 
     real = io_utils.decode_image
 
-    def decode(data, name, fit=None):
+    def decode(data, name, fit=None, shrink_others=False):
         if data == b"slow" + IMAGE:
             time.sleep(1.5)
-        return real(data.removeprefix(b"slow"), name, fit)
+        return real(data.removeprefix(b"slow"), name, fit, shrink_others)
 
     monkeypatch.setattr(io_utils, "decode_image", decode)
     ingress = Ingress(FakeReplicas(), max_body_mb=1, max_pixels=1.0, body_timeout_s=1, decode_timeout_s=0.3)
@@ -302,3 +302,29 @@ def test_replicas_that_keep_dying_are_a_503(method, path, monkeypatch):
     response = asyncio.run(ingress(request(method, path, IMAGE)))
     ingress.close()
     assert response.status_code == 503 and "retry later" in json.loads(response.body)["error"]
+
+
+def test_past_the_in_flight_limit_a_request_gets_a_json_503(monkeypatch):
+    """Not uvicorn's plain-text 503: the ingress's own, one-line JSON, with Retry-After."""
+    import yolo_openvino.scale.ingress as ingress_module
+    from yolo_openvino.scale.ingress import Ingress
+
+    monkeypatch.setattr(ingress_module, "MAX_IN_FLIGHT", 0)
+    ingress = Ingress(FakeReplicas(), max_body_mb=1)
+    response = asyncio.run(ingress(request("POST", "/predict", IMAGE)))
+    health = asyncio.run(ingress(request("GET", "/healthz")))
+    ingress.close()
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert "requests in flight" in json.loads(response.body)["error"] and health.status_code == 200
+
+
+def test_a_large_png_reaches_the_model_reduced_to_what_it_needs():
+    """A PNG has no reduced decode: the ingress shrinks it after decoding (area averaging), as a JPEG's would be."""
+    from yolo_openvino.scale.ingress import Ingress
+
+    replicas = FakeReplicas()
+    ingress = Ingress(replicas, max_body_mb=5, max_pixels=40, fit=(64, 64))
+    response = asyncio.run(ingress(request("POST", "/predict", png(1200, 1600))))
+    ingress.close()
+    image = replicas.received[0][1]
+    assert response.status_code == 200 and image.full_shape == (1200, 1600) and image.image.shape[:2] == (150, 200)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .version import __version__
 
-__all__ = ["YOLO", "Detections", "Result", "__version__"]
+__all__ = ["YOLO", "Client", "Detections", "Result", "__version__"]
 
 
 def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
@@ -15,6 +15,10 @@ def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
         from .yolo import YOLO
 
         return YOLO
+    if name == "Client":  # the HTTP service's client: Results as a local model returns them
+        from .scale.client import Client
+
+        return Client
     if name in ("Detections", "Result"):
         from . import results
 

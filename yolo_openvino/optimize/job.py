@@ -24,7 +24,7 @@ from .search import Budget, Candidate, Setting, Variant, default_settings, defau
 LOGGER = logging.getLogger("yolo_openvino")
 
 FIRST_ROUND_S = 1.5  # the first, short timed round of every candidate; each later round doubles
-CONFIRM_ROUNDS, CONFIRM_S = 3, 3.0  # the pick against the baseline, interleaved, at the end
+CONFIRM_ROUNDS, CONFIRM_S = 5, 4.0  # the pick against the baseline, interleaved, at the end (medians: noise halves)
 SPEED_IMAGES = 64  # end-to-end rounds cycle over at most this many of the scoring images
 # Before anything is measured, what a step is expected to take (nano model, 2 cores); replaced by what this run saw.
 FIRST_GUESS_S = {"export": 15.0, "export_int8": 60.0, "export_int8_ac": 240.0, "score": 10.0}

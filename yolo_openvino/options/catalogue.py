@@ -89,9 +89,10 @@ TRACK = (*TRACKING, *(
     if o.name == "name" else o for o in PREDICT))
 ADDRESS = _opt("address", "str", None, "Ray cluster: `auto`, `host:6379` or `ray://host:10001` (default: start a "
              "local one); a token-authenticated cluster needs `RAY_AUTH_MODE=token` and its token in the environment")
+ENGINE = _opt("engine", "choice", "local", "`ray`: a Ray Data job over the source (folder, glob, list, `s3://`, "
+              "`gs://`), one Parquet row per input in `output`", choices=("local", "ray"), none=False)
 SCALE = (
-    _opt("engine", "choice", "local", "`ray`: a Ray Data job over the source (folder, glob, list, `s3://`, `gs://`), one "
-         "Parquet row per input in `output`", choices=("local", "ray"), none=False),
+    ENGINE,
     ADDRESS,
     _opt("output", "str", None, "engine=ray: the Parquet folder to write (`preds.parquet`); never replaces anything but "
          "an earlier output"),
@@ -104,12 +105,17 @@ SERVE = (
     _opt("host", "str", "127.0.0.1", "interface to listen on (`0.0.0.0`: every interface)", none=False),
     _opt("port", "int", 8000, "HTTP port (0: a free one, printed at start)", low=0, high=65535, none=False),
     ADDRESS,
-    _opt("replicas", "int", 1, "model replicas", low=1, high=100_000, none=False),
-    _opt("cpus_per_replica", "float", None, "CPUs each replica declares, fractions allowed (default: what fits, at most "
-         "4)", low=0.01, high=1024),
-    _opt("max_batch_size", "int", 8, "requests batched together by a replica (`@serve.batch`)", low=1, high=1024,
+    ENGINE.but(default=None, none=True, help="`local`: the model in this process, one machine at local speed; `ray`: "
+               "replicas on Ray Serve (default: `local`, or `ray` when `address` is given)"),
+    _opt("drain_s", "float", 30.0, "on SIGTERM or SIGINT: how long requests in flight may take to finish (readiness "
+         "answers 503 `draining` meanwhile, new connections are refused)", low=0, high=3600, none=False),
+    _opt("replicas", "int", 1, "Ray: model replicas", low=1, high=100_000, none=False),
+    _opt("cpus_per_replica", "float", None, "Ray: CPUs each replica declares, fractions allowed (default: what fits, at "
+         "most 4)", low=0.01, high=1024),
+    _opt("max_batch_size", "int", 8, "Ray: requests batched together by a replica (`@serve.batch`)", low=1,
+         high=1024, none=False),
+    _opt("batch_wait_ms", "float", 5.0, "Ray: how long a replica waits to fill a batch", low=0, high=60_000,
          none=False),
-    _opt("batch_wait_ms", "float", 5.0, "how long a replica waits to fill a batch", low=0, high=60_000, none=False),
     _opt("max_body_mb", "float", 20.0, "request size limit (413 above it)", low=0.001, high=10_000, none=False),
     _opt("max_pixels", "float", 40.0, "largest image accepted, in megapixels, read from its header before any "
          "decoding (413 above it)", low=0.001, high=1000, none=False),
@@ -119,7 +125,8 @@ SERVE = (
     _opt("body_timeout_s", "float", 10.0, "time a client has to send its whole body (408 and the connection closed "
          "after it); its request headers get as long again (the connection closed after it)", low=0.1, high=3600,
          none=False),
-    _opt("api_key", "str", None, "when set, every request but `/healthz` needs `Authorization: Bearer <key>` (401 "
+    _opt("api_key", "str", None, "when set, every request but the health probes (`/healthz`, `/healthz/live`, "
+         "`/healthz/ready`) needs `Authorization: Bearer <key>`, `/metrics` too (401 "
          "otherwise); default: the environment's `YOLO_OV_API_KEY`, else none (a warning with `host=0.0.0.0`)"),
     _opt("autoscaling", "json", None, "Ray Serve `autoscaling_config`, e.g. `{\"min_replicas\": 1, \"max_replicas\": 4}` "
          "(instead of `replicas`)"),
@@ -249,7 +256,8 @@ HELP = {
     "benchmark": "per-format table (size, mAP, speed) from a .pt, or the latency/throughput report of an OpenVINO model",
     "optimize": "search precision, input size and runtime settings on this machine and your data: the fastest "
                 "deployment that keeps your accuracy, in a deploy folder every command picks up",
-    "serve": "an HTTP detection service on Ray Serve: POST /predict, GET /healthz",
+    "serve": "an HTTP detection service: POST /predict, GET /healthz, GET /metrics; the model in this process, or "
+             "replicas on Ray Serve (address= or engine=ray)",
     "demo": "offline end-to-end demo: build, export, run on generated images",
 }
 

@@ -41,6 +41,12 @@ class BoxPart:
     def supervision_into(self, fields: dict) -> None:
         """Put this part where ``supervision.Detections`` keeps it (``fields``: its constructor's arguments)."""
 
+    @classmethod
+    def from_answer(cls, answer: dict, orig_shape: tuple[int, int]):
+        """This part back from our JSON form (``to_dict``, the service's answer: what ``dict_into`` wrote), or None
+        where the answer has none (the service's ``Client`` rebuilds Results with it)."""
+        return None
+
     def row_value(self) -> list:
         """The Ray rows' value of ``ROW_COLUMN`` for this image: one list per box."""
         return []

@@ -98,7 +98,8 @@ def to_dict(result) -> dict:
            "speed": result.speed}
     if result.stream is not None:
         out["stream"] = result.stream
-    if result.probs is not None:  # the top-5 with names, most probable first
+    if result.probs is not None:  # the top-5 with names, most probable first; and every class's, in class order
         out["probs"] = [{"class_id": c, "name": result.label(c), "confidence": round(float(result.probs.data[c]), 5)}
                         for c in result.probs.top5]
+        out["probabilities"] = [round(float(v), 6) for v in result.probs.data]
     return out

@@ -11,8 +11,6 @@ import time
 
 from ..errors import UsageError
 
-# At most this many connections and requests at once; past it uvicorn answers 503 at once rather than queueing.
-MAX_CONNECTIONS = 1024
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this
 MAX_HEADER_BYTES = 64 * 1024  # a request's line and headers; more is a 431 (uvicorn's httptools has no limit)
 
@@ -41,7 +39,7 @@ def with_header_timeout(seconds: float) -> type:
     or pass MAX_HEADER_BYTES (a 431).
 
     uvicorn times a keep-alive connection only while it is idle: a client that opens a connection and sends its
-    headers a byte at a time holds it (and one of MAX_CONNECTIONS) forever. Every ``seconds`` each connection
+    headers a byte at a time holds it (and a socket) forever. Every ``seconds`` each connection
     is checked: a request must have begun (its headers complete: a new ``cycle``) or be under way since the last
     check, else the connection is closed. So headers get between one and two periods; the body has its own
     limit in the ingress (``body_timeout_s``). And httptools buffers headers without a limit: bytes received
@@ -96,15 +94,18 @@ def with_header_timeout(seconds: float) -> type:
 
 class Front:
     """Serves an ASGI ``app`` on ``sock`` in a daemon thread until :meth:`stop`; request headers must arrive
-    within ``header_timeout_s`` (see :func:`with_header_timeout`)."""
+    within ``header_timeout_s`` (see :func:`with_header_timeout`); a stop lets requests in flight finish for up to
+    ``drain_s``. Requests past the ingress's own limit get its JSON 503 (uvicorn's ``limit_concurrency`` would
+    answer in plain text: it is not set)."""
 
-    def __init__(self, app, sock: socket.socket, header_timeout_s: float = 10.0, start_timeout_s: float = 30.0):
+    def __init__(self, app, sock: socket.socket, header_timeout_s: float = 10.0, start_timeout_s: float = 30.0,
+                 drain_s: float = 30.0):
         import uvicorn
 
         config = uvicorn.Config(app, http=with_header_timeout(header_timeout_s), interface="asgi3", lifespan="off",
                                 log_level="warning", access_log=False, server_header=False,
-                                timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=MAX_CONNECTIONS,
-                                timeout_graceful_shutdown=5)
+                                timeout_keep_alive=KEEP_ALIVE_S, timeout_graceful_shutdown=drain_s)
+        self.drain_s = drain_s
         self.url = url_of(sock)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name="yolo-ov-http",
@@ -116,6 +117,7 @@ class Front:
                 raise RuntimeError(f"the HTTP server at {self.url} did not start (see the log above)")
             time.sleep(0.01)
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self) -> None:
+        """Stop listening (new connections are refused), let requests in flight finish (up to ``drain_s``), close."""
         self.server.should_exit = True
-        self.thread.join(timeout_s)
+        self.thread.join(self.drain_s + 10)

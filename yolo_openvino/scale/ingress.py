@@ -1,12 +1,15 @@
 """The service's HTTP side: routes, request checks, the body read as it streams in, the image decoded in threads
-of its own, an answer from a model replica. It runs in the process that started the service, behind our own
-HTTP server (``front``), never behind Ray Serve's proxy, so nothing but ``/predict`` and ``/healthz`` answers.
+of its own, an answer from the model (in this process, ``local``, or a replica on Ray Serve). It runs in the
+process that started the service, behind our own HTTP server (``front``), never behind Ray Serve's proxy, so only
+its routes answer: ``POST /predict``; ``GET /healthz`` (ready: 503 ``draining`` once a stop began),
+``/healthz/ready`` (the same) and ``/healthz/live`` (the process answers); ``GET /metrics`` (Prometheus).
 
 A bad request gets a 4xx and a one-line JSON ``error``: 400 (not an image, a bad, unknown or repeated query
 parameter, a malformed multipart body), 401 (a missing or wrong API key), 404 (any other path: routes match
 exactly), 405 with ``Allow`` (the wrong method), 408 (a body slower than ``body_timeout_s``), 413 (over
 ``max_body_mb`` or ``max_pixels``, or slower to decode than ``decode_timeout_s``), and 503 when every replica
-it tried died; what the client sent is shown only as a short, escaped excerpt.
+it tried died or more than MAX_IN_FLIGHT requests are in flight; what the client sent is shown only as a short,
+escaped excerpt.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,7 +27,10 @@ from ..options import PER_REQUEST, names
 LOGGER = logging.getLogger("yolo_openvino")
 LARGE_PIXELS = 12_000_000  # above this an image decodes in the large-image pool (4K UHD is 8.3 MP: ordinary)
 
-ROUTES = {"/predict": "POST", "/healthz": "GET"}  # path -> its one method; matched exactly
+ROUTES = {"/predict": "POST", "/healthz": "GET", "/healthz/ready": "GET", "/healthz/live": "GET",
+          "/metrics": "GET"}  # path -> its one method; matched exactly
+OPEN_ROUTES = ("/healthz", "/healthz/ready", "/healthz/live")  # what answers without the API key (probes)
+MAX_IN_FLIGHT = 1024  # requests answered at once; past it a 503 at once rather than a queue without end
 
 
 def excerpt(text: str, limit: int = 40) -> str:
@@ -51,28 +58,33 @@ class Ingress:
     RETRIES = 3
 
     def __init__(self, replicas, max_body_mb: float, api_key: str | None = None, max_pixels: float = 40.0,
-                 body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0, fit=None):
-        self.replicas = replicas  # a DeploymentHandle to the model replicas
+                 body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0, fit=None, task: str | None = None):
+        from .metrics import ServiceMetrics
+
+        self.replicas = replicas  # the model: a LocalModel, or a DeploymentHandle to the replicas on Ray Serve
         self.max_body = int(max_body_mb * 1024 * 1024)
         self.api_key = api_key
         self.max_pixels = int(max_pixels * 1e6)
         self.body_timeout_s = body_timeout_s
         self.decode_timeout_s = decode_timeout_s
-        self.fit = fit  # what a reduced JPEG decode must still cover (workers.decode_fit)
+        self.fit = fit  # what a reduced decode must still cover (workers.decode_fit)
+        self.task = task or getattr(replicas, "task", None) or "unknown"
+        self.draining = False  # a stop began: readiness answers 503, requests in flight finish
+        self.in_flight = 0
+        self.metrics = ServiceMetrics(ROUTES)
         # OpenCV releases the GIL while decoding: these threads decode side by side with the event loop. Images
         # whose header declares more than LARGE_PIXELS (or nothing we can read) queue in a pool of their own, so an
         # ordinary image never waits behind expensive ones: those share the CPU with it, and their own time limit.
         threads = min(4, os.cpu_count() or 1)
         self.decoders = {large: ThreadPoolExecutor(threads, thread_name_prefix=f"yolo-decode{'-large' * large}")
                          for large in (False, True)}
-        # imported now, not by the first request: importing OpenCV, Starlette and Ray holds the event loop a second
+        # imported now, not by the first request: importing OpenCV and Starlette holds the event loop a second
         import cv2  # noqa: F401
         import imagesize  # noqa: F401
         import starlette.formparsers  # noqa: F401
         import starlette.responses  # noqa: F401
-        from ray.exceptions import RayActorError  # (Ray itself is in this process already, unless under test)
 
-        self.replica_died = RayActorError
+        self.replica_died = getattr(replicas, "died", None) or _ray_actor_error()
 
     def authorized(self, request) -> bool:
         """No key set, or ``Authorization: Bearer <key>`` compared in constant time (no timing of the prefix)."""
@@ -92,28 +104,62 @@ class Ingress:
             await response(scope, receive, send)
 
     async def __call__(self, request):
+        """The answer to one request, counted in the metrics (route, status, time, requests in flight)."""
+        started = time.perf_counter()
+        self.in_flight += 1
+        self.metrics.in_flight.inc()
+        try:
+            response = await self._answer(request)
+        finally:
+            self.in_flight -= 1
+            self.metrics.in_flight.dec()
+        self.metrics.answered(request.url.path, response.status_code, time.perf_counter() - started)
+        return response
+
+    async def _answer(self, request):
         from starlette.responses import JSONResponse, Response
 
         path = request.url.path
         method = ROUTES.get(path)
         try:
             if method is None:
-                raise BadRequest(404, f"{excerpt(path)}: not found; use POST /predict or GET /healthz")
+                raise BadRequest(404, f"{excerpt(path)}: not found; use POST /predict, GET /healthz or GET /metrics")
             if request.method != method:
                 raise BadRequest(405, f"{excerpt(request.method, 10)} {path}: use {method} {path}", {"Allow": method})
-            if path != "/healthz" and not self.authorized(request):
+            if path not in OPEN_ROUTES and not self.authorized(request):
                 raise BadRequest(401, "missing or wrong API key: send Authorization: Bearer <key>",
                                  {"WWW-Authenticate": "Bearer"})
-            if path == "/healthz":
-                return JSONResponse({"status": "ok", **await self._call("health")})
+            if path in OPEN_ROUTES:
+                return await self._health(path)
+            if path == "/metrics":
+                body, content_type = self.metrics.text()
+                return Response(body, media_type=content_type)
+            if self.in_flight > MAX_IN_FLIGHT:
+                raise BadRequest(503, f"over {MAX_IN_FLIGHT} requests in flight: retry later", {"Retry-After": "1"})
             name, data, overrides = await self._parse(request)
             image = await self._decoded(name, data, self._pixels(data))
-            status, body = await self._call("predict", (name, image, tuple(sorted(overrides.items()))))
+            answer = await self._call("predict", (name, image, tuple(sorted(overrides.items()))))
         except BadRequest as e:  # answered before the body was read whole: the connection ends, the rest unread
             unread = _declares_body(request) and not getattr(request.state, "body_read", False)
             close = {"Connection": "close"} if e.status in (408, 413) or unread else {}
             return JSONResponse({"error": str(e)}, e.status, headers={**e.headers, **close})
+        status, body = answer[:2]
+        for stage, seconds in (answer[2] if len(answer) > 2 else {}).items():  # the model's own stages
+            self.metrics.stage(stage, seconds)
+        if status == 200:
+            self.metrics.images.labels(self.task).inc()
         return Response(body, status_code=status, media_type="application/json")
+
+    async def _health(self, path: str):
+        """Liveness: the process answers. Readiness (``/healthz``, ``/healthz/ready``): the model answers, and no stop
+        has begun (then 503 ``draining``: a load balancer sends no more, requests in flight still finish)."""
+        from starlette.responses import JSONResponse
+
+        if path == "/healthz/live":
+            return JSONResponse({"status": "alive"})
+        if self.draining:
+            return JSONResponse({"status": "draining"}, 503)
+        return JSONResponse({"status": "ok", **await self._call("health")})
 
     async def _call(self, method: str, *args):
         """``replicas.<method>(*args)``, sent again (up to RETRIES times) when the replica dies meanwhile."""
@@ -121,6 +167,7 @@ class Ingress:
             try:
                 return await getattr(self.replicas, method).remote(*args)
             except self.replica_died as e:
+                self.metrics.restarts.inc()
                 LOGGER.warning("a replica died during a request (%s); attempt %d of %d", type(e).__name__,
                                attempt + 1, self.RETRIES + 1)
                 await asyncio.sleep(0.1 * (attempt + 1))
@@ -137,9 +184,11 @@ class Ingress:
         from ..runtime.sources import DecodedImage
 
         pool = self.decoders[not 0 < pixels <= LARGE_PIXELS]
-        job = asyncio.get_running_loop().run_in_executor(pool, decode_image, data, name, self.fit)
+        started = time.perf_counter()
+        job = asyncio.get_running_loop().run_in_executor(pool, decode_image, data, name, self.fit, True)
         try:
             image, full_shape = await asyncio.wait_for(job, self.decode_timeout_s)
+            self.metrics.stage("decode", time.perf_counter() - started)
         except asyncio.TimeoutError:
             raise BadRequest(413, f"the image took longer than {self.decode_timeout_s:g} s to decode "
                                   "(decode_timeout_s): send a smaller or simpler one (a JPEG decodes fastest)") from None
@@ -220,6 +269,13 @@ class Ingress:
             raise BadRequest(413, f"a {width}x{height} image is over the {self.max_pixels / 1e6:g} megapixel limit "
                                   "(max_pixels): send a smaller one")
         return max(width, 0) * max(height, 0)
+
+
+def _ray_actor_error():
+    """Ray's "the replica's actor died" (retried on another); Ray is in this process already when it serves on Ray."""
+    from ray.exceptions import RayActorError
+
+    return RayActorError
 
 
 async def _parse_multipart(headers, body: bytes):

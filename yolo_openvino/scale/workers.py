@@ -81,6 +81,15 @@ class ModelWorker:
         self.settings = PredictSettings(**settings)
         self.pid = os.getpid()
 
+    @classmethod
+    def of(cls, backend, settings: dict) -> "ModelWorker":
+        """A worker around a backend loaded here (the one-machine service: the model in this process)."""
+        from ..runtime.predictor import PredictSettings
+
+        worker = cls.__new__(cls)
+        worker.backend, worker.settings, worker.pid = backend, PredictSettings(**settings), os.getpid()
+        return worker
+
     def results(self, names: list[str], blobs: list, **overrides) -> list:
         """A Result, or the read error (str), for each input in order: ``blobs`` are encoded bytes or
         ``sources.DecodedImage`` (decoded by the service's ingress); ``overrides``: conf, iou, max_det."""

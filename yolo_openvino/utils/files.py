@@ -52,11 +52,14 @@ def reduction(width: int, height: int, fit: tuple[int, int] | Cover | None) -> i
 _REDUCED = {2: "IMREAD_REDUCED_COLOR_2", 4: "IMREAD_REDUCED_COLOR_4", 8: "IMREAD_REDUCED_COLOR_8"}
 
 
-def _imdecode(data: np.ndarray, name, fit: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+def _imdecode(data: np.ndarray, name, fit: tuple[int, int] | None = None,
+              shrink_others: bool = False) -> tuple[np.ndarray, tuple[int, int]]:
     """(BGR uint8 (H, W, 3), the image's full (h, w)) from encoded bytes, or ImageReadError naming ``name``.
 
     With ``fit``, a large JPEG is decoded at a reduced scale (see :func:`reduction`); its full size is
-    still returned, so boxes map back to the original pixels.
+    still returned, so boxes map back to the original pixels. ``shrink_others``: any other format is decoded
+    whole and then shrunk by the same factor (area averaging), so what is kept is no bigger than a JPEG's would be
+    (the service: a 36-megapixel PNG would otherwise travel to the model as a 108 MB array).
     """
     import io
 
@@ -78,7 +81,11 @@ def _imdecode(data: np.ndarray, name, fit: tuple[int, int] | None = None) -> tup
     image = _try_decode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise ImageReadError(f"{name}: not a decodable image (corrupt or unsupported format)")
-    return image, image.shape[:2]
+    full = image.shape[:2]
+    k = reduction(full[1], full[0], fit) if shrink_others else 1
+    if k > 1:
+        image = cv2.resize(image, (-(-full[1] // k), -(-full[0] // k)), interpolation=cv2.INTER_AREA)
+    return image, full
 
 
 def _try_decode(data: np.ndarray, flags: int):
@@ -126,9 +133,11 @@ def read_again(path: str, frame: int | None) -> np.ndarray:
     return image
 
 
-def decode_image(data: bytes, name: str, fit: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int]]:
-    """(image, full (h, w)) from encoded bytes; see :func:`read_image_to_fit` for ``fit``."""
-    return _imdecode(np.frombuffer(data, np.uint8), name, fit)
+def decode_image(data: bytes, name: str, fit: tuple[int, int] | None = None,
+                 shrink_others: bool = False) -> tuple[np.ndarray, tuple[int, int]]:
+    """(image, full (h, w)) from encoded bytes; see :func:`read_image_to_fit` for ``fit``, :func:`_imdecode` for
+    ``shrink_others``."""
+    return _imdecode(np.frombuffer(data, np.uint8), name, fit, shrink_others)
 
 
 def write_image(filename: str | Path, image: np.ndarray) -> Path:

@@ -27,6 +27,11 @@ class Probs:
         """From the reference's ``Results.update(probs=)``: (nc,) probabilities."""
         return cls(np.asarray(values, np.float32))
 
+    @classmethod
+    def from_answer(cls, answer: dict, orig_shape=None) -> "Probs | None":
+        """From our JSON form's ``probabilities`` (every class, in class order)."""
+        return cls(np.asarray(answer["probabilities"], np.float32)) if answer.get("probabilities") else None
+
     def __len__(self) -> int:
         return len(self.data)
 

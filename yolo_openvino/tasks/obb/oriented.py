@@ -21,17 +21,17 @@ class OrientedBoxes(PerBox, BoxPart):
 
     GEOMETRY = ("xywhr", 5)
 
-    @classmethod
-    def from_reference(cls, rows, orig_shape: tuple[int, int]) -> "OrientedBoxes":
-        """From the reference's ``Results.update(obb=)`` rows: (N, 7) cx, cy, w, h, angle, conf, cls in pixels."""
-        rows = np.asarray(rows, np.float32).reshape(-1, 7)
-        return cls(rows[:, :5], rows[:, 5], rows[:, 6].round().astype(np.int64), orig_shape)
-
     xywhr: np.ndarray
     confidence: np.ndarray
     class_id: np.ndarray
     orig_shape: tuple[int, int]
     track_id: np.ndarray | None = None
+
+    @classmethod
+    def from_reference(cls, rows, orig_shape: tuple[int, int]) -> "OrientedBoxes":
+        """From the reference's ``Results.update(obb=)`` rows: (N, 7) cx, cy, w, h, angle, conf, cls in pixels."""
+        rows = np.asarray(rows, np.float32).reshape(-1, 7)
+        return cls(rows[:, :5], rows[:, 5], rows[:, 6].round().astype(np.int64), orig_shape)
 
     def __post_init__(self):
         self._check()
@@ -77,6 +77,15 @@ class OrientedBoxes(PerBox, BoxPart):
 
     def supervision_into(self, fields: dict) -> None:
         fields["data"]["xyxyxyxy"] = np.asarray(self.xyxyxyxy, np.float32)  # supervision's oriented-box corners
+
+    @classmethod
+    def from_answer(cls, answer: dict, orig_shape: tuple[int, int]) -> "OrientedBoxes | None":
+        found = answer["detections"]
+        if not found or not all("xywhr" in d for d in found):
+            return None
+        track = [d["track_id"] for d in found] if all("track_id" in d for d in found) else None
+        return cls(np.asarray([d["xywhr"] for d in found], np.float32), [d["confidence"] for d in found],
+                   [d["class_id"] for d in found], orig_shape, track)
 
     def row_value(self) -> list:
         return self.xyxyxyxy.tolist()

@@ -89,6 +89,13 @@ class Keypoints(BoxPart):
         for detection, points in zip(detections, self.data):  # [[x, y(, visibility)], ...] per box, original pixels
             detection["keypoints"] = np.round(points, 3).tolist()
 
+    @classmethod
+    def from_answer(cls, answer: dict, orig_shape: tuple[int, int]) -> "Keypoints | None":
+        points = [d["keypoints"] for d in answer["detections"] if "keypoints" in d]
+        if len(points) != len(answer["detections"]) or not points:
+            return None
+        return cls(np.asarray(points, np.float32), orig_shape)
+
     def row_value(self) -> list:
         return self.data.tolist()
 

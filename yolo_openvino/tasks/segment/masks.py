@@ -128,6 +128,31 @@ class Masks(BoxPart):
         for detection, points in zip(detections, self.xy):  # each outline in original pixels: [[x, y], ...]
             detection["polygon"] = np.round(points, 1).tolist()
 
+    @classmethod
+    def from_answer(cls, answer: dict, orig_shape: tuple[int, int]) -> "Masks | None":
+        """Each outline filled again on the original image (the answer carries outlines, not planes: a mask with
+        holes or several parts comes back as its largest outline filled)."""
+        import cv2
+
+        found = answer["detections"]
+        if not found or not all("polygon" in d for d in found):
+            return None
+        h, w = orig_shape
+        crops, offsets = [], []
+        for d in found:
+            points = np.asarray(d["polygon"], np.float32).reshape(-1, 2)
+            if not len(points):
+                crops.append(np.zeros((0, 0), bool))
+                offsets.append((0, 0))
+                continue
+            x0, y0 = np.clip(np.floor(points.min(0)).astype(int), 0, [w - 1, h - 1])
+            x1, y1 = np.clip(np.ceil(points.max(0)).astype(int) + 1, 1, [w, h])
+            crop = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            cv2.fillPoly(crop, [np.round(points - [x0, y0]).astype(np.int32)], 1)
+            crops.append(crop.astype(bool))
+            offsets.append((y0, x0))
+        return cls(crops, np.asarray(offsets), (h, w), (h, w))
+
     def supervision_into(self, fields: dict) -> None:
         fields["mask"] = self.at_image_size()  # (N, h, w) bool on the original image
 
