@@ -65,8 +65,7 @@ class Service:
             from ray import serve
 
             serve.delete(APP_NAME)
-            if self.started_cluster:
-                serve.shutdown()
+            if self.started_cluster:  # ours to stop: the whole local cluster (the Serve controller with it)
                 ray.shutdown()
         return drained
 
