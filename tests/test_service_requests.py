@@ -86,6 +86,8 @@ def call(method: str, raw_path: str, body: bytes = b"", api_key: str | None = No
     ("POST", "/x/y/predict", 404, None), ("POST", "//predict//", 404, None), ("POST", "/predict/", 404, None),
     ("GET", "/anything/healthz", 404, None), ("GET", "/-/routes", 404, None),
     ("GET", "/predict", 405, "POST"), ("PUT", "/predict", 405, "POST"), ("POST", "/healthz", 405, "GET"),
+    ("GET", "/healthz/live", 200, None), ("GET", "/healthz/ready", 200, None), ("POST", "/metrics", 405, "GET"),
+    ("GET", "/", 404, None),  # no page unless ui=True
 ])
 def test_routes_match_exactly_and_a_wrong_method_is_405(method, path, status, allow):
     code, headers, answer, _ = call(method, path, body=IMAGE)
@@ -328,3 +330,18 @@ def test_a_large_png_reaches_the_model_reduced_to_what_it_needs():
     ingress.close()
     image = replicas.received[0][1]
     assert response.status_code == 200 and image.full_shape == (1200, 1600) and image.image.shape[:2] == (150, 200)
+
+
+def test_the_page_is_served_without_the_key_and_holds_none():
+    from yolo_openvino.scale.ingress import Ingress
+
+    ingress = Ingress(FakeReplicas(), max_body_mb=1, api_key="secret-key", ui=True)
+    page = asyncio.run(ingress(request("GET", "/")))
+    refused = asyncio.run(ingress(request("POST", "/", IMAGE)))
+    metrics = asyncio.run(ingress(request("GET", "/metrics")))
+    ingress.close()
+    html = page.body.decode()
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "secret-key" not in html and "http://" not in html and "https://" not in html  # no key, no CDN
+    assert refused.status_code == 405 and metrics.status_code == 401

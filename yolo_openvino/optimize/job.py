@@ -97,8 +97,8 @@ def optimize(network, model_path: Path, fmt: str, options: dict, verbose: bool =
 
     o = options
     budget = Budget(o["time"])
-    task = task_named(network.task if network is not None else _ir_task(model_path))
     _check_request(o["data"], fmt, network)
+    task = task_named(network.task if network is not None else _ir_task(model_path))
     dataset, items = scoring_set(o["data"], task.name, o["fraction"])
     plan = _plan(network, model_path, o["imgsz"], o["precisions"], o["goal"])
     folder = _run_folder(o["project"] or task.project, o["name"], o["resume"], o["exist_ok"])

@@ -109,6 +109,8 @@ SERVE = (
                "replicas on Ray Serve (default: `local`, or `ray` when `address` is given)"),
     _opt("drain_s", "float", 30.0, "on SIGTERM or SIGINT: how long requests in flight may take to finish (readiness "
          "answers 503 `draining` meanwhile, new connections are refused)", low=0, high=3600, none=False),
+    _opt("ui", "bool", True, "a page at `GET /` to try the service from a browser: drop an image, see it drawn and "
+         "its JSON (self-contained, no CDN; the API key is typed into it)", none=False),
     _opt("replicas", "int", 1, "Ray: model replicas", low=1, high=100_000, none=False),
     _opt("cpus_per_replica", "float", None, "Ray: CPUs each replica declares, fractions allowed (default: what fits, at "
          "most 4)", low=0.01, high=1024),

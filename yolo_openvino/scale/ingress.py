@@ -2,7 +2,8 @@
 of its own, an answer from the model (in this process, ``local``, or a replica on Ray Serve). It runs in the
 process that started the service, behind our own HTTP server (``front``), never behind Ray Serve's proxy, so only
 its routes answer: ``POST /predict``; ``GET /healthz`` (ready: 503 ``draining`` once a stop began),
-``/healthz/ready`` (the same) and ``/healthz/live`` (the process answers); ``GET /metrics`` (Prometheus).
+``/healthz/ready`` (the same) and ``/healthz/live`` (the process answers); ``GET /metrics`` (Prometheus); ``GET /``
+the page (``ui``), without the key (it holds none: the key is typed into it).
 
 A bad request gets a 4xx and a one-line JSON ``error``: 400 (not an image, a bad, unknown or repeated query
 parameter, a malformed multipart body), 401 (a missing or wrong API key), 404 (any other path: routes match
@@ -31,6 +32,10 @@ ROUTES = {"/predict": "POST", "/healthz": "GET", "/healthz/ready": "GET", "/heal
           "/metrics": "GET"}  # path -> its one method; matched exactly
 OPEN_ROUTES = ("/healthz", "/healthz/ready", "/healthz/live")  # what answers without the API key (probes)
 MAX_IN_FLIGHT = 1024  # requests answered at once; past it a 503 at once rather than a queue without end
+# The page runs its own inline script and talks to this service only: nothing else may load or be reached from it.
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                          "connect-src 'self'; img-src 'self' blob: data:",
+                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 def excerpt(text: str, limit: int = 40) -> str:
@@ -58,7 +63,8 @@ class Ingress:
     RETRIES = 3
 
     def __init__(self, replicas, max_body_mb: float, api_key: str | None = None, max_pixels: float = 40.0,
-                 body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0, fit=None, task: str | None = None):
+                 body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0, fit=None, task: str | None = None,
+                 ui: bool = False):
         from .metrics import ServiceMetrics
 
         self.replicas = replicas  # the model: a LocalModel, or a DeploymentHandle to the replicas on Ray Serve
@@ -71,7 +77,8 @@ class Ingress:
         self.task = task or getattr(replicas, "task", None) or "unknown"
         self.draining = False  # a stop began: readiness answers 503, requests in flight finish
         self.in_flight = 0
-        self.metrics = ServiceMetrics(ROUTES)
+        self.metrics = ServiceMetrics([*ROUTES, "/"])
+        self.page = _page() if ui else None  # GET /: the page (page.html), read once
         # OpenCV releases the GIL while decoding: these threads decode side by side with the event loop. Images
         # whose header declares more than LARGE_PIXELS (or nothing we can read) queue in a pool of their own, so an
         # ordinary image never waits behind expensive ones: those share the CPU with it, and their own time limit.
@@ -120,15 +127,17 @@ class Ingress:
         from starlette.responses import JSONResponse, Response
 
         path = request.url.path
-        method = ROUTES.get(path)
+        method = ROUTES.get(path) or ("GET" if path == "/" and self.page else None)
         try:
             if method is None:
                 raise BadRequest(404, f"{excerpt(path)}: not found; use POST /predict, GET /healthz or GET /metrics")
             if request.method != method:
                 raise BadRequest(405, f"{excerpt(request.method, 10)} {path}: use {method} {path}", {"Allow": method})
-            if path not in OPEN_ROUTES and not self.authorized(request):
+            if path not in (*OPEN_ROUTES, "/") and not self.authorized(request):
                 raise BadRequest(401, "missing or wrong API key: send Authorization: Bearer <key>",
                                  {"WWW-Authenticate": "Bearer"})
+            if path == "/":
+                return Response(self.page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
             if path in OPEN_ROUTES:
                 return await self._health(path)
             if path == "/metrics":
@@ -269,6 +278,13 @@ class Ingress:
             raise BadRequest(413, f"a {width}x{height} image is over the {self.max_pixels / 1e6:g} megapixel limit "
                                   "(max_pixels): send a smaller one")
         return max(width, 0) * max(height, 0)
+
+
+def _page() -> bytes:
+    """page.html: one self-contained page (no CDN) to try the service from a browser."""
+    from importlib.resources import files
+
+    return files("yolo_openvino.scale").joinpath("page.html").read_bytes()
 
 
 def _ray_actor_error():

@@ -135,13 +135,14 @@ def build_app(files: dict[str, bytes], *, replicas: int | None = 1, cpus_per_rep
 
 
 def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | None = None, engine: str | None = None,
-          blocking: bool = True, drain_s: float = 30.0, max_body_mb: float = 20.0, api_key: str | None = None,
+          blocking: bool = True, drain_s: float = 30.0, ui: bool = True, max_body_mb: float = 20.0,
+          api_key: str | None = None,
           max_pixels: float = 40.0, body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0,
           **options) -> Service:
     """Start the service: the model in this process (``engine=local``, the default without ``address``) or replicas
     on the Ray cluster at ``address`` (``engine=ray`` without one: a local cluster); our HTTP server on
     ``host:port`` in this process (port 0: a free one, see ``Service.url``); ``blocking`` serves until SIGTERM or
-    SIGINT, then stops gracefully (``drain_s``).
+    SIGINT, then stops gracefully (``drain_s``); ``ui``: the page at ``GET /``.
 
     Options: runtime (OpenVINO options) and predict's conf, iou, max_det, imgsz, classes; on Ray also replicas,
     cpus_per_replica, max_batch_size, batch_wait_ms, autoscaling (Serve's ``autoscaling_config``).
@@ -157,7 +158,7 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
             service_parts = _in_this_process(model, options)
         model_engine, plan, settings, started_cluster = service_parts
         ingress = Ingress(model_engine, max_body_mb, key, max_pixels, body_timeout_s, decode_timeout_s,
-                          decode_fit(files, settings.get("imgsz")), task=_task_of(files))
+                          decode_fit(files, settings.get("imgsz")), task=_task_of(files), ui=ui)
         front = Front(ingress.asgi, sock, header_timeout_s=body_timeout_s, drain_s=drain_s)
     except BaseException:
         sock.close()
