@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import write_dataset
+from conftest import DATASETS, needs_shared, shared_model, write_dataset
 from yolo_openvino.errors import UsageError
 from yolo_openvino.optimize.search import (Budget, Candidate, Setting, Variant, default_settings, default_sizes,
                                            dominates, halve, pareto, pick)
@@ -232,14 +232,20 @@ def test_cli_refusals_are_one_line(argv, message, capsys, tmp_path, checkpoint):
 
 
 # -- one real search ---------------------------------------------------------------------------------------------------
-def test_a_real_search_of_a_tiny_model_deploys_what_it_picked(checkpoint, tmp_path, monkeypatch):
-    """The tiny 64-px checkpoint, FP32 and FP16, the latency goal: exported, scored, timed (in short rounds), picked,
-    confirmed; the deploy folder loads with the picked settings and validates to the recorded figure."""
+@pytest.fixture
+def short_rounds(monkeypatch):
+    """Timed rounds of a fraction of a second: the search's logic is what these tests check, not its figures."""
     import yolo_openvino.optimize.job as job
-    from yolo_openvino import YOLO
 
     monkeypatch.setattr(job, "FIRST_ROUND_S", 0.2)
-    monkeypatch.setattr(job, "CONFIRM_S", 0.3)
+    monkeypatch.setattr(job, "CONFIRM_S", 0.2)
+    monkeypatch.setattr(job, "CONFIRM_ROUNDS", 2)
+
+
+def test_a_real_search_of_a_tiny_model_deploys_what_it_picked(checkpoint, tmp_path, short_rounds):
+    """The tiny 64-px checkpoint, FP32 and FP16, the latency goal: exported, scored, timed (in short rounds), picked,
+    confirmed; the deploy folder loads with the picked settings and validates to the recorded figure."""
+    from yolo_openvino import YOLO
 
     data = write_dataset(tmp_path / "ds", {f"im{i}": "0 0.5 0.5 0.2 0.2\n" for i in range(4)})
     result = YOLO(checkpoint).optimize(data=str(data), goal="latency", imgsz=64, precisions="fp32,fp16", time=3,
@@ -251,12 +257,8 @@ def test_a_real_search_of_a_tiny_model_deploys_what_it_picked(checkpoint, tmp_pa
     assert model.val(data=str(data), verbose=False).figure("B") == pytest.approx(result.pick.metric, abs=0.002)
 
 
-def test_an_ir_gets_its_runtime_settings_searched(tiny_ir, tmp_path, monkeypatch):
-    import yolo_openvino.optimize.job as job
+def test_an_ir_gets_its_runtime_settings_searched(tiny_ir, tmp_path, short_rounds):
     from yolo_openvino import YOLO
-
-    monkeypatch.setattr(job, "FIRST_ROUND_S", 0.2)
-    monkeypatch.setattr(job, "CONFIRM_S", 0.3)
     data = write_dataset(tmp_path / "ds", {f"im{i}": "0 0.5 0.5 0.2 0.2\n" for i in range(3)})
     result = YOLO(tiny_ir).optimize(data=str(data), time=2, project=str(tmp_path / "runs"), verbose=False)
     assert {c.variant.key for c in result.candidates} == {"given-64"}
@@ -280,3 +282,26 @@ def test_a_deploy_folder_from_another_cpu_kind_is_used_with_a_note(tiny_ir, tmp_
     (folder / "deploy.yaml").write_text("runtime: {mode: fastest}\n")
     with pytest.raises(UsageError, match="deploy.yaml: mode"):
         YOLO(folder)
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_shapes_search_keeps_the_accuracy_and_its_deploy_folder_round_trips(tmp_path):
+    """yolov8n-seg-shapes, INT8 and FP32 at its training size: the pick keeps max_drop against the .pt on the same
+    images, is faster than the baseline, and the deploy folder runs as picked: its runtime settings are the ones
+    chosen and val reproduces the recorded figure within 0.002."""
+    import yaml
+
+    from yolo_openvino import YOLO
+
+    data = str(DATASETS / "shapes-seg.yaml")
+    result = YOLO(shared_model("yolov8n-seg-shapes")).optimize(data=data, imgsz=256, precisions="fp32,int8", time=5,
+                                                                project=str(tmp_path), verbose=False)
+    assert result.pick is not None and result.pick.drop(result.reference) <= 0.01
+    assert result.confirmed["ratio"] > 1.0
+    recorded = yaml.safe_load((result.deploy / "deploy.yaml").read_text())
+    model = YOLO(result.deploy)
+    info = model.runtime_info()
+    assert info["PERFORMANCE_HINT"] == recorded["runtime"]["mode"].upper()
+    assert model.val(data=data, verbose=False).figure("M") == pytest.approx(recorded["metric"]["value"], abs=0.002)
