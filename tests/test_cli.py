@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from conftest import ROOT, write_image
+from conftest import ROOT, write_dataset, write_image
 from yolo_openvino import YOLO
 from yolo_openvino.cli.app import main
 from yolo_openvino.errors import UsageError
@@ -194,3 +196,36 @@ def test_every_task_word_before_or_after_the_mode_runs_predict(task, order, tmp_
             "save_txt"]
     assert main(argv) == 0, capsys.readouterr().err
     assert (tmp_path / "runs" / "predict" / "a.jpg").exists()
+
+
+def test_checks_names_the_cpu_kind_openvinos_devices_and_the_extras(capsys):
+    assert main(["checks"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^CPU: .+ cores, (AMX|AVX512_BF16|AVX-512 VNNI|AVX-512|AVX2|older than AVX2); flags: ", out, re.M)
+    assert re.search(r"^  CPU: .+; inference precision by default: \w+", out, re.M)
+    assert re.search(r"^  export: torch \S+, onnx ", out, re.M) and "serve: uvicorn" in out
+
+
+def test_cfg_prints_every_commands_defaults_as_yaml(capsys):
+    import yaml
+
+    from yolo_openvino.options import defaults
+
+    assert main(["cfg"]) == 0
+    table = yaml.safe_load(capsys.readouterr().out)
+    assert table["predict"]["conf"] == defaults("predict")["conf"] == 0.25 and table["val"]["conf"] == 0.001
+    assert table["optimize"]["max_drop"] == 0.01 and table["runtime"]["mode"] is None
+
+
+def test_end2end_is_the_deprecated_spelling_of_nms(caplog):
+    from yolo_openvino.export import parse_export_args
+
+    args = parse_export_args(32, has_one2one=True, imgsz=64, end2end=False)
+    assert args.one2one and not hasattr(args, "end2end") and "end2end=False is deprecated" in caplog.text
+    assert not parse_export_args(32, has_one2one=True, imgsz=64, end2end=False, nms=True).one2one  # nms wins
+
+
+def test_val_takes_predicts_nms_options(tiny_ir, tmp_path):
+    data = write_dataset(tmp_path / "ds", {"a": "0 0.5 0.5 0.2 0.2\n"})
+    metrics = YOLO(tiny_ir).val(data=str(data), agnostic_nms=True, classes=[0], verbose=False)
+    assert 0.0 <= metrics.map50_95 <= 1.0

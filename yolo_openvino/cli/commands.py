@@ -99,6 +99,27 @@ def demo(model: str = "yolov8n.yaml", project: str = "runs/demo") -> int:
     return 0
 
 
+def checks() -> int:
+    """Versions, the CPU kind and its flags, OpenVINO's devices and precisions, the extras installed."""
+    from .checks import report
+
+    print(report())
+    return 0
+
+
+def cfg() -> int:
+    """Every command's defaults, as YAML (from options/catalogue.py, their one declaration)."""
+    import yaml
+
+    from ..options import COMMANDS, defaults, options_of
+
+    table = {command: {k: list(v) if isinstance(v, tuple) else v for k, v in defaults(command).items()}
+             for command in COMMANDS if options_of(command)}
+    table["runtime"] = defaults("runtime")
+    print(yaml.safe_dump(table, sort_keys=False), end="")
+    return 0
+
+
 def run(command: str, options: dict) -> int:
     """Run the subcommand ``command`` (a name of ``options.COMMANDS``, one function here each) with its options."""
     return globals()[command](**options)

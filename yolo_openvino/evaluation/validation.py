@@ -283,6 +283,7 @@ def validate(backend, **options) -> ValidationResult:
     use_rect = backend.metadata.dynamic if o["rect"] is None else o["rect"]
     # Full-size decoding, as the reference validates: its figures are what ours are compared with.
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
+                               classes=o["classes"], agnostic_nms=o["agnostic_nms"],
                                batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=False)
     task = task_named(backend.metadata.task)
     if task.check_dataset:

@@ -55,6 +55,10 @@ def parse_export_args(stride: int, has_one2one: bool = False, task: str = DEFAUL
     if args.half and args.format == "torchscript" and args.device == "cpu":
         raise UsageError("half=True for TorchScript needs a CUDA device (CPU kernels lack fp16 convolutions); "
                          "use format=openvino half=True for FP16 on CPU")
+    if args.end2end is not None:  # the reference's deprecated spelling, read once into ``nms``
+        LOGGER.warning("end2end=%s is deprecated (as in Ultralytics 8.4): use nms=%s", args.end2end, args.end2end)
+        args.nms = args.end2end if args.nms is None else args.nms
+    del args.end2end
     args.nms_in_graph = bool(args.nms)
     args.one2one = args.nms is False and has_one2one
     if args.nms_in_graph and not task_named(task).nms_in_graph:

@@ -54,8 +54,8 @@ def split_runtime(values: dict) -> tuple[dict, dict]:
 
 
 def documented_groups() -> list[str]:
-    """The commands whose argument tables docs/cli.md holds (every one but the demo), and ``runtime``."""
-    return [command for command in COMMANDS if command != "demo"] + ["runtime"]
+    """The commands whose argument tables docs/cli.md holds (every one with arguments but the demo), and ``runtime``."""
+    return [c for c, options in COMMANDS.items() if c != "demo" and any(o.name != "model" for o in options)] + ["runtime"]
 
 
 def table_skip(group: str) -> tuple[str, ...]:

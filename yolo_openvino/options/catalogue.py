@@ -146,6 +146,8 @@ EXPORT = (
     _opt("nms", "bool", None, "`True`: OpenVINO NMS inside the IR, output (batch, max_det, 6) = x1,y1,x2,y2,score,class; "
          "`False` on an end-to-end model (YOLO26): its NMS-free one-to-one head, top-k in the graph, the same output; "
          "default: the one-to-many head, NMS at run time"),
+    _opt("end2end", "bool", None, "Ultralytics 8.4's deprecated spelling of `nms` (a warning, then as `nms`; `nms` "
+         "wins when both are given)"),
     BATCH.but(help="static batch (the batch of an `nms=True` model stays static)"),
     _opt("data", "str", None, "calibration dataset yaml (Ultralytics layout; a classifier: its ImageFolder), "
          "required for INT8 (300+ images recommended)"),
@@ -181,6 +183,8 @@ VAL = (
     CONF.but(default=0.001),  # every detection, as COCO's evaluation expects
     IOU,
     MAX_DET,
+    CLASSES.but(help="score only these class ids, e.g. `0,2`"),
+    AGNOSTIC_NMS,
     _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` validates the NMS-free one-to-one "
          "head; default (or `True`) the one-to-many head with NMS"),
     _opt("split", "choice", "val", "dataset split", choices=("train", "val", "test"), none=False),
@@ -249,6 +253,8 @@ COMMANDS: dict[str, tuple[Option, ...]] = {
     "optimize": (MODEL, TASK, *OPTIMIZE),
     "serve": (MODEL, TASK, *SERVE, *RUNTIME),
     "demo": DEMO,
+    "checks": (),
+    "cfg": (),
 }
 HELP = {
     "predict": "detect objects in images, folders, videos, URLs",
@@ -261,6 +267,9 @@ HELP = {
     "serve": "an HTTP detection service: POST /predict, GET /healthz, GET /metrics; the model in this process, or "
              "replicas on Ray Serve (address= or engine=ray)",
     "demo": "offline end-to-end demo: build, export, run on generated images",
+    "checks": "what this machine has: versions, the CPU kind and its flags, OpenVINO's devices and their precisions, "
+              "the extras installed",
+    "cfg": "every command's defaults, as YAML",
 }
 
 
