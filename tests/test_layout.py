@@ -146,10 +146,10 @@ def test_no_module_outside_tasks_names_a_task():
 
 # Where users import from (the docs and the README name these); each must keep working.
 PUBLIC = {
-    "yolo_openvino": ["YOLO", "Client", "Result", "Detections", "__version__"],
+    "yolo_openvino": ["YOLO", "Client", "Result", "Results", "Detections", "__version__"],
     "yolo_openvino.cli": ["main"],
     "yolo_openvino.errors": ["UsageError"],
-    "yolo_openvino.results": ["Result", "Detections"],
+    "yolo_openvino.results": ["Result", "Results", "Detections"],
     "yolo_openvino.scale": ["predict_dataset", "serve"],
     "yolo_openvino.mot_metrics": ["METRICS", "mot_metrics", "mot_rows", "read_mot"],
     "yolo_openvino.tasks": ["tasks", "task_named", "Task"],

@@ -224,5 +224,33 @@ def test_new_update_and_to_as_the_reference(result):
     empty.update(boxes=np.array([[5, 5, 20, 30, 0.8, 1], [-3, 0, 500, 10, 0.5, 0]]))
     assert len(empty) == 2 and empty.boxes.xyxy.max() <= max(result.orig_shape)  # clipped to the image
     assert empty.to("cpu") is empty and empty.cpu() is empty
-    with pytest.raises(NotImplementedError, match="masks are kept as crops per box"):
-        empty.update(masks=np.zeros((1, 4, 4)))
+    planes = np.zeros((2, 20, 32), bool)
+    planes[0, 2:8, 4:10] = True
+    empty.update(masks=planes)  # planes over the whole image, at any size: scaled to it
+    assert empty.masks.at_image_size().shape == (2, *result.orig_shape) and empty.masks.at_image_size()[0].any()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'mask'"):
+        empty.update(mask=planes)
+
+
+@pytest.mark.parametrize("kind", ["boxes", "tracked boxes", "obb", "keypoints", "masks", "probs"])
+def test_the_references_results_constructor(kind):
+    """``Results(orig_img, path, names, boxes=, masks=, probs=, keypoints=, obb=)`` as Ultralytics users call it."""
+    from yolo_openvino import Results
+
+    image = np.zeros((60, 80, 3), np.uint8)
+    rows = np.array([[10, 10, 30, 40, 0.9, 1], [40, 5, 70, 50, 0.6, 0]], np.float32)
+    given = {"boxes": {"boxes": rows}, "tracked boxes": {"boxes": np.insert(rows, 4, [7, 8], axis=1)},
+             "obb": {"obb": np.array([[40, 30, 20, 10, 0.3, 0.8, 1]], np.float32)},
+             "keypoints": {"boxes": rows, "keypoints": np.ones((2, 4, 3), np.float32) * 20},
+             "masks": {"boxes": rows, "masks": np.ones((2, 30, 40), bool)},
+             "probs": {"probs": np.array([0.1, 0.7, 0.2], np.float32)}}[kind]
+    r = Results(image, "a.jpg", ["cat", "dog"], **given)
+    assert r.path == "a.jpg" and r.names == {0: "cat", 1: "dog"} and r.orig_shape == (60, 80)
+    expected = {"boxes": 2, "tracked boxes": 2, "obb": 1, "keypoints": 2, "masks": 2, "probs": 3}[kind]
+    assert len(r) == expected and r.plot().shape == image.shape
+    if kind == "tracked boxes":
+        assert r.boxes.id.tolist() == [7, 8] and r.boxes.conf.tolist() == pytest.approx([0.9, 0.6])
+    if kind == "obb":
+        assert r.obb.xywhr.shape == (1, 5) and len(r.boxes) == 1
+    if kind == "masks":
+        assert r.masks.at_image_size().shape == (2, 60, 80) and r.masks.at_image_size().all()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .version import __version__
 
-__all__ = ["YOLO", "Client", "Detections", "Result", "__version__"]
+__all__ = ["YOLO", "Client", "Detections", "Result", "Results", "__version__"]
 
 
 def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
@@ -19,7 +19,7 @@ def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
         from .scale.client import Client
 
         return Client
-    if name in ("Detections", "Result"):
+    if name in ("Detections", "Result", "Results"):
         from . import results
 
         return getattr(results, name)

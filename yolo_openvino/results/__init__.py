@@ -2,7 +2,7 @@
 (``boxes``, with ``Detections``), the protocol of a task's per-box part (``parts``; the parts live in their task's folder), and drawing
 (``annotate``) and writing (``writing``) them."""
 
-__all__ = ["Detections", "Result"]
+__all__ = ["Detections", "Result", "Results"]
 
 
 def __getattr__(name):  # lazy: a task's part imports results.annotate without loading Result (which imports it)

@@ -176,14 +176,10 @@ class Result:
         return replace(self, boxes=empty, masks=None, keypoints=None, obb=None, probs=None, extra_parts={},
                        speed=dict(self.speed))
 
-    def update(self, boxes=None, masks=None, **parts) -> None:
+    def update(self, boxes=None, **parts) -> None:
         """Replace parts as the reference's ``update``: ``boxes`` (N, 6) x1, y1, x2, y2, conf, cls in pixels, and by
         the part's name what its class reads (``from_reference``): ``obb`` (N, 7) cx, cy, w, h, angle, conf, cls,
-        ``probs`` (nc,). New boxes drop the old per-box parts. Masks are cropped per box here, not planes: ``masks``
-        is refused in one line."""
-        if masks is not None:
-            raise NotImplementedError("Result.update(masks=...): masks are kept as crops per box here; predict again "
-                                      "or select boxes with result[index]")
+        ``masks`` (N, H, W) planes over the whole image, ``probs`` (nc,). New boxes drop the old per-box parts."""
         from ..tasks import part_classes
 
         classes = {part.FIELD: part for part in part_classes()}
@@ -272,3 +268,40 @@ class Result:
 
 # The names of Result's per-box part fields, read once: every Result checks and selects them (the path of every image).
 _PART_FIELDS = tuple(f.name for f in fields(Result) if f.metadata.get("per_box"))
+
+
+
+def Results(orig_img, path, names, boxes=None, masks=None, probs=None, keypoints=None, obb=None,  # noqa: N802
+            speed=None) -> Result:
+    """A ``Result`` built as the reference's ``Results(orig_img, path, names, boxes=, masks=, probs=, keypoints=,
+    obb=)`` constructor is called, from arrays or tensors of its layouts: ``boxes`` (N, 6) x1, y1, x2, y2, conf, cls,
+    or (N, 7) with the track id before conf; and each part as its class reads it (``from_reference``): ``obb``
+    (N, 7) cx, cy, w, h, angle, conf, cls (or (N, 8) with the id), ``masks`` (N, H, W) planes over the whole image,
+    ``keypoints`` (N, K, 2 or 3) in pixels, ``probs`` (nc,). ``orig_img`` (H, W, 3) BGR."""
+    from ..tasks import part_classes
+
+    given = {name: value for name, value in locals().items() if value is not None}
+    image = np.asarray(orig_img)
+    shape = image.shape[:2]
+    names = dict(enumerate(names)) if isinstance(names, (list, tuple)) else dict(names)
+    detections = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), shape)
+    if boxes is not None:
+        rows = _array(boxes).astype(np.float32).reshape(-1, _array(boxes).shape[-1] if _array(boxes).size else 6)
+        if rows.shape[1] not in (6, 7):
+            raise ValueError(f"Results: boxes of {rows.shape[1]} values per row, expected 6 or 7")
+        track = rows[:, 4].round().astype(np.int64) if rows.shape[1] == 7 else None
+        detections = Detections(rows[:, :4], rows[:, -2], rows[:, -1].round().astype(np.int64), shape, track)
+    fields = {}
+    for part_class in part_classes():
+        if part_class.FIELD in given and hasattr(part_class, "from_reference"):
+            part = fields[part_class.FIELD] = part_class.from_reference(_array(given[part_class.FIELD]), shape)
+            if hasattr(part, "xyxy"):  # a per-box part with its own geometry (oriented boxes): boxes enclose it
+                detections = Detections(part.xyxy, part.conf, part.class_id, shape, part.track_id)
+    return Result(str(path), shape, detections, names=names, image=image, speed=dict(speed or {}), **fields)
+
+
+def _array(value) -> np.ndarray:
+    """A numpy array of an array or a tensor (on any device)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)

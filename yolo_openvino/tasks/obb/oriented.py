@@ -29,9 +29,14 @@ class OrientedBoxes(PerBox, BoxPart):
 
     @classmethod
     def from_reference(cls, rows, orig_shape: tuple[int, int]) -> "OrientedBoxes":
-        """From the reference's ``Results.update(obb=)`` rows: (N, 7) cx, cy, w, h, angle, conf, cls in pixels."""
-        rows = np.asarray(rows, np.float32).reshape(-1, 7)
-        return cls(rows[:, :5], rows[:, 5], rows[:, 6].round().astype(np.int64), orig_shape)
+        """From the reference's rows (``Results(obb=)``, ``Results.update(obb=)``): (N, 7) cx, cy, w, h, angle, conf,
+        cls in pixels, or (N, 8) with the track id before conf."""
+        rows = np.asarray(rows, np.float32)
+        rows = rows.reshape(-1, rows.shape[-1] if rows.size else 7)
+        if rows.shape[1] not in (7, 8):
+            raise ValueError(f"OrientedBoxes: rows of {rows.shape[1]} values, expected 7 or 8")
+        track = rows[:, 5].round().astype(np.int64) if rows.shape[1] == 8 else None
+        return cls(rows[:, :5], rows[:, -2], rows[:, -1].round().astype(np.int64), orig_shape, track)
 
     def __post_init__(self):
         self._check()

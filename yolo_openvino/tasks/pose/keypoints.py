@@ -90,6 +90,11 @@ class Keypoints(BoxPart):
             detection["keypoints"] = np.round(points, 3).tolist()
 
     @classmethod
+    def from_reference(cls, data, orig_shape: tuple[int, int]) -> "Keypoints":
+        """From the reference's ``Results(keypoints=)``: (N, K, 2 or 3) in pixels."""
+        return cls(np.asarray(data, np.float32), orig_shape)
+
+    @classmethod
     def from_answer(cls, answer: dict, orig_shape: tuple[int, int]) -> "Keypoints | None":
         points = [d["keypoints"] for d in answer["detections"] if "keypoints" in d]
         if len(points) != len(answer["detections"]) or not points:

@@ -129,6 +129,15 @@ class Masks(BoxPart):
             detection["polygon"] = np.round(points, 1).tolist()
 
     @classmethod
+    def from_reference(cls, planes, orig_shape: tuple[int, int]) -> "Masks":
+        """From the reference's ``Results(masks=)``: (N, H, W) planes over the whole image, at any size (each plane
+        kept whole on a canvas of (H, W), mapped to the image by scaling)."""
+        planes = np.asarray(planes).astype(bool).reshape(-1, *np.asarray(planes).shape[-2:])
+        h, w = planes.shape[1:]
+        return cls(list(planes), np.zeros((len(planes), 2)), (h, w), tuple(orig_shape),
+                   (w / orig_shape[1], h / orig_shape[0], 0.0, 0.0))
+
+    @classmethod
     def from_answer(cls, answer: dict, orig_shape: tuple[int, int]) -> "Masks | None":
         """Each outline filled again on the original image (the answer carries outlines, not planes: a mask with
         holes or several parts comes back as its largest outline filled)."""
