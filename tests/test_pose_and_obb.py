@@ -482,7 +482,7 @@ def test_cli_task_words_predict_and_validate(tiny_task, tmp_path, capsys):
     image = tmp_path / "ds" / "images" / "val" / "a.jpg"
     project = tmp_path / "runs" / task
     assert main([task, "predict", f"model={ckpt}", f"source={image}", "imgsz=64", "conf=0.0", "max_det=2",
-                 "save_txt=True", f"project={project}"]) == 0
+                 "save_txt=True", "save_conf=True", f"project={project}"]) == 0
     lines = (project / "predict" / "labels" / "a.txt").read_text().splitlines()
     assert lines and all(len(line.split()) == (5 + 51 if task == "pose" else 9) + 1 for line in lines)  # and conf
     capsys.readouterr()

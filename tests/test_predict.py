@@ -109,6 +109,10 @@ def test_save_outputs(trained, image_folder, tmp_path):
     out = tmp_path / "runs" / "p"
     assert sorted(p.name for p in out.glob("*.jpg")) == sorted(FIRST)
     assert (out / "labels" / "000000000025.txt").read_text().startswith("77 ")
+    assert {len(line.split()) for line in (out / "labels" / "000000000025.txt").read_text().splitlines()} == {5}
+    trained(str(image_folder), save_txt=True, save_conf=True, project=str(tmp_path / "runs"), name="conf")
+    assert {len(line.split()) for line in (tmp_path / "runs" / "conf" / "labels" / "000000000025.txt").read_text()
+            .splitlines()} == {6}  # save_conf: the confidence last
     records = json.loads((out / "predictions.json").read_text())
     assert len(records) == 3 and records[1]["detections"][0]["name"] == "teddy bear"
     trained(str(image_folder), save=True, project=str(tmp_path / "runs"), name="p")

@@ -351,7 +351,7 @@ def test_cli_segment_predict_saves_masks_and_polygons(seg_checkpoint, tmp_path, 
     image = write_image(tmp_path / "a.jpg", h=48, w=64)
     project = tmp_path / "runs" / "segment"
     assert main(["segment", "predict", f"model={seg_checkpoint}", f"source={image}", "imgsz=64", "conf=0.0",
-                 "max_det=3", "save=True", "save_txt=True", f"project={project}"]) == 0
+                 "max_det=3", "save=True", "save_txt=True", "save_conf=True", f"project={project}"]) == 0
     assert "image 1/1" in capsys.readouterr().out
     lines = (project / "predict" / "labels" / "a.txt").read_text().splitlines()
     assert len(lines) == 3 and all(len(line.split()) % 2 == 0 for line in lines)  # class, x y pairs, conf

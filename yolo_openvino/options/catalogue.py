@@ -50,6 +50,7 @@ DETECTION = (IMGSZ, *PER_REQUEST, CLASSES, AGNOSTIC_NMS)
 OUTPUT = (  # where and what predict saves
     _opt("save", "bool", False, "save annotated images and videos", none=False),
     _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
+    _opt("save_conf", "bool", False, "with `save_txt`: each line ends with its confidence", none=False),
     _opt("save_json", "bool", False, "save `predictions.json`", none=False),
     _opt("save_crop", "bool", False, "save each box's crop in `crops/<class name>/`", none=False),
     _opt("save_frames", "bool", False, "save every video frame as an image in `frames/`", none=False),

@@ -22,7 +22,7 @@ class PredictRequest:
     """One predict call's checked options, by what they are for.
 
     runtime: OpenVINO options given (options.RUNTIME); scale: the SCALE options given (engine=ray and its
-    cluster); outputs: options.OUTPUT (save, save_txt, save_json, save_crop, save_frames, project, name, exist_ok;
+    cluster); outputs: options.OUTPUT (save, save_txt, save_conf, save_json, save_crop, save_frames, project, name, exist_ok;
     defaults filled); settings: the pipeline's
     (PredictSettings fields given: imgsz, conf, iou, max_det, classes, agnostic_nms, batch, workers);
     nms: the public head choice (False: a YOLO26 checkpoint's NMS-free head).

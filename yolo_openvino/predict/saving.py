@@ -31,8 +31,8 @@ def _stem(result: Result, index: int) -> str:
 
 
 def save_results(results: Iterable[Result], project, outputs: dict, trail: int = 0) -> Iterator[Result]:
-    """Pass results through, saving each as ``outputs`` asks (save, save_txt, save_json, save_crop, save_frames,
-    name, exist_ok: options.OUTPUT). Video frames go into one annotated video per file (per stream when several are
+    """Pass results through, saving each as ``outputs`` asks (save, save_txt with save_conf, save_json, save_crop,
+    save_frames, name, exist_ok: options.OUTPUT). Video frames go into one annotated video per file (per stream when several are
     tracked at once), with each track's last ``trail`` centres drawn."""
     out_dir = next_run_dir(project, outputs["name"], outputs.get("exist_ok", False))
     save_images, save_txt, save_json = outputs["save"], outputs["save_txt"], outputs["save_json"]
@@ -52,7 +52,7 @@ def save_results(results: Iterable[Result], project, outputs: dict, trail: int =
                     _write_frame(writers, out_dir, result, trail)
             if save_txt:
                 stem = _stem(result, index) if result.stream is None else f"{_stem(result, index)}_stream{result.stream}"
-                write_text_atomic(out_dir / "labels" / f"{stem}.txt", result.to_yolo_txt(save_conf=True))
+                write_text_atomic(out_dir / "labels" / f"{stem}.txt", result.to_yolo_txt(save_conf=outputs["save_conf"]))
             if save_json:
                 records.append(result.to_dict())
             if result.path != "array":  # a file's image was only kept for saving (it reads again); an array's stays
