@@ -155,7 +155,7 @@ def test_image_folder_says_empty_classes_and_skips_unreadable_images(tiny_classi
     assert metrics.images == 5 and len(metrics.skipped) == 1 and metrics.empty_classes == ["c"]
     assert "class folders without images in its 'val' split: c" in caplog.text
     assert 0 <= metrics.top1 <= metrics.top5 == 1.0  # 2 classes predicted: the top-5 always holds the label
-    assert "1 unreadable image skipped" in metrics.summary()
+    assert "1 unreadable image skipped" in metrics.summary_line()
 
 
 def test_an_image_folder_given_by_a_yaml_is_read_from_its_path(tiny_classifier, tmp_path):

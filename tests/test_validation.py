@@ -212,3 +212,24 @@ def test_polygon_lines_are_read_as_their_boxes(tmp_path, line, expected):
     else:
         np.testing.assert_allclose(rows, [expected], atol=1e-6)
         assert not issues.corrupt
+
+
+def test_the_metrics_object_as_ultralytics_documents_it(tiny_ir, tmp_path):
+    """summary() rows per class, to_df / to_csv / to_json of them, maps per class id, save_json's metrics.json and
+    COCO-format predictions.json in save_dir."""
+    import json as json_module
+
+    from conftest import write_dataset
+
+    data = write_dataset(tmp_path / "ds", {f"i{k}": "0 0.5 0.5 0.4 0.4\n1 0.3 0.3 0.2 0.2\n" for k in range(3)})
+    metrics = YOLO(tiny_ir).val(data=str(data), conf=0.0, save_json=True, project=str(tmp_path / "runs"),
+                                verbose=False)
+    rows = metrics.summary()
+    assert [r["Class"] for r in rows] == ["a", "b"] and [r["Instances"] for r in rows] == [3, 3]
+    assert set(rows[0]) == {"Class", "Instances", "Box-mAP50", "Box-mAP50-95"}
+    assert metrics.to_csv().splitlines()[0] == "Class,Instances,Box-mAP50,Box-mAP50-95"
+    assert json_module.loads(metrics.to_json()) == rows and len(metrics.to_df()) == 2
+    assert metrics.maps.shape == (2,) and str(metrics) == metrics.summary_line()
+    assert sorted(p.name for p in metrics.save_dir.iterdir()) == ["metrics.json", "predictions.json"]
+    predictions = json_module.loads((metrics.save_dir / "predictions.json").read_text())
+    assert predictions and {"image_id", "category_id", "bbox", "score", "file_name"} <= set(predictions[0])

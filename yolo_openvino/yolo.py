@@ -266,7 +266,7 @@ class YOLO:
         result = validator.metrics = validate(backend, **{k: v for k, v in values.items() if v is not None})
         self.callbacks.run("on_val_end", validator)
         if verbose:
-            print(result.summary())
+            print(result.summary_line())
         return result
 
     def benchmark(self, **kwargs):

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 from ..tasks.label_files import LabelIssues
 from .datasets import load_dataset
 from ..errors import UsageError
-from ..tasks import DEFAULT_TASK, SCORE_LABELS, task_named
+from ..tasks import DEFAULT_TASK, SCORE_LABELS, task_named, tasks
 from ..options import DEFAULT_MAX_DET, defaults
 from ..runtime.predictor import PredictSettings, Predictor
 from ..utils.tables import counted
@@ -30,6 +31,7 @@ class Metric:
     map50: float
     map75: float
     per_class: dict[str, float] = field(default_factory=dict)  # class name -> AP50-95
+    per_class50: dict[str, float] = field(default_factory=dict)  # class name -> AP50
 
     @property
     def map(self) -> float:
@@ -50,6 +52,10 @@ class ValidationResult:
     skipped: list[str] = field(default_factory=list)
     inference_precision: str | None = None  # what the runtime computed in (bf16 on AVX512_BF16/AMX CPUs by default)
     task: str = DEFAULT_TASK
+    names: dict[int, str] = field(default_factory=dict)  # the dataset's classes (per-class rows, ``maps``)
+    class_instances: dict[str, int] = field(default_factory=dict)  # labelled objects per class name
+    predictions: list = field(default_factory=list, repr=False)  # COCO detections (``predictions.json``)
+    save_dir: Path | None = None  # where save_json wrote (the reference's attribute)
 
     @property
     def box(self) -> Metric:
@@ -85,7 +91,49 @@ class ValidationResult:
         out["fitness"] = sum(0.1 * m.map50 + 0.9 * m.map50_95 for m in self.metrics.values())
         return out
 
-    def summary(self) -> str:
+    @property
+    def maps(self) -> np.ndarray:
+        """(nc,) mAP50-95 of the task's own kind per class id, as the reference's (a class without labels: the
+        overall figure)."""
+        kind = tasks().get(self.task)
+        own = self.metrics.get(kind.metric, self.box) if kind else self.box
+        return np.array([own.per_class.get(self.names.get(i, ""), own.map50_95) for i in range(len(self.names))])
+
+    def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
+        """One dict per class with labels, as the reference's ``metrics.summary()``: ``Class``, ``Instances`` and
+        for each kind (Box, Mask, Pose) its ``mAP50`` (where computed) and ``mAP50-95``."""
+        kinds = {"B": "Box", "M": "Mask", "P": "Pose"}
+        rows = []
+        for name in [n for n in self.names.values() if n in self.class_instances]:
+            row = {"Class": name, "Instances": self.class_instances[name]}
+            for suffix, m in self.metrics.items():
+                kind = kinds.get(suffix, suffix)
+                if name in m.per_class50:
+                    row[f"{kind}-mAP50"] = round(m.per_class50[name], decimals)
+                row[f"{kind}-mAP50-95"] = round(m.per_class.get(name, 0.0), decimals)
+            rows.append(row)
+        return rows
+
+    def to_df(self, normalize: bool = False, decimals: int = 5):
+        """:meth:`summary` as a pandas DataFrame (``pip install pandas``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.summary(normalize, decimals))
+
+    def to_csv(self, normalize: bool = False, decimals: int = 5) -> str:
+        from ..utils.tables import csv_text
+
+        rows = self.summary(normalize, decimals)
+        return csv_text(rows, list(rows[0]) if rows else ["Class"])
+
+    def to_json(self, normalize: bool = False, decimals: int = 5) -> str:
+        return json.dumps(self.summary(normalize, decimals))
+
+    def __str__(self) -> str:
+        return self.summary_line()
+
+    def summary_line(self) -> str:
+        """The one line ``val`` prints: counts, every kind's mAP, speed, precision, label issues."""
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
         kinds = "; ".join(f"{SCORE_LABELS.get(suffix, suffix)} mAP50-95 {m.map50_95:.4f}, mAP50 {m.map50:.4f}, "
                           f"mAP75 {m.map75:.4f}" for suffix, m in self.metrics.items())
@@ -116,6 +164,7 @@ class ClassificationResult:
     empty_classes: list[str] = field(default_factory=list)
     inference_precision: str | None = None
     task: str = ""  # the classifier's task name, set by whoever scores it
+    save_dir: Path | None = None  # where save_json wrote (the reference's attribute)
 
     def figure(self, metric: str) -> float:
         return self.top1
@@ -126,7 +175,28 @@ class ClassificationResult:
         return {"metrics/accuracy_top1": self.top1, "metrics/accuracy_top5": self.top5,
                 "fitness": (self.top1 + self.top5) / 2}
 
-    def summary(self) -> str:
+    def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
+        """As the reference's ``metrics.summary()`` of a classifier: one row for all classes."""
+        return [{"classify": "all", "top1_acc": round(self.top1, decimals), "top5_acc": round(self.top5, decimals)}]
+
+    def to_df(self, normalize: bool = False, decimals: int = 5):
+        import pandas as pd
+
+        return pd.DataFrame(self.summary(normalize, decimals))
+
+    def to_csv(self, normalize: bool = False, decimals: int = 5) -> str:
+        from ..utils.tables import csv_text
+
+        return csv_text(self.summary(normalize, decimals), ["classify", "top1_acc", "top5_acc"])
+
+    def to_json(self, normalize: bool = False, decimals: int = 5) -> str:
+        return json.dumps(self.summary(normalize, decimals))
+
+    def __str__(self) -> str:
+        return self.summary_line()
+
+    def summary_line(self) -> str:
+        """The one line ``val`` prints: accuracy, speed, precision, what was skipped."""
         speed = ", ".join(f"{k} {v:.1f}" for k, v in self.speed.items())
         text = (f"{counted(self.images, 'image')}: top-1 accuracy {self.top1:.4f}, top-5 {self.top5:.4f}; speed "
                 f"ms/image: {speed}; inference precision {self.inference_precision or '?'}")
@@ -210,9 +280,11 @@ def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list
 
     def mean(p: np.ndarray) -> float:
         return float(p[p > -1].mean()) if (p > -1).any() else -1.0
-    per_class = {names[int(cat_id)]: mean(precision[:, :, k]) for k, cat_id in enumerate(evaluator.params.catIds)
-                 if (precision[:, :, k] > -1).any()}
-    return Metric(mean(precision), mean(precision[0]), mean(precision[5]), per_class)
+    present = [(k, names[int(cat_id)]) for k, cat_id in enumerate(evaluator.params.catIds)
+               if (precision[:, :, k] > -1).any()]
+    per_class = {name: mean(precision[:, :, k]) for k, name in present}
+    per_class50 = {name: mean(precision[0, :, k]) for k, name in present}
+    return Metric(mean(precision), mean(precision[0]), mean(precision[5]), per_class, per_class50)
 
 
 def score(kind: str, gt_images, gt_annotations, detections, names, max_det: int, options: dict) -> Metric:
@@ -222,7 +294,7 @@ def score(kind: str, gt_images, gt_annotations, detections, names, max_det: int,
     from .rotated_ap import rotated_map
 
     m50_95, m50, m75, per_class = rotated_map(gt_annotations, detections, list(names), max_det)
-    return Metric(m50_95, m50, m75, {names[c]: ap for c, ap in per_class.items()})
+    return Metric(m50_95, m50, m75, {names[c]: ap for c, ap in per_class.items()})  # per-class AP50: not computed
 
 
 def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSettings,
@@ -262,8 +334,11 @@ def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSetti
                for suffix, kind in task.scores}
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")} if speeds else {}
     skipped = list(predictor.stats.skipped)
+    instances = Counter(names.get(a["category_id"], str(a["category_id"])) for a in gt_annotations)
+    for d in detections:  # the reference's predictions.json names the image by its file stem
+        d["file_name"] = files[d["image_id"]].name
     return ValidationResult(metrics, speed, len(files) - len(skipped), len(gt_annotations), issues, skipped,
-                            backend.inference_precision, task.name)
+                            backend.inference_precision, task.name, dict(names), dict(instances), detections)
 
 
 def validate(backend, **options) -> ValidationResult:
@@ -294,7 +369,8 @@ def validate(backend, **options) -> ValidationResult:
 
 
 def _save_json(result, o: dict) -> None:
-    """With ``save_json``: the metrics as JSON in the task's next run folder (runs/<task>/val, val2, ...)."""
+    """With ``save_json``: the metrics as JSON (``metrics.json``) and, for a detection-style task, every prediction in
+    COCO's format (``predictions.json``) in the task's next run folder (runs/<task>/val, val2, ...)."""
     if not o["save_json"]:
         return
     from ..utils.files import write_text_atomic
@@ -302,6 +378,9 @@ def _save_json(result, o: dict) -> None:
 
     folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
     write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
+    if getattr(result, "predictions", None):  # COCO-format detections, as the reference's predictions.json
+        write_text_atomic(folder / "predictions.json", json.dumps(result.predictions))
+    result.save_dir = folder
 
 
 def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict) -> float:
