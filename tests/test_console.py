@@ -80,3 +80,14 @@ def test_openvino_times_are_its_request_latencies(tiny_ir, folder):
     times = [r.speed["inference"] for r in results]
     # gaps between outputs of a pipeline fall near 0 where requests finish together; latencies do not
     assert min(times) > 0.2 * float(np.median(times)), times
+
+
+def test_a_path_listed_many_times_is_numbered_by_each_listing():
+    from yolo_openvino.predict.console import ProgressLines
+    from yolo_openvino.results.boxes import Detections
+    from yolo_openvino.results.result import Result
+
+    empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+    lines = ProgressLines(["a.jpg"] * 3 + ["b.jpg"])
+    numbers = [lines.line(Result(p, (4, 4), empty), n).split()[1] for n, p in enumerate(["a.jpg"] * 3 + ["b.jpg"], 1)]
+    assert numbers == ["1/4", "2/4", "3/4", "4/4"]

@@ -39,14 +39,29 @@ class ProgressLines:
     """Numbers each result by its entry (``k/N``) and each video frame by its count (``frame i/F``)."""
 
     def __init__(self, entries: list):
+        from collections import defaultdict, deque
+
         self.total = len(entries)
-        # The first occurrence wins where the same path is listed twice; arrays are numbered by arrival.
-        self.index = {str(e): i for i, e in reversed(list(enumerate(entries, 1))) if isinstance(e, (str, Path))}
+        # Each path's entry numbers in order: a path listed twice is numbered by each listing in turn (results come
+        # in input order; an unreadable one just leaves its number unused); arrays are numbered by arrival.
+        self.positions: dict[str, deque] = defaultdict(deque)
+        for i, e in enumerate(entries, 1):
+            if isinstance(e, (str, Path)):
+                self.positions[str(e)].append(i)
+        self.current: dict[str, int] = {}  # a video's number, for its later frames
         self.frames: dict[str, int | None] = {}
 
+    def _index(self, result: Result, count: int) -> int:
+        if result.stream is not None:  # several streams at once: the stream's own number
+            return result.stream + 1
+        if result.frame and result.path in self.current:  # a later frame of the video being read
+            return self.current[result.path]
+        waiting = self.positions.get(result.path)
+        self.current[result.path] = waiting.popleft() if waiting else count
+        return self.current[result.path]
+
     def line(self, result: Result, count: int) -> str:
-        # several streams at once: the stream's own number (the same file may be listed as several streams)
-        index = result.stream + 1 if result.stream is not None else self.index.get(result.path, count)
+        index = self._index(result, count)
         where = f"image {index}/{self.total} {shown_path(result.path)}"
         if result.frame is not None:
             if result.path not in self.frames:
