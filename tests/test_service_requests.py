@@ -345,3 +345,22 @@ def test_the_page_is_served_without_the_key_and_holds_none():
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "secret-key" not in html and "http://" not in html and "https://" not in html  # no key, no CDN
     assert refused.status_code == 405 and metrics.status_code == 401
+
+
+def test_on_ray_a_small_jpeg_travels_encoded_and_anything_else_decoded():
+    """A tenth of the bytes through Ray's object store: small JPEGs go to the replica as they came (decoded there,
+    reduced), other formats are decoded in the ingress as before."""
+    import cv2
+    import numpy as np
+
+    from yolo_openvino.runtime.sources import DecodedImage, EncodedImage
+    from yolo_openvino.scale.ingress import Ingress
+
+    jpeg = cv2.imencode(".jpg", np.full((480, 640, 3), 90, np.uint8))[1].tobytes()
+    replicas = FakeReplicas()
+    ingress = Ingress(replicas, max_body_mb=5, max_pixels=40, ship_encoded=True)
+    for body in (jpeg, png(480, 640)):
+        assert asyncio.run(ingress(request("POST", "/predict", body))).status_code == 200
+    ingress.close()
+    (_, first, _), (_, second, _) = replicas.received
+    assert isinstance(first, EncodedImage) and first.data == jpeg and isinstance(second, DecodedImage)

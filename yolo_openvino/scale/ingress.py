@@ -27,6 +27,8 @@ from ..options import PER_REQUEST, names
 
 LOGGER = logging.getLogger("yolo_openvino")
 LARGE_PIXELS = 12_000_000  # above this an image decodes in the large-image pool (4K UHD is 8.3 MP: ordinary)
+# On Ray, a JPEG up to this size travels to the replica encoded (a 1080p JPEG decodes in ~10 ms, reduced in less)
+SHIP_ENCODED_PIXELS = 2_100_000
 
 ROUTES = {"/predict": "POST", "/healthz": "GET", "/healthz/ready": "GET", "/healthz/live": "GET",
           "/metrics": "GET"}  # path -> its one method; matched exactly
@@ -64,7 +66,7 @@ class Ingress:
 
     def __init__(self, replicas, max_body_mb: float, api_key: str | None = None, max_pixels: float = 40.0,
                  body_timeout_s: float = 10.0, decode_timeout_s: float = 2.0, fit=None, task: str | None = None,
-                 ui: bool = False):
+                 ui: bool = False, ship_encoded: bool = False, replica_died: type[BaseException] | None = None):
         from .metrics import ServiceMetrics
 
         self.replicas = replicas  # the model: a LocalModel, or a DeploymentHandle to the replicas on Ray Serve
@@ -74,11 +76,12 @@ class Ingress:
         self.body_timeout_s = body_timeout_s
         self.decode_timeout_s = decode_timeout_s
         self.fit = fit  # what a reduced decode must still cover (workers.decode_fit)
-        self.task = task or getattr(replicas, "task", None) or "unknown"
+        self.task = task or "unknown"  # the images counter's label
         self.draining = False  # a stop began: readiness answers 503, requests in flight finish
         self.in_flight = 0
         self.metrics = ServiceMetrics([*ROUTES, "/"])
         self.page = _page() if ui else None  # GET /: the page (page.html), read once
+        self.ship_encoded = ship_encoded  # the model is in other processes (Ray): small JPEGs travel encoded
         # OpenCV releases the GIL while decoding: these threads decode side by side with the event loop. Images
         # whose header declares more than LARGE_PIXELS (or nothing we can read) queue in a pool of their own, so an
         # ordinary image never waits behind expensive ones: those share the CPU with it, and their own time limit.
@@ -91,7 +94,9 @@ class Ingress:
         import starlette.formparsers  # noqa: F401
         import starlette.responses  # noqa: F401
 
-        self.replica_died = getattr(replicas, "died", None) or _ray_actor_error()
+        # what a request is retried on: a replica's death on Ray (a Serve handle answers any attribute, so it is given,
+        # never looked up on ``replicas``); the one-machine engine passes an exception it never raises
+        self.replica_died = replica_died or _ray_actor_error()
 
     def authorized(self, request) -> bool:
         """No key set, or ``Authorization: Bearer <key>`` compared in constant time (no timing of the prefix)."""
@@ -146,7 +151,8 @@ class Ingress:
             if self.in_flight > MAX_IN_FLIGHT:
                 raise BadRequest(503, f"over {MAX_IN_FLIGHT} requests in flight: retry later", {"Retry-After": "1"})
             name, data, overrides = await self._parse(request)
-            image = await self._decoded(name, data, self._pixels(data))
+            pixels = self._pixels(data)
+            image = self._shipped_encoded(name, data, pixels) or await self._decoded(name, data, pixels)
             answer = await self._call("predict", (name, image, tuple(sorted(overrides.items()))))
         except BadRequest as e:  # answered before the body was read whole: the connection ends, the rest unread
             unread = _declares_body(request) and not getattr(request.state, "body_read", False)
@@ -185,6 +191,16 @@ class Ingress:
     def close(self) -> None:
         for pool in self.decoders.values():
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _shipped_encoded(self, name: str, data: bytes, pixels: int):
+        """On Ray, a JPEG of at most SHIP_ENCODED_PIXELS goes to the replica as its bytes (an ``EncodedImage``, decoded
+        there, reduced to what the model needs): a tenth of the decoded array through the object store, and a decode
+        that is cheap and bounded. Anything else is decoded here, under the decode time limit. None: decode here."""
+        from ..runtime.sources import EncodedImage
+
+        if self.ship_encoded and data[:3] == b"\xff\xd8\xff" and 0 < pixels <= SHIP_ENCODED_PIXELS:
+            return EncodedImage(name, data)
+        return None
 
     async def _decoded(self, name: str, data: bytes, pixels: int):
         """The image as a ``DecodedImage``, decoded in the ingress's threads within ``decode_timeout_s`` (a 413 after

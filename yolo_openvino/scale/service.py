@@ -158,7 +158,8 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
             service_parts = _in_this_process(model, options)
         model_engine, plan, settings, started_cluster = service_parts
         ingress = Ingress(model_engine, max_body_mb, key, max_pixels, body_timeout_s, decode_timeout_s,
-                          decode_fit(files, settings.get("imgsz")), task=_task_of(files), ui=ui)
+                          decode_fit(files, settings.get("imgsz")), task=_task_of(files), ui=ui, ship_encoded=on_ray,
+                          replica_died=None if on_ray else model_engine.died)
         front = Front(ingress.asgi, sock, header_timeout_s=body_timeout_s, drain_s=drain_s)
     except BaseException:
         sock.close()

@@ -99,7 +99,7 @@ class ModelWorker:
         from ..runtime.sources import DecodedImage, EncodedImage
 
         keys = [f"{i}:{n}" for i, n in enumerate(names)]  # unique even where names repeat (HTTP uploads)
-        entries = [replace(b, name=k) if isinstance(b, DecodedImage) else EncodedImage(k, bytes(b))
+        entries = [replace(b, name=k) if isinstance(b, (DecodedImage, EncodedImage)) else EncodedImage(k, bytes(b))
                    for k, b in zip(keys, blobs)]
         predictor = Predictor(self.backend, replace(self.settings, **overrides))
         done = iter(list(predictor.stream(entries, asynchronous=len(entries) > 1)))  # all read: errors known
