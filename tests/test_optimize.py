@@ -89,7 +89,8 @@ def test_the_budget_counts_from_its_start():
 
 # -- the whole job, on fake measurements ------------------------------------------------------------------------------
 METRICS = {"fp32-256": 0.50, "fp16-256": 0.50, "int8-256": 0.49, "fp32-192": 0.45, "fp16-192": 0.45,
-           "int8-192": 0.44, "fp32-160": 0.40, "fp16-160": 0.40, "int8-160": 0.39, "int8_ac-256": 0.499}
+           "int8-192": 0.44, "fp32-160": 0.40, "fp16-160": 0.40, "int8-160": 0.39, "int8_ac-256": 0.499,
+           "fp32+nms-256": 0.50, "int8+nms-256": 0.49}
 SPEED = {"fp32": 100.0, "fp16": 95.0, "int8": 180.0, "int8_ac": 150.0}
 SETTING_GAIN = {"latency": 0.8, "throughput": 1.3, "1 stream x 2 requests": 1.1}
 
@@ -132,7 +133,7 @@ class FakeMachine:
             raise KeyboardInterrupt
         variant = Variant.from_key(str(path).rsplit("/", 1)[-1])
         name = next(s.name for s in default_settings("throughput") if s.runtime == runtime)
-        fps = SPEED[variant.precision] * SETTING_GAIN[name] * (256 / variant.imgsz) ** 2
+        fps = SPEED[variant.precision] * SETTING_GAIN[name] * (256 / variant.imgsz) ** 2 * (0.98 if variant.nms else 1)
         return {"round": (fps, 1000 / fps * (1 if name == "latency" else 3), 1500 / fps), "grown_mb": 20.0,
                 "precision": "int8" if "int8" in variant.precision else "f32"}
 
@@ -152,11 +153,12 @@ def test_a_search_picks_the_fastest_within_the_drop_and_writes_its_outputs(monke
     result = fake.run(tmp_path, max_drop=0.02)
     assert result.pick.key == "int8-256/throughput" and result.refusal is None
     assert result.confirmed["ratio"] == pytest.approx(180 * 1.3 / 80, abs=0.01)  # against FP32 at 256, latency
-    assert fake.calls["export"] == 9 and fake.calls["score"] == 9  # accuracy once per variant
+    assert fake.calls["export"] == 11 and fake.calls["score"] == 11  # accuracy once per variant
     folder = result.folder
     assert folder.name == "optimize" and (folder / "pareto.png").stat().st_size > 0
     table = (folder / "candidates.csv").read_text().splitlines()
-    assert len(table) == 1 + 9 * 3 and "PICK" in "".join(table)
+    assert len(table) == 1 + 11 * 3 and "PICK" in "".join(table)
+    assert {row.split(",")[0] for row in table[1:]} >= {"int8+nms", "fp32+nms"}  # a detector: NMS in the graph too
     deploy = yaml.safe_load((folder / "deploy" / "deploy.yaml").read_text())
     assert deploy["runtime"] == {"mode": "throughput"} and deploy["imgsz"] == 256 and deploy["precision"] == "int8"
     assert deploy["metric"]["drop"] == pytest.approx(0.01) and deploy["machine"]["cpu_kind"]
@@ -166,7 +168,7 @@ def test_a_search_picks_the_fastest_within_the_drop_and_writes_its_outputs(monke
 
 
 def test_plain_int8_missing_the_drop_brings_in_accuracy_control(monkeypatch, tmp_path):
-    fake = FakeMachine(monkeypatch, tmp_path, metrics={**METRICS, "int8-256": 0.47})
+    fake = FakeMachine(monkeypatch, tmp_path, metrics={**METRICS, "int8-256": 0.47, "int8+nms-256": 0.47})
     result = fake.run(tmp_path, max_drop=0.01, imgsz=[256])
     assert result.pick.variant.key == "int8_ac-256"  # 0.499 keeps 0.01; plain INT8 (0.47) does not
 
@@ -179,10 +181,10 @@ def test_a_run_interrupted_and_resumed_reuses_what_it_measured_and_picks_the_sam
     fake.interrupt_after = None
     result = fake.run(tmp_path, max_drop=0.02, resume=True)
     assert result.folder.name == "optimize" and result.pick.key == "int8-256/throughput"
-    assert fake.calls["export"] == 9 and fake.calls["score"] == 9  # nothing exported or scored twice
+    assert fake.calls["export"] == 11 and fake.calls["score"] == 11  # nothing exported or scored twice
     assert len(result.reused) >= first["export"] + 10 - 1
     again = fake.run(tmp_path, max_drop=0.02, resume=True)  # everything reused: only the confirmation is timed
-    assert again.pick.key == result.pick.key and fake.calls["export"] == 9 and fake.calls["score"] == 9
+    assert again.pick.key == result.pick.key and fake.calls["export"] == 11 and fake.calls["score"] == 11
 
 
 def test_a_ledger_of_another_dataset_is_set_aside(monkeypatch, tmp_path, caplog):
@@ -190,7 +192,7 @@ def test_a_ledger_of_another_dataset_is_set_aside(monkeypatch, tmp_path, caplog)
     fake.run(tmp_path, imgsz=[256], precisions=["fp32"])
     fake.data = write_dataset(tmp_path / "other", {"a": "0 0.5 0.5 0.2 0.2\n"})
     fake.run(tmp_path, imgsz=[256], precisions=["fp32"], resume=True)
-    assert "measured for another data; measuring again" in caplog.text and fake.calls["score"] == 2
+    assert "measured for another data; measuring again" in caplog.text and fake.calls["score"] == 4  # fp32 and fp32+nms, twice
 
 
 def test_no_candidate_within_the_drop_is_one_line_naming_the_closest_and_the_table_stays(monkeypatch, tmp_path):
@@ -305,3 +307,9 @@ def test_a_shapes_search_keeps_the_accuracy_and_its_deploy_folder_round_trips(tm
     info = model.runtime_info()
     assert info["PERFORMANCE_HINT"] == recorded["runtime"]["mode"].upper()
     assert model.val(data=data, verbose=False).figure("M") == pytest.approx(recorded["metric"]["value"], abs=0.002)
+
+
+@pytest.mark.parametrize("key, variant", [("int8-256", Variant("int8", 256)), ("int8+nms-256", Variant("int8", 256, True)),
+                                          ("int8_ac-224", Variant("int8_ac", 224)), ("given-64", Variant("given", 64))])
+def test_a_variant_and_its_key(key, variant):
+    assert Variant.from_key(key) == variant and variant.key == key

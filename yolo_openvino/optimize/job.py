@@ -38,14 +38,18 @@ class Plan:
     sizes: list[int]
     precisions: list[str]
     settings: list[Setting]
+    nms: bool = False  # the task can have NMS in the graph (OpenVINO's op): those variants too, at the first size
 
     def variants(self) -> list[Variant]:
-        """Most promising first: INT8 at each size, then FP32 and FP16, the baseline (FP32, first size) leading."""
+        """Most promising first: INT8 at each size, then FP32 and FP16, the baseline (FP32, first size) leading;
+        with ``nms``, INT8 and FP32 at the first size with NMS in the graph after their host-NMS twins."""
         if self.precisions == ["given"]:  # an IR: itself
             return [Variant("given", self.sizes[0])]
         rank = {"int8": 0, "fp32": 1, "fp16": 2}
-        ordered = sorted((Variant(p, s) for s in self.sizes for p in self.precisions if p in rank),
-                         key=lambda v: (rank[v.precision], -v.imgsz))
+        candidates = [Variant(p, s) for s in self.sizes for p in self.precisions if p in rank]
+        if self.nms:
+            candidates += [Variant(p, self.sizes[0], nms=True) for p in ("int8", "fp32") if p in self.precisions]
+        ordered = sorted(candidates, key=lambda v: (rank[v.precision], -v.imgsz, v.nms))
         baseline = self.baseline_variant
         return [baseline] + [v for v in ordered if v != baseline]
 
@@ -151,7 +155,10 @@ def _plan(network, model_path, imgsz, precisions, goal: str) -> Plan:
     stride = int(max(network.stride))
     sizes = sorted({int(math.ceil(s / stride) * stride) for s in (imgsz or default_sizes(trained, stride))},
                    reverse=True)
-    return Plan(sizes, list(precisions or ("fp32", "fp16", "int8")), default_settings(goal))
+    from ..tasks import task_named
+
+    return Plan(sizes, list(precisions or ("fp32", "fp16", "int8")), default_settings(goal),
+                nms=task_named(network.task).nms_in_graph)
 
 
 def _run_folder(project: str, name: str, resume: bool, exist_ok: bool) -> Path:
@@ -289,6 +296,10 @@ class _Search:
         from ..export import export
 
         args = {"format": "openvino", "imgsz": variant.imgsz, "output": self.folder / "exports" / variant.key}
+        if variant.nms:  # scored as validation scores (every box above its threshold), filtered on the host at run time
+            from ..options import defaults
+
+            args.update(nms=True, conf=defaults("val")["conf"], iou=defaults("val")["iou"])
         if variant.precision == "fp16":
             args["half"] = True
         elif variant.precision in ("int8", "int8_ac"):

@@ -27,7 +27,7 @@ def rows(result) -> list[dict]:
         status = "PICK" if c is result.pick else c.status
         if status == "measured" and not allowed(c, result.reference, result.max_drop, result.max_latency_ms):
             status = "over max_drop" if drop is not None and drop > result.max_drop else "over max_latency_ms"
-        out.append({"precision": c.variant.precision, "imgsz": c.variant.imgsz, "setting": c.setting.name,
+        out.append({"precision": c.variant.label, "imgsz": c.variant.imgsz, "setting": c.setting.name,
                     "metric": _num(c.metric, 4), "drop": _num(drop, 4), "fps": _num(c.fps, 1),
                     "p50_ms": _num(c.p50_ms, 1), "p99_ms": _num(c.p99_ms, 1), "rounds": len(c.rounds),
                     "added_mb": _num(c.peak_rss_mb, 0), "size_mb": _num(c.size_mb, 1), "compute": c.precision or "",
@@ -99,7 +99,7 @@ def _closing_lines(result) -> list[str]:
     if pick is None:
         return lines
     c = result.confirmed
-    lines.append(f"pick: {pick.variant.precision.upper()} at {pick.variant.imgsz}, {pick.setting.name}: "
+    lines.append(f"pick: {pick.variant.label.upper()} at {pick.variant.imgsz}, {pick.setting.name}: "
                  f"{result.metric_name} {pick.metric:.4f} (drop {pick.drop(result.reference):+.4f}), "
                  f"{pick.fps:.1f} images/s, p50 {pick.p50_ms:.1f} ms")
     if c:
@@ -129,7 +129,8 @@ def write_deploy(result, ir: Path, data) -> Path:
     record = {
         "description": "picked by yolo-ov optimize: the fastest candidate within the accuracy drop, on this machine",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "goal": result.goal, "precision": pick.variant.precision, "imgsz": pick.variant.imgsz,
+        "goal": result.goal, "precision": pick.variant.precision, "nms_in_graph": pick.variant.nms,
+        "imgsz": pick.variant.imgsz,
         "runtime": pick.setting.runtime, "inference_precision": pick.precision,
         "metric": {"name": result.metric_name, "value": pick.metric, "reference": result.reference,
                    "drop": round(pick.drop(result.reference), 5), "images": result.images, "data": str(data)},

@@ -18,20 +18,27 @@ PRECISIONS = ("fp32", "fp16", "int8", "int8_ac")  # int8_ac: INT8 with NNCF's ac
 
 @dataclass(frozen=True)
 class Variant:
-    """One exported model: its precision and square input size (accuracy is measured once per variant: runtime
-    settings do not change it)."""
+    """One exported model: its precision, square input size and whether NMS is in the graph (accuracy is measured
+    once per variant: runtime settings do not change it)."""
 
     precision: str
     imgsz: int
+    nms: bool = False
+
+    @property
+    def label(self) -> str:
+        """``int8``, ``int8+nms``: the precision, and NMS when it runs in the graph."""
+        return self.precision + ("+nms" if self.nms else "")
 
     @property
     def key(self) -> str:
-        return f"{self.precision}-{self.imgsz}"
+        return f"{self.label}-{self.imgsz}"
 
     @classmethod
     def from_key(cls, key: str) -> "Variant":
-        precision, _, imgsz = key.rpartition("-")
-        return cls(precision, int(imgsz))
+        label, _, imgsz = key.rpartition("-")
+        precision, _, nms = label.partition("+")
+        return cls(precision, int(imgsz), nms == "nms")
 
 
 @dataclass(frozen=True)
