@@ -150,6 +150,9 @@ def test_val_on_a_dataset_of_the_tasks_kind(models, task, tmp_path):
     metrics = YOLO(models(task)[1]).val(data=_dataset(task, tmp_path / "ds"), verbose=False)
     figure = metrics.figure(tasks()[task].metric)
     assert 0.0 <= figure <= 1.0 and metrics.task == task
+    rows = metrics.summary()  # the reference's per-class rows (a classifier's: one for all classes)
+    assert rows and all(row["Class"] for row in rows) and metrics.to_csv().startswith("Class,")
+    assert str(metrics) == metrics.summary_line()
 
 
 class Counted(BoxPart):

@@ -176,8 +176,8 @@ class ClassificationResult:
                 "fitness": (self.top1 + self.top5) / 2}
 
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
-        """As the reference's ``metrics.summary()`` of a classifier: one row for all classes."""
-        return [{"classify": "all", "top1_acc": round(self.top1, decimals), "top5_acc": round(self.top5, decimals)}]
+        """As the reference's ``metrics.summary()`` of a classifier: one row for all classes (top-1, top-5)."""
+        return [{"Class": "all", "top1_acc": round(self.top1, decimals), "top5_acc": round(self.top5, decimals)}]
 
     def to_df(self, normalize: bool = False, decimals: int = 5):
         import pandas as pd
@@ -187,7 +187,7 @@ class ClassificationResult:
     def to_csv(self, normalize: bool = False, decimals: int = 5) -> str:
         from ..utils.tables import csv_text
 
-        return csv_text(self.summary(normalize, decimals), ["classify", "top1_acc", "top5_acc"])
+        return csv_text(self.summary(normalize, decimals), ["Class", "top1_acc", "top5_acc"])
 
     def to_json(self, normalize: bool = False, decimals: int = 5) -> str:
         return json.dumps(self.summary(normalize, decimals))
