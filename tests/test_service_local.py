@@ -64,8 +64,8 @@ def test_an_answer_is_what_a_local_predict_gives(service, tiny_ir, seed, tmp_pat
     np.testing.assert_allclose([d["box"] for d in served], [d["box"] for d in local["detections"]], atol=0.01)
 
 
-@pytest.mark.parametrize("case", [c for c in service_probe.cases(max_body_mb=1, body_timeout_s=1) if not c.heavy],
-                         ids=lambda case: case.name)
+@pytest.mark.slow  # the same cases run in the fast set against the ingress with fake replicas (test_service_requests)
+@pytest.mark.parametrize("case", service_probe.cases(max_body_mb=1, body_timeout_s=1), ids=lambda case: case.name)
 def test_the_hostile_probe_on_the_one_machine_service(service, case):
     answer = case.send(service.url, jpeg(), AUTH)
     assert not case.problems(answer), (case.name, answer.status, answer.body[:200])
