@@ -135,6 +135,7 @@ class FakeMachine:
         name = next(s.name for s in default_settings("throughput") if s.runtime == runtime)
         fps = SPEED[variant.precision] * SETTING_GAIN[name] * (256 / variant.imgsz) ** 2 * (0.98 if variant.nms else 1)
         return {"round": (fps, 1000 / fps * (1 if name == "latency" else 3), 1500 / fps), "grown_mb": 20.0,
+                "peak_mb": 400.0,
                 "precision": "int8" if "int8" in variant.precision else "f32"}
 
     def run(self, tmp_path, **options):
@@ -159,6 +160,7 @@ def test_a_search_picks_the_fastest_within_the_drop_and_writes_its_outputs(monke
     table = (folder / "candidates.csv").read_text().splitlines()
     assert len(table) == 1 + 11 * 3 and "PICK" in "".join(table)
     assert {row.split(",")[0] for row in table[1:]} >= {"int8+nms", "fp32+nms"}  # a detector: NMS in the graph too
+    assert "added_mb,peak_rss_mb,size_mb" in table[0] and result.pick.peak_rss_mb == 400.0
     deploy = yaml.safe_load((folder / "deploy" / "deploy.yaml").read_text())
     assert deploy["runtime"] == {"mode": "throughput"} and deploy["imgsz"] == 256 and deploy["precision"] == "int8"
     assert deploy["metric"]["drop"] == pytest.approx(0.01) and deploy["machine"]["cpu_kind"]

@@ -320,7 +320,8 @@ class _Search:
         stored = self.ledger.timings.get(candidate.key)
         if stored and stored.get("rounds"):
             candidate.rounds = [tuple(r) for r in stored["rounds"][:1]]
-            candidate.peak_rss_mb, candidate.precision = stored.get("grown_mb"), stored.get("precision")
+            candidate.added_mb, candidate.precision = stored.get("grown_mb"), stored.get("precision")
+            candidate.peak_rss_mb = stored.get("peak_mb")
             self.ledger.note_reuse(f"{candidate.key}'s first round")
             return
         if not self._fits(self.round_s):
@@ -341,11 +342,12 @@ class _Search:
         if seconds == FIRST_ROUND_S:
             self.round_s = time.perf_counter() - started
         candidate.rounds.append(measured["round"])
-        candidate.peak_rss_mb = max(filter(None, (candidate.peak_rss_mb, measured["grown_mb"])), default=None)
+        candidate.added_mb = max(filter(None, (candidate.added_mb, measured["grown_mb"])), default=None)
+        candidate.peak_rss_mb = max(filter(None, (candidate.peak_rss_mb, measured.get("peak_mb"))), default=None)
         candidate.precision = measured["precision"]
         stored = self.ledger.timings.setdefault(candidate.key, {})
-        stored.update(rounds=[list(r) for r in candidate.rounds], grown_mb=candidate.peak_rss_mb,
-                      precision=candidate.precision)
+        stored.update(rounds=[list(r) for r in candidate.rounds], grown_mb=candidate.added_mb,
+                      peak_mb=candidate.peak_rss_mb, precision=candidate.precision)
         self.ledger.save()
         return measured
 

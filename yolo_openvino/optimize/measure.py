@@ -26,7 +26,7 @@ def score_ir(path, dataset, items: list, device: str | None, **runtime) -> float
 
 def time_round(path, runtime: dict, images: list, seconds: float, device: str | None) -> dict:
     """One timed round: {round: (images/s, p50 ms, p99 ms), grown_mb: what compiling and running it added to this
-    process, precision: what the device computed in}. The latency hint runs one image at a time (its latency is one
+    process, peak_mb: this process's peak resident memory meanwhile, precision: what the device computed in}. The latency hint runs one image at a time (its latency is one
     image's); the others run the images as a stream (each latency includes its wait in the pipeline)."""
     from ..bench.measure import run_end_to_end
     from ..runtime.backends.openvino_backend import OpenVINOBackend
@@ -38,4 +38,4 @@ def time_round(path, runtime: dict, images: list, seconds: float, device: str | 
         fps, latencies = run_end_to_end(predictor, images, seconds, sync=runtime.get("mode") == "latency")
     p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (float("nan"), float("nan"))
     return {"round": (round(float(fps), 2), round(float(p50), 2), round(float(p99), 2)),
-            "grown_mb": memory.grown_mb, "precision": backend.inference_precision}
+            "grown_mb": memory.grown_mb, "peak_mb": memory.peak_mb, "precision": backend.inference_precision}

@@ -15,7 +15,7 @@ from .search import Candidate, allowed
 
 LOGGER = logging.getLogger("yolo_openvino")
 COLUMNS = ["precision", "imgsz", "setting", "metric", "drop", "fps", "p50_ms", "p99_ms", "rounds", "added_mb",
-           "size_mb", "compute", "pareto", "status"]
+           "peak_rss_mb", "size_mb", "compute", "pareto", "status"]
 
 
 def rows(result) -> list[dict]:
@@ -30,7 +30,8 @@ def rows(result) -> list[dict]:
         out.append({"precision": c.variant.label, "imgsz": c.variant.imgsz, "setting": c.setting.name,
                     "metric": _num(c.metric, 4), "drop": _num(drop, 4), "fps": _num(c.fps, 1),
                     "p50_ms": _num(c.p50_ms, 1), "p99_ms": _num(c.p99_ms, 1), "rounds": len(c.rounds),
-                    "added_mb": _num(c.peak_rss_mb, 0), "size_mb": _num(c.size_mb, 1), "compute": c.precision or "",
+                    "added_mb": _num(c.added_mb, 0), "peak_rss_mb": _num(c.peak_rss_mb, 0),
+                    "size_mb": _num(c.size_mb, 1), "compute": c.precision or "",
                     "pareto": "yes" if id(c) in front else "", "status": status})
     return out
 

@@ -85,7 +85,8 @@ class Candidate:
     setting: Setting
     metric: float | None = None
     rounds: list[tuple[float, float, float]] = field(default_factory=list)
-    peak_rss_mb: float | None = None
+    added_mb: float | None = None  # what compiling and running it added to the process's resident memory
+    peak_rss_mb: float | None = None  # the process's peak resident memory while it ran
     size_mb: float | None = None
     precision: str | None = None  # what the device computed in (bf16, f32, int8 ...), read back when compiled
     status: str = "measured"
