@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-GOALS = ("throughput", "latency")
-PRECISIONS = ("fp32", "fp16", "int8", "int8_ac")  # int8_ac: INT8 with NNCF's accuracy control (max_drop)
 
 
 @dataclass(frozen=True)
@@ -106,12 +104,6 @@ class Candidate:
     @property
     def p99_ms(self) -> float | None:
         return float(np.median([r[2] for r in self.rounds])) if self.rounds else None
-
-    @property
-    def spread(self) -> float:
-        """(max - min) / median of the rounds' images/s: how far one round can be trusted."""
-        fps = [r[0] for r in self.rounds]
-        return (max(fps) - min(fps)) / self.fps if len(fps) > 1 and self.fps else 0.0
 
     def speed(self, goal: str) -> float:
         """Higher is better: images/s for throughput, minus the p50 latency for latency."""

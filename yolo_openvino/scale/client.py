@@ -24,7 +24,6 @@ import numpy as np
 from ..errors import UsageError
 
 LOGGER = logging.getLogger("yolo_openvino")
-PER_REQUEST = ("conf", "iou", "max_det")  # what the service takes per request (options.PER_REQUEST)
 
 
 class ServiceError(UsageError):

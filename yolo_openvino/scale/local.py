@@ -44,7 +44,6 @@ class LocalModel:
     def __init__(self, model: str | Path, runtime: dict, settings: dict):
         from ..runtime.backends import load_backend, model_format
         from ..runtime.deploy import deploy_runtime
-        from ..runtime.predictor import PredictSettings
         from .workers import ModelWorker
 
         fmt = model_format(model)
@@ -54,12 +53,10 @@ class LocalModel:
             self.together = ModelWorker.of(load_backend(model, fmt, **{**runtime, "mode": "throughput"}), settings)
         else:  # one model: the mode asked for (or a runtime without hints)
             self.together = self.alone
-        self.task = self.alone.backend.metadata.task
-        self.settings = PredictSettings(**settings)
         # A thread per request the throughput model can overlap (its ring), one more for a latency request: each runs
         # a request's preprocessing, inference and post-processing; OpenVINO's inference releases the GIL.
-        self.threads = max(2, getattr(self.together.backend, "ring_size", 2) + 1)
-        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="yolo-infer")
+        threads = max(2, getattr(self.together.backend, "ring_size", 2) + 1)
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="yolo-infer")
         self.running = 0  # requests in flight, counted on the event loop's thread only
         self.predict = _Remote(self._predict)
         self.health = _Remote(self._health)
