@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -270,12 +269,10 @@ def table(figures: dict) -> tuple[str, list[dict]]:
 
 
 def cpu_kind() -> str:
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
-    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
-    kind = ("AMX" if "amx_bf16" in flags else "AVX512_BF16" if "avx512_bf16" in flags
-            else "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
-    return f"{model}, {os.cpu_count()} cores, {kind}"
+    """'AMD EPYC, 2 cores, AVX512_BF16': the package's own reading of the machine (utils/machine.py)."""
+    from yolo_openvino.utils.machine import machine_line
+
+    return machine_line()
 
 
 def main() -> None:

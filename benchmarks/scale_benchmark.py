@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -38,14 +37,10 @@ import ray_cluster  # noqa: E402  (before ray: it sets the driver's RAY_AUTH_MOD
 
 
 def cpu_kind() -> str:
-    flags = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    kind = "AMX" if "amx_bf16" in flags else "AVX512_BF16" if "avx512_bf16" in flags else \
-        "AVX-512" if "avx512f" in flags else "AVX2"
-    name = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("Model name")),
-                platform.processor())
-    import os
+    """'AMD EPYC, 2 cores, AVX512_BF16': the package's own reading of the machine (utils/machine.py)."""
+    from yolo_openvino.utils.machine import machine_line
 
-    return f"{name}, {os.cpu_count()} cores, {kind}"
+    return machine_line()
 
 
 def single_process(model: str, files: list[str]) -> float:

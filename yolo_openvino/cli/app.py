@@ -27,23 +27,32 @@ from ..utils.interrupts import Interrupted
 _DISTRIBUTION_OF = {"multipart": "python-multipart", "python_multipart": "python-multipart", "cv2": "opencv-python"}
 
 
-def extra_installing(module: str) -> str | None:
-    """The extra of pyproject.toml's optional-dependencies (read from the installed package's metadata, their one
-    home) that installs the top-level package ``module``; None if none does (then it is not an optional one)."""
+def declared_extras() -> dict[str, list[str]]:
+    """Each extra of pyproject.toml's optional-dependencies -> its distributions, read from the installed package's
+    metadata (their one home); ``dev`` and an extra's inclusion of another (``yolo-openvino[serve]``) left out.
+    Empty when run from a checkout that was never installed."""
     import re
     from importlib.metadata import PackageNotFoundError, requires
 
-    wanted = _DISTRIBUTION_OF.get(module, module).lower().replace("_", "-")
     try:
         requirements = requires("yolo-openvino") or []
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return None
+    except PackageNotFoundError:
+        return {}
+    extras: dict[str, list[str]] = {}
     for requirement in requirements:
-        name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
         extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", requirement)
-        if extra and extra[1] != "dev" and name == wanted:
-            return extra[1]
-    return None
+        if extra and extra[1] != "dev" and name != "yolo-openvino":
+            extras.setdefault(extra[1], []).append(name)
+    return extras
+
+
+def extra_installing(module: str) -> str | None:
+    """The extra that installs the top-level package ``module``; None if none does (then it is not an optional
+    one)."""
+    wanted = _DISTRIBUTION_OF.get(module, module).lower().replace("_", "-")
+    return next((extra for extra, names in declared_extras().items()
+                 if wanted in (n.lower().replace("_", "-") for n in names)), None)
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import platform
-import re
 
 # The CPU flags OpenVINO's CPU plugin chooses its kernels by (lscpu names).
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
 
 
 def report() -> str:
-    from ..utils.machine import _cpuinfo, machine_line
+    from ..utils.machine import cpu_flags, machine_line
     from ..version import __version__
 
-    _, flags = _cpuinfo()
+    flags = cpu_flags()
     lines = [f"yolo-ov {__version__}, Python {platform.python_version()}, {platform.system()} {platform.machine()}",
              f"CPU: {machine_line()}; flags: {' '.join(f for f in FLAGS if f in flags) or 'none of ' + ', '.join(FLAGS)}",
              *_openvino_lines(), "extras:", *_extras_lines()]
@@ -39,24 +38,18 @@ def _openvino_lines() -> list[str]:
 
 
 def _extras_lines() -> list[str]:
-    """Each extra of the installed package's metadata: its packages, with the installed version or 'missing'."""
-    from importlib.metadata import PackageNotFoundError, requires, version
+    """Each extra's packages, with the installed version or 'missing'."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        requirements = requires("yolo-openvino") or []
-    except PackageNotFoundError:
-        return ["  (yolo-openvino is not installed: run from a checkout)"]
-    extras: dict[str, list[str]] = {}
-    for requirement in requirements:
-        extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", requirement)
-        if not extra or extra[1] == "dev":
-            continue
-        name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
-        if name == "yolo-openvino":
-            continue  # an extra that includes another (ray includes serve)
+    from .app import declared_extras
+
+    def installed(name: str) -> str:
         try:
-            found = version(name)
+            return version(name)
         except PackageNotFoundError:
-            found = "missing"
-        extras.setdefault(extra[1], []).append(f"{name} {found}")
-    return [f"  {extra}: {', '.join(packages)}" for extra, packages in extras.items()] or ["  none declared"]
+            return "missing"
+
+    extras = declared_extras()
+    if not extras:
+        return ["  (yolo-openvino is not installed: run from a checkout)"]
+    return [f"  {extra}: {', '.join(f'{n} {installed(n)}' for n in names)}" for extra, names in extras.items()]

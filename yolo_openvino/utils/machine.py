@@ -41,6 +41,11 @@ def cpu_kind_of(flags: set[str]) -> str:
     return "AVX2" if "avx2" in flags else "older than AVX2"
 
 
+def cpu_flags() -> set[str]:
+    """The CPU's flags (lscpu's names; empty where /proc/cpuinfo is missing)."""
+    return _cpuinfo()[1]
+
+
 def machine() -> dict:
     """{cpu, cpu_kind, cores} of this machine."""
     name, flags = _cpuinfo()
