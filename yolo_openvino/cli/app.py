@@ -27,29 +27,11 @@ from ..utils.interrupts import Interrupted
 _DISTRIBUTION_OF = {"multipart": "python-multipart", "python_multipart": "python-multipart", "cv2": "opencv-python"}
 
 
-def declared_extras() -> dict[str, list[str]]:
-    """Each extra of pyproject.toml's optional-dependencies -> its distributions, read from the installed package's
-    metadata (their one home); ``dev`` and an extra's inclusion of another (``yolo-openvino[serve]``) left out.
-    Empty when run from a checkout that was never installed."""
-    import re
-    from importlib.metadata import PackageNotFoundError, requires
-
-    try:
-        requirements = requires("yolo-openvino") or []
-    except PackageNotFoundError:
-        return {}
-    extras: dict[str, list[str]] = {}
-    for requirement in requirements:
-        name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
-        extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", requirement)
-        if extra and extra[1] != "dev" and name != "yolo-openvino":
-            extras.setdefault(extra[1], []).append(name)
-    return extras
-
-
 def extra_installing(module: str) -> str | None:
     """The extra that installs the top-level package ``module``; None if none does (then it is not an optional
     one)."""
+    from ..utils.extras import declared_extras
+
     wanted = _DISTRIBUTION_OF.get(module, module).lower().replace("_", "-")
     return next((extra for extra, names in declared_extras().items()
                  if wanted in (n.lower().replace("_", "-") for n in names)), None)

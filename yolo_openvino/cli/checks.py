@@ -41,7 +41,7 @@ def _extras_lines() -> list[str]:
     """Each extra's packages, with the installed version or 'missing'."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from .app import declared_extras
+    from ..utils.extras import declared_extras
 
     def installed(name: str) -> str:
         try:
