@@ -107,7 +107,7 @@ def optimize(network, model_path: Path, fmt: str, options: dict, verbose: bool =
     plan = _plan(network, model_path, o["imgsz"], o["precisions"], o["goal"])
     folder = _run_folder(o["project"] or task.project, o["name"], o["resume"], o["exist_ok"])
     here = machine()
-    identity = {"model": str(Path(model_path).resolve()), "model_bytes": _size(model_path), "data": str(o["data"]),
+    identity = {"model": str(Path(model_path).resolve()), "model_bytes": round(file_size_mb(model_path) * 1e6), "data": str(o["data"]),
                 "fraction": o["fraction"], "device": o["device"] or "CPU", "cpu_kind": here["cpu_kind"]}
     ledger = Ledger.open(folder, identity)
     LOGGER.info("optimize %s for %s on %s (%s): %d images of %s, a %g min budget; run folder %s",
@@ -135,11 +135,6 @@ def _ir_task(model_path) -> str:
     from ..runtime.backends.openvino_files import find_ir, read_ir_metadata
 
     return read_ir_metadata(find_ir(model_path)).task
-
-
-def _size(path) -> int:
-    path = Path(path)
-    return sum(f.stat().st_size for f in path.iterdir() if f.is_file()) if path.is_dir() else path.stat().st_size
 
 
 def _plan(network, model_path, imgsz, precisions, goal: str) -> Plan:

@@ -180,9 +180,6 @@ class Result:
         """Replace parts as the reference's ``update``: ``boxes`` (N, 6) x1, y1, x2, y2, conf, cls in pixels, and by
         the part's name what its class reads (``from_reference``): ``obb`` (N, 7) cx, cy, w, h, angle, conf, cls,
         ``masks`` (N, H, W) planes over the whole image, ``probs`` (nc,). New boxes drop the old per-box parts."""
-        from ..tasks import part_classes
-
-        classes = {part.FIELD: part for part in part_classes()}
         no_parts = {**{name: None for name in _PART_FIELDS}, "extra_parts": {}}
         fields = {}
         if boxes is not None:
@@ -190,15 +187,11 @@ class Result:
             rows[:, [0, 2]] = rows[:, [0, 2]].clip(0, self.orig_shape[1])
             rows[:, [1, 3]] = rows[:, [1, 3]].clip(0, self.orig_shape[0])
             fields.update(no_parts, boxes=Detections.from_rows(rows, self.orig_shape))
-        for name, value in parts.items():
-            if value is None:
-                continue
-            if not hasattr(classes.get(name), "from_reference"):
-                raise TypeError(f"Result.update() got an unexpected keyword argument '{name}'")
-            part = classes[name].from_reference(value, self.orig_shape)
-            if hasattr(part, "xyxy"):  # a per-box part with its own geometry (oriented boxes): boxes enclose it
-                fields.update(no_parts, boxes=Detections(part.xyxy, part.conf, part.class_id, self.orig_shape))
-            fields[name] = part
+        given = {name: value for name, value in parts.items() if value is not None}
+        read, enclosing = _reference_parts(given, self.orig_shape, "Result.update")
+        if enclosing is not None:  # new boxes: the old per-box parts go with the old ones
+            fields.update(no_parts, boxes=enclosing)
+        fields.update(read)
         updated = replace(self, **fields)
         self.__dict__.update(updated.__dict__)
 
@@ -278,26 +271,38 @@ def Results(orig_img, path, names, boxes=None, masks=None, probs=None, keypoints
     or (N, 7) with the track id before conf; and each part as its class reads it (``from_reference``): ``obb``
     (N, 7) cx, cy, w, h, angle, conf, cls (or (N, 8) with the id), ``masks`` (N, H, W) planes over the whole image,
     ``keypoints`` (N, K, 2 or 3) in pixels, ``probs`` (nc,). ``orig_img`` (H, W, 3) BGR."""
-    from ..tasks import part_classes
-
-    given = {name: value for name, value in locals().items() if value is not None}
     image = np.asarray(orig_img)
     shape = image.shape[:2]
     names = dict(enumerate(names)) if isinstance(names, (list, tuple)) else dict(names)
     detections = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), shape)
     if boxes is not None:
-        rows = _array(boxes).astype(np.float32).reshape(-1, _array(boxes).shape[-1] if _array(boxes).size else 6)
+        rows = _array(boxes).astype(np.float32)
+        rows = rows.reshape(-1, rows.shape[-1] if rows.size else 6)
         if rows.shape[1] not in (6, 7):
             raise ValueError(f"Results: boxes of {rows.shape[1]} values per row, expected 6 or 7")
         track = rows[:, 4].round().astype(np.int64) if rows.shape[1] == 7 else None
         detections = Detections(rows[:, :4], rows[:, -2], rows[:, -1].round().astype(np.int64), shape, track)
-    fields = {}
-    for part_class in part_classes():
-        if part_class.FIELD in given and hasattr(part_class, "from_reference"):
-            part = fields[part_class.FIELD] = part_class.from_reference(_array(given[part_class.FIELD]), shape)
-            if hasattr(part, "xyxy"):  # a per-box part with its own geometry (oriented boxes): boxes enclose it
-                detections = Detections(part.xyxy, part.conf, part.class_id, shape, part.track_id)
-    return Result(str(path), shape, detections, names=names, image=image, speed=dict(speed or {}), **fields)
+    given = {name: value for name, value in dict(masks=masks, probs=probs, keypoints=keypoints, obb=obb).items()
+             if value is not None}
+    fields, enclosing = _reference_parts(given, shape, "Results")
+    return Result(str(path), shape, enclosing if enclosing is not None else detections, names=names, image=image,
+                  speed=dict(speed or {}), **fields)
+
+
+def _reference_parts(given: dict, shape: tuple[int, int], where: str) -> tuple[dict, Detections | None]:
+    """Each part of ``given`` (its name -> the reference's layout, an array or tensor) read by its own class
+    (``from_reference``), and the boxes enclosing a part with its own geometry (oriented boxes), else None."""
+    from ..tasks import part_classes
+
+    classes = {part.FIELD: part for part in part_classes()}
+    fields, enclosing = {}, None
+    for name, value in given.items():
+        if not hasattr(classes.get(name), "from_reference"):
+            raise TypeError(f"{where}() got an unexpected keyword argument '{name}'")
+        part = fields[name] = classes[name].from_reference(_array(value), shape)
+        if hasattr(part, "xyxy"):
+            enclosing = Detections(part.xyxy, part.conf, part.class_id, shape, part.track_id)
+    return fields, enclosing
 
 
 def _array(value) -> np.ndarray:
