@@ -27,7 +27,7 @@ from .cluster import connect, node_cpus
 from .front import Front, bind
 from .ingress import Ingress
 from .plan import ResourcePlan, plan_resources
-from .workers import ModelWorker, decode_fit, model_files, worker_options
+from .workers import ModelWorker, decode_fit, model_files, shipped_metadata, worker_options
 
 LOGGER = logging.getLogger("yolo_openvino")
 APP_NAME = "yolo-ov"
@@ -152,14 +152,11 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
     sock = bind(host, port)  # and so is a port in use
     on_ray = engine == "ray" or address is not None
     try:
-        if on_ray:
-            service_parts = _on_ray(files, address, options)
-        else:
-            service_parts = _in_this_process(model, options)
-        model_engine, plan, settings, started_cluster = service_parts
+        model_engine, plan, settings, started_cluster = (_on_ray(files, address, options) if on_ray
+                                                         else _in_this_process(model, options))
         ingress = Ingress(model_engine, max_body_mb, key, max_pixels, body_timeout_s, decode_timeout_s,
-                          decode_fit(files, settings.get("imgsz")), task=_task_of(files), ui=ui, ship_encoded=on_ray,
-                          replica_died=None if on_ray else model_engine.died)
+                          decode_fit(files, settings.get("imgsz")), task=shipped_metadata(files).get("task"), ui=ui,
+                          ship_encoded=on_ray, replica_died=None if on_ray else model_engine.died)
         front = Front(ingress.asgi, sock, header_timeout_s=body_timeout_s, drain_s=drain_s)
     except BaseException:
         sock.close()
@@ -201,13 +198,6 @@ def _on_ray(files: dict, address: str | None, options: dict):
     ray_serve.start(proxy_location="Disabled")  # no Serve proxy: our front is the only door
     replicas = ray_serve.run(app, name=APP_NAME, route_prefix=None, blocking=False)
     return replicas, plan, settings, started
-
-
-def _task_of(files: dict) -> str | None:
-    from ..runtime.metadata import parse_metadata_text
-
-    text = files.get("metadata.yaml")
-    return (parse_metadata_text(text.decode("utf-8", "replace")) or {}).get("task") if text else None
 
 
 def api_key_for(host: str, given: str | None) -> str | None:

@@ -43,20 +43,26 @@ def model_files(model: str | Path) -> dict[str, bytes]:
     return {f.name: f.read_bytes() for f in files}
 
 
+def shipped_metadata(files: dict[str, bytes]) -> dict:
+    """The shipped model's ``metadata.yaml`` as a dict ({} where there is none, or it is not a mapping)."""
+    from ..runtime.metadata import parse_metadata_text
+
+    text = files.get("metadata.yaml")
+    return (parse_metadata_text(text.decode("utf-8", "replace")) or {}) if text else {}
+
+
 def decode_fit(files: dict[str, bytes], imgsz=None):
     """What an image must still cover when decoded reduced for this model (``files.reduction``): the letterbox
     size (h, w), or for a classifier a ``Cover`` of its crop; from ``imgsz`` (the service's option) or the model's
     metadata. None where unknown (decoded at full size)."""
     from ..utils.files import Cover
-    from ..runtime.metadata import parse_metadata_text
 
-    text = files.get("metadata.yaml")
-    data = parse_metadata_text(text.decode("utf-8", "replace")) if text else None
-    size = imgsz or (data or {}).get("imgsz")
+    data = shipped_metadata(files)
+    size = imgsz or data.get("imgsz")
     if not size:
         return None
     h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[-1]))
-    return Cover(h, w) if task_named((data or {}).get("task")).crops else (h, w)
+    return Cover(h, w) if task_named(data.get("task")).crops else (h, w)
 
 
 def materialize(files: dict[str, bytes]) -> Path:
