@@ -238,11 +238,6 @@ def test_a_segmentation_ir_read_as_detection_is_refused(tiny_seg_ir, tmp_path):
             YOLO(folder).backend()
 
 
-def test_nms_in_the_graph_is_refused_for_segmentation(seg_checkpoint, tmp_path):
-    with pytest.raises(UsageError, match="nms=True puts OpenVINO's NMS op.*a segment model runs its NMS on the host"):
-        YOLO(seg_checkpoint).export(format="openvino", imgsz=64, nms=True, output=str(tmp_path / "n_openvino_model"))
-
-
 def test_a_stream_keeps_flat_memory(tiny_seg_ir):
     """300 images through a segmentation model: the resident size after 300 is what it was after 50."""
     from yolo_openvino.utils.memory import PeakMemory

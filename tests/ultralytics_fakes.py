@@ -59,11 +59,12 @@ def tiny_arch(nc: int = 2, task: str = "detect", family: str = "yolov8") -> dict
 
 
 def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, class_bias: float | None = None,
-                    **fields) -> dict:
+                    head_noise: float | None = None, **fields) -> dict:
     """Write an Ultralytics-layout checkpoint of ``arch`` (default: tiny); ``fields`` replace model attributes
     after building (``yaml=`` a mutated architecture, ``names=`` ...). ``class_bias``: the logit bias of class 0
     on the coarsest level (0: scores of 0.5 there, so an untrained detector finds a few objects at the default
-    ``conf``). Returns the
+    ``conf``). ``head_noise``: every convolution drawn at random (seeded, He-normal), the last of every head branch from
+    N(0, head_noise), so an untrained model gives varied boxes, scores and extra channels (NMS has real choices to make). Returns the
     saved state dict."""
     import torch
 
@@ -75,6 +76,18 @@ def save_checkpoint(path, arch: dict | None = None, legacy: bool = False, class_
             for branches in (head.cv3, getattr(head, "one2one_cv3", head.cv3)):
                 last = [m for m in branches[-1].modules() if isinstance(m, torch.nn.Conv2d)][-1]
                 last.bias[0] = class_bias
+    if head_noise is not None:
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for conv in model.modules():  # He-normal everywhere: features keep their spread down the network
+                if isinstance(conv, torch.nn.Conv2d) and conv.weight.requires_grad:  # the DFL's fixed bins stay
+                    fan_in = conv.weight[0].numel()
+                    conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2 / fan_in) ** 0.5)
+            for name in ("cv2", "cv3", "cv4"):
+                for branch in getattr(model.model[-1], name, []):
+                    last = [m for m in branch.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+                    for tensor in (last.weight, last.bias):
+                        tensor.copy_(torch.randn(tensor.shape, generator=generator) * head_noise)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     try:
         as_ultralytics(model, task_named(model.task).model_class)

@@ -62,9 +62,7 @@ def parse_export_args(stride: int, has_one2one: bool = False, task: str = DEFAUL
     args.nms_in_graph = bool(args.nms)
     args.one2one = args.nms is False and has_one2one
     if args.nms_in_graph and not task_named(task).nms_in_graph:
-        raise UsageError(f"nms=True puts OpenVINO's NMS op, which keeps boxes only, in the graph: a {task} model "
-                         "runs its NMS on the host (leave nms out)" + (", or use its NMS-free head (nms=False)"
-                                                                      if has_one2one else ""))
+        raise UsageError(f"nms=True: a {task} model has no boxes to suppress (leave nms out)")
     if args.nms_in_graph and args.format != "openvino":
         raise UsageError(f"nms=True is supported for format=openvino only (OpenVINO's NMS op), not {args.format}")
     if args.ovms and args.format != "openvino":
@@ -127,7 +125,8 @@ def export(model, ckpt_path: str | Path, **kwargs) -> Path:
         calibration_files(args)  # a missing or too small dataset fails now, not after the conversion
     metadata = build_metadata(model, args, ckpt_path)
     module = ExportModule(copy.deepcopy(model).float().eval(), nms_in_graph=args.nms_in_graph,
-                          agnostic=args.agnostic_nms, one2one=args.one2one, max_det=args.max_det)
+                          agnostic=args.agnostic_nms, one2one=args.one2one, max_det=args.max_det,
+                          conf=args.conf, iou=args.iou, rotated=task_named(model.task).nms_in_graph == "traced")
     example = torch.zeros(args.batch, 3, *args.imgsz)
     LOGGER.info("exporting %s to %s (%s, imgsz=%s, batch=%d%s%s)", ckpt_path.name, args.format, args.precision,
                 list(args.imgsz), args.batch, ", dynamic" if args.dynamic else "",

@@ -33,7 +33,7 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
             from .quantize import quantize_int8
 
             ov_model = quantize_int8(ov_model, args, metadata)  # records its measured drop in metadata
-    if args.nms_in_graph:
+    if args.nms_in_graph and task_named(metadata["task"]).nms_in_graph == "op":  # else traced (wrapper.py)
         ov_model = append_nms(ov_model, batch, args)
     for i, output in enumerate(ov_model.outputs):  # output0, output1: the reference's names
         output.get_tensor().set_names({f"output{i}"})
@@ -70,18 +70,25 @@ def _set_model_info(ov_model, metadata: dict) -> None:
 
 
 def append_nms(ov_model, batch: int, args):
-    """Replace the (boxes, scores, best_class) outputs by NMS rows (B, max_det, 6): x1 y1 x2 y2 score class.
+    """Replace the (boxes, scores, best class, extra) outputs by NMS rows (B, max_det, 6 + E): x1 y1 x2 y2 score
+    class and the anchor's E extra channels (mask coefficients, keypoints); the head's further outputs (segment's
+    prototypes) follow unchanged.
 
     Per image: OpenVINO NonMaxSuppression (class-aware through the masked scores), the best ``max_det``
-    selections by score (TopK), padded with zero rows to a fixed ``max_det``.
+    selections by score (TopK), the extra channels gathered by the selected box indices (the op gives indices
+    only), padded with zero rows to a fixed ``max_det``.
     """
     import openvino as ov
     import openvino.opset13 as ops
 
-    boxes, scores, best_class = (result.input_value(0) for result in ov_model.get_results())
+    boxes, scores, best_class, extra, *more = (result.input_value(0) for result in ov_model.get_results())
+    width = 6 + extra.get_partial_shape()[2].get_length()
 
     def const(value, dtype):
         return ops.constant(np.array(value, dtype=dtype))
+
+    def first(node):  # (1, ...) -> (...)
+        return ops.squeeze(node, const(0, np.int64))
 
     rows_per_image = []
     for b in range(batch):
@@ -95,15 +102,16 @@ def append_nms(ov_model, batch: int, args):
         box_index = ops.gather(nms.output(0), const(2, np.int64), const(1, np.int64))  # (M,)
         box_score = ops.gather(nms.output(1), const(2, np.int64), const(1, np.int64))  # (M,)
         count = ops.minimum(ops.shape_of(box_score, "i64"), const([args.max_det], np.int64))
-        top = ops.topk(box_score, ops.squeeze(count, const(0, np.int64)), 0, "max", "value", "i64")
+        top = ops.topk(box_score, first(count), 0, "max", "value", "i64")
         chosen = ops.gather(box_index, top.output(1), const(0, np.int64))  # (K,)
         rows = ops.concat([
-            ops.gather(ops.squeeze(image_boxes, const(0, np.int64)), chosen, const(0, np.int64)),  # (K, 4)
+            ops.gather(first(image_boxes), chosen, const(0, np.int64)),  # (K, 4)
             ops.unsqueeze(top.output(0), const(1, np.int64)),
             ops.unsqueeze(ops.gather(image_class, chosen, const(0, np.int64)), const(1, np.int64)),
+            ops.gather(ops.gather(extra, const(b, np.int64), const(0, np.int64)), chosen, const(0, np.int64)),  # (K, E)
         ], 1)
-        padded = ops.concat([rows, const(np.zeros((args.max_det, 6)), np.float32)], 0)
+        padded = ops.concat([rows, const(np.zeros((args.max_det, width)), np.float32)], 0)
         fixed = ops.slice(padded, const([0], np.int64), const([args.max_det], np.int64), const([1], np.int64))
         rows_per_image.append(ops.unsqueeze(fixed, const(0, np.int64)))
     output = rows_per_image[0] if batch == 1 else ops.concat(rows_per_image, 0)
-    return ov.Model([output], ov_model.get_parameters(), "yolo_nms")
+    return ov.Model([output.output(0), *more], ov_model.get_parameters(), "yolo_nms")

@@ -153,7 +153,7 @@ def _plan(network, model_path, imgsz, precisions, goal: str) -> Plan:
     from ..tasks import task_named
 
     return Plan(sizes, list(precisions or ("fp32", "fp16", "int8")), default_settings(goal),
-                nms=task_named(network.task).nms_in_graph)
+                nms=bool(task_named(network.task).nms_in_graph))
 
 
 def _run_folder(project: str, name: str, resume: bool, exist_ok: bool) -> Path:

@@ -144,7 +144,9 @@ EXPORT = (
     _opt("int8", "bool", False, "NNCF post-training INT8 (OpenVINO), calibrated on `data`; the head's decode stays "
          "float", none=False),
     _opt("dynamic", "bool", False, "dynamic batch and spatial dims; the runtime then letterboxes minimally", none=False),
-    _opt("nms", "bool", None, "`True`: OpenVINO NMS inside the IR, output (batch, max_det, 6) = x1,y1,x2,y2,score,class; "
+    _opt("nms", "bool", None, "`True`: NMS inside the IR, output (batch, max_det, 6 + E) = x1,y1,x2,y2,score,class and "
+         "the task's E extra channels (mask coefficients, keypoints; OBB: cx,cy,w,h,score,class,angle); segment keeps "
+         "its prototypes as output1; "
          "`False` on an end-to-end model (YOLO26): its NMS-free one-to-one head, top-k in the graph, the same output; "
          "default: the one-to-many head, NMS at run time"),
     _opt("end2end", "bool", None, "Ultralytics 8.4's deprecated spelling of `nms` (a warning, then as `nms`; `nms` "

@@ -46,7 +46,9 @@ class Task:
     batchnorm_eps: float = 1e-3  # the BatchNorm epsilon its models are trained with (the reference's, per task)
     int8_float_tail: int = 0  # layers at the model's end that INT8 keeps in float (beside the decode, always float)
     model_api: bool = False  # Intel's model-api runs its raw output (its YOLOv8 / YOLO11 detection wrappers)
-    nms_in_graph: bool = False  # its rows can come out of OpenVINO's NMS op (boxes only: detection)
+    # How an nms=True export makes its rows: "op" (OpenVINO's NMS op, axis-aligned boxes, the extra channels
+    # gathered along), "traced" (oriented boxes: our Fast-NMS traced into the graph, export/wrapper.py), "" not at all.
+    nms_in_graph: str = ""
     trackable: bool = True  # it finds objects a tracker can follow (a classifier has no boxes)
     check_dataset: Callable = None  # (dataset, metadata) -> None or one line: labels this model cannot be scored on
     # () -> the class of what it adds to a Result (``results.parts.BoxPart`` per box, or per image: Probs), read by

@@ -70,4 +70,5 @@ def part() -> type:
 
 OBB = Task("obb", "OBBModel", heads=("OBB", "OBB26"), outputs=("output0",), extra="angle", metric="B",
            postprocess=postprocess, fields=fields, extra_channels=lambda meta, shapes: 1, ground_truth=ground_truth,
-           coco_detections=coco_detections, scores=(("B", "rotated"),), box_layout="xywh", part=part)
+           coco_detections=coco_detections, scores=(("B", "rotated"),), box_layout="xywh", part=part,
+           nms_in_graph="traced")

@@ -119,4 +119,4 @@ POSE = Task("pose", "PoseModel", heads=("Pose", "Pose26"), outputs=("output0",),
             metric="P", postprocess=postprocess, fields=fields, extra_channels=_extra_channels,
             ground_truth=ground_truth, coco_detections=coco_detections, scores=(("B", "bbox"), ("P", "keypoints")),
             metric_options=metric_options, check_dataset=check_dataset, part=part,
-            metadata_keys=("kpt_shape",))
+            metadata_keys=("kpt_shape",), nms_in_graph="op")

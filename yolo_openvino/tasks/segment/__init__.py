@@ -84,4 +84,4 @@ def part() -> type:
 SEGMENT = Task("segment", "SegmentationModel", heads=("Segment", "Segment26"), outputs=("output0", "output1"),
                extra="mask coefficients", metric="M", postprocess=postprocess, fields=fields,
                extra_channels=_prototype_count, ground_truth=ground_truth, coco_detections=coco_detections,
-               scores=(("B", "bbox"), ("M", "segm")), part=part)
+               scores=(("B", "bbox"), ("M", "segm")), part=part, nms_in_graph="op")
