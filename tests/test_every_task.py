@@ -147,12 +147,25 @@ def test_track_or_its_one_line_refusal(models, task, tmp_path):
 
 @pytest.mark.parametrize("task", TASKS)
 def test_val_on_a_dataset_of_the_tasks_kind(models, task, tmp_path):
-    metrics = YOLO(models(task)[1]).val(data=_dataset(task, tmp_path / "ds"), verbose=False)
+    """The metrics, and what plots=True and save_txt=True write: the confusion matrix and each kind's four curves."""
+    metrics = YOLO(models(task)[1]).val(data=_dataset(task, tmp_path / "ds"), plots=True, save_txt=True,
+                                        project=str(tmp_path / "runs"), verbose=False)
     figure = metrics.figure(tasks()[task].metric)
     assert 0.0 <= figure <= 1.0 and metrics.task == task
     rows = metrics.summary()  # the reference's per-class rows (a classifier's: one for all classes)
     assert rows and all(row["Class"] for row in rows) and metrics.to_csv().startswith("Class,")
     assert str(metrics) == metrics.summary_line()
+    boxes = tasks()[task].dataset_kind != "image_folder"
+    assert metrics.confusion_matrix.matrix.shape == (3, 3) if boxes else (2, 2)  # + background with boxes
+    written = {p.name for p in metrics.save_dir.iterdir()}
+    assert {"confusion_matrix.png", "confusion_matrix_normalized.png"} <= written
+    kinds = [suffix for suffix, _ in tasks()[task].scores] if boxes else []
+    assert len(metrics.curves) == len(metrics.curves_results) == 4 * len(kinds)
+    from yolo_openvino.evaluation.curves import FILE_PREFIX
+
+    assert {f"{FILE_PREFIX[k]}{c}_curve.png" for k in kinds for c in ("PR", "F1", "P", "R")} <= written
+    if boxes:  # save_txt: a label file per image, even where nothing was found
+        assert sorted(p.name for p in (metrics.save_dir / "labels").iterdir()) == ["0.txt", "1.txt"]
 
 
 class Counted(BoxPart):

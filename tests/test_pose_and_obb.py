@@ -276,10 +276,10 @@ def test_rotated_map_of_hand_made_detections():
     false = {"image_id": 1, "category_id": 0, "score": 0.95, "xywhr": [90, 90, 10, 10, 0.0]}
     for detections, expected in (([perfect], 51 / 101), ([perfect, found], 1.0), ([false, perfect, found], 2 / 3),
                                  ([], 0.0)):
-        m50_95, m50, m75, per_class = rotated_map(truths, detections, [0])
+        m50_95, m50, m75, per_class, _ = rotated_map(truths, detections, [0])
         assert (m50_95, m50, m75) == pytest.approx((expected,) * 3, abs=1e-6), detections
     turned = {**found, "xywhr": [30, 30, 20, 10, 0.3]}  # probiou 0.846: found at 0.50 to 0.80, missed from 0.85
-    m50_95, m50, m75, _ = rotated_map(truths, [perfect, turned], [0])
+    m50_95, m50, m75, _, _ = rotated_map(truths, [perfect, turned], [0])
     assert m50 == m75 == pytest.approx(1.0) and m50_95 == pytest.approx((7 * 1.0 + 3 * 51 / 101) / 10)
 
 

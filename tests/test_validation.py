@@ -233,3 +233,47 @@ def test_the_metrics_object_as_ultralytics_documents_it(tiny_ir, tmp_path):
     assert sorted(p.name for p in metrics.save_dir.iterdir()) == ["metrics.json", "predictions.json"]
     predictions = json_module.loads((metrics.save_dir / "predictions.json").read_text())
     assert predictions and {"image_id", "category_id", "bbox", "score", "file_name"} <= set(predictions[0])
+
+
+def _box(cls, x, y, score=None, size=10.0):
+    d = {"image_id": 0, "category_id": cls, "bbox": [x, y, size, size]}
+    return d if score is None else {**d, "score": score}
+
+
+# (truths, detections, expected (predicted, true) -> count); class 2 is background: the reference's layout
+CONFUSION_CASES = {
+    "a match": ([_box(0, 0, 0)], [_box(0, 1, 0, 0.9)], {(0, 0): 1}),
+    "wrong class": ([_box(0, 0, 0)], [_box(1, 1, 0, 0.9)], {(1, 0): 1}),
+    "missed": ([_box(1, 0, 0)], [], {(2, 1): 1}),
+    "found nothing there": ([], [_box(0, 0, 0, 0.9)], {(0, 2): 1}),
+    "too little overlap": ([_box(0, 0, 0)], [_box(0, 6, 0, 0.9)], {(0, 2): 1, (2, 0): 1}),
+    "below conf 0.25": ([_box(0, 0, 0)], [_box(0, 0, 0, 0.2)], {(2, 0): 1}),
+    "one truth, two detections": ([_box(0, 0, 0)], [_box(0, 0, 0, 0.9), _box(0, 1, 0, 0.8)], {(0, 0): 1, (0, 2): 1}),
+    "best overlap wins": ([_box(0, 0, 0), _box(1, 3, 0)], [_box(1, 2.5, 0, 0.9)], {(1, 1): 1, (2, 0): 1}),
+}
+
+
+@pytest.mark.parametrize("truths, detections, expected", CONFUSION_CASES.values(), ids=CONFUSION_CASES)
+def test_confusion_matrix_counts_as_the_reference(truths, detections, expected):
+    from yolo_openvino.evaluation.confusion import ConfusionMatrix
+
+    cm = ConfusionMatrix.of_detections({0: "a", 1: "b"}, truths, detections)
+    wanted = np.zeros((3, 3), np.int64)
+    for (p, t), n in expected.items():
+        wanted[p, t] = n
+    np.testing.assert_array_equal(cm.matrix, wanted)
+    tp, fp = cm.tp_fp()
+    assert tp.tolist() == wanted.diagonal()[:2].tolist() and fp.tolist() == (wanted[:2].sum(1) - tp).tolist()
+
+
+def test_curves_follow_from_the_recall_table():
+    """One class, two truths, detections scoring 0.9 (hit) and 0.6 (hit) and 0.3 (miss): recall 0.5 from conf 0.9
+    down, 1.0 from 0.6 down; precision 1.0 there; F1 peaks at 1.0 for thresholds up to 0.6."""
+    from yolo_openvino.evaluation.curves import CONFIDENCE, RECALL, curves
+
+    score = np.where(RECALL <= 0.5, 0.9, 0.6)
+    pr, f1, p, r = curves({"a": (np.ones(101), score)})
+    assert pr[1].shape == (1, 101) and f1[1].shape == (1, 1000)
+    at = lambda c: int(np.searchsorted(CONFIDENCE, c))  # noqa: E731
+    assert r[1][0, at(0.5)] == 1.0 and r[1][0, at(0.7)] == 0.5 and r[1][0, at(0.95)] == 0.0
+    assert p[1][0, at(0.95)] == 1.0 and f1[1][0, at(0.5)] == 1.0 and f1[1][0, at(0.7)] == pytest.approx(2 / 3)

@@ -27,9 +27,10 @@ def _match(ious: np.ndarray) -> np.ndarray:
     return matched
 
 
-def _average_precision(scores: np.ndarray, matched: np.ndarray, n_truth: int) -> np.ndarray:
+def _average_precision(scores: np.ndarray, matched: np.ndarray, n_truth: int):
     """(T,) AP per threshold from every image's detections of one class: precision made monotone, read at 101
-    recall points (COCO's interpolation)."""
+    recall points (COCO's interpolation); and at IoU 0.5 that precision and the score reaching each recall point
+    (101,) each, 0 where never reached (COCO's ``precision`` and ``scores`` tables: the curves)."""
     order = np.argsort(-scores, kind="mergesort")
     tp = np.cumsum(matched[:, order], 1)
     fp = np.cumsum(~matched[:, order], 1)
@@ -39,12 +40,17 @@ def _average_precision(scores: np.ndarray, matched: np.ndarray, n_truth: int) ->
     for t in range(len(IOU_THRESHOLDS)):
         envelope = np.maximum.accumulate(precision[t][::-1])[::-1]
         at = np.searchsorted(recall[t], RECALL_POINTS, side="left")
-        ap[t] = np.where(at < len(envelope), envelope[np.minimum(at, len(envelope) - 1)], 0.0).mean()
-    return ap
+        reached = at < len(envelope)
+        points = np.where(reached, envelope[np.minimum(at, len(envelope) - 1)], 0.0)
+        ap[t] = points.mean()
+        if t == 0:
+            pr50 = (points, np.where(reached, scores[order][np.minimum(at, len(order) - 1)], 0.0))
+    return ap, pr50
 
 
 def rotated_map(truths: list[dict], detections: list[dict], class_ids: list[int], max_det: int = DEFAULT_MAX_DET):
-    """(mAP50-95, mAP50, mAP75, {class id: AP50-95}) over the classes with ground truth.
+    """(mAP50-95, mAP50, mAP75, {class id: AP50-95}, {class id: (precision, score) at IoU 0.5, 101 recall points})
+    over the classes with ground truth.
 
     ``truths``: dicts with image_id, category_id, xywhr (pixels, radians); ``detections``: the same plus score."""
     from ..runtime.rotated import probiou
@@ -58,7 +64,7 @@ def rotated_map(truths: list[dict], detections: list[dict], class_ids: list[int]
     for image_id, dets in by_image.items():  # COCO's maxDets: the image's best max_det, all classes together
         for d in sorted(dets, key=lambda d: -d["score"])[:max_det]:
             dets_of[image_id, d["category_id"]].append(d)
-    per_class = {}
+    per_class, pr50 = {}, {}
     for cls in class_ids:
         keys = {k for k in list(truth_of) + list(dets_of) if k[1] == cls}
         n_truth = sum(len(truth_of.get(k, ())) for k in keys)
@@ -74,11 +80,11 @@ def rotated_map(truths: list[dict], detections: list[dict], class_ids: list[int]
             ious = probiou(boxes, gts) if len(gts) else np.zeros((len(dets), 0), np.float32)
             scores.append([d["score"] for d in dets])
             matched.append(_match(ious))
-        ap = (_average_precision(np.concatenate(scores), np.concatenate(matched, 1), n_truth) if scores
-              else np.zeros(len(IOU_THRESHOLDS)))
-        per_class[cls] = ap
+        none = (np.zeros(len(IOU_THRESHOLDS)), (np.zeros(len(RECALL_POINTS)), np.zeros(len(RECALL_POINTS))))
+        per_class[cls], pr50[cls] = (_average_precision(np.concatenate(scores), np.concatenate(matched, 1), n_truth)
+                                     if scores else none)
     if not per_class:
-        return 0.0, 0.0, 0.0, {}
+        return 0.0, 0.0, 0.0, {}, {}
     table = np.array(list(per_class.values()))  # (classes, T)
     return (float(table.mean()), float(table[:, 0].mean()), float(table[:, 5].mean()),
-            {cls: float(ap.mean()) for cls, ap in per_class.items()})
+            {cls: float(ap.mean()) for cls, ap in per_class.items()}, pr50)

@@ -32,6 +32,8 @@ class Metric:
     map75: float
     per_class: dict[str, float] = field(default_factory=dict)  # class name -> AP50-95
     per_class50: dict[str, float] = field(default_factory=dict)  # class name -> AP50
+    # class name -> (precision (101,), score (101,)) at COCO's recall points, IoU 0.5: the curves (curves.py)
+    pr50: dict = field(default_factory=dict, repr=False)
 
     @property
     def map(self) -> float:
@@ -55,7 +57,8 @@ class ValidationResult:
     names: dict[int, str] = field(default_factory=dict)  # the dataset's classes (per-class rows, ``maps``)
     class_instances: dict[str, int] = field(default_factory=dict)  # labelled objects per class name
     predictions: list = field(default_factory=list, repr=False)  # COCO detections (``predictions.json``)
-    save_dir: Path | None = None  # where save_json wrote (the reference's attribute)
+    save_dir: Path | None = None  # where save_json, save_txt and plots wrote (the reference's attribute)
+    confusion_matrix: object = field(default=None, repr=False)  # evaluation.confusion.ConfusionMatrix
 
     @property
     def box(self) -> Metric:
@@ -98,6 +101,29 @@ class ValidationResult:
         kind = tasks().get(self.task)
         own = self.metrics.get(kind.metric, self.box) if kind else self.box
         return np.array([own.per_class.get(self.names.get(i, ""), own.map50_95) for i in range(len(self.names))])
+
+    @property
+    def curves(self) -> list[str]:
+        """The reference's curve names: 'Precision-Recall(B)', 'F1-Confidence(B)', ... for every kind of metric."""
+        from .curves import curve_names
+
+        return curve_names(self.metrics)
+
+    @property
+    def curves_results(self) -> list[list]:
+        """Per curve of :attr:`curves`: [x (points,), y (classes, points), x label, y label]."""
+        from .curves import curves
+
+        return [list(c) for m in self.metrics.values() for c in curves(m.pr50)]
+
+    def plot(self, save_dir: str | Path) -> list[Path]:
+        """Write the confusion matrix (counts and normalized) and every kind's four curves as PNGs in ``save_dir``."""
+        from .curves import curves, save_curves
+
+        written = [self.confusion_matrix.plot(normalize, save_dir) for normalize in (False, True)]
+        for suffix, m in self.metrics.items():
+            written += save_curves(suffix, list(m.pr50), curves(m.pr50), save_dir)
+        return [p for p in written if p]
 
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
         """One dict per class with labels, as the reference's ``metrics.summary()``: ``Class``, ``Instances`` and
@@ -144,7 +170,7 @@ class ValidationResult:
 
     def to_dict(self) -> dict:
         return {"task": self.task, "map50_95": self.map50_95, "map50": self.map50, "map75": self.map75,
-                "per_class": self.per_class, "metrics": {k: asdict(m) for k, m in self.metrics.items()},
+                "per_class": self.per_class, "metrics": {k: {f: v for f, v in asdict(m).items() if f != "pr50"} for k, m in self.metrics.items()},
                 "speed": self.speed, "images": self.images, "instances": self.instances,
                 "inference_precision": self.inference_precision, "results_dict": self.results_dict,
                 "label_issues": vars(self.issues), "skipped": self.skipped}
@@ -164,7 +190,14 @@ class ClassificationResult:
     empty_classes: list[str] = field(default_factory=list)
     inference_precision: str | None = None
     task: str = ""  # the classifier's task name, set by whoever scores it
-    save_dir: Path | None = None  # where save_json wrote (the reference's attribute)
+    save_dir: Path | None = None  # where save_json, save_txt and plots wrote (the reference's attribute)
+    confusion_matrix: object = field(default=None, repr=False)  # (nc, nc) evaluation.confusion.ConfusionMatrix
+    curves: list = field(default_factory=list, repr=False)  # a classifier has none (the reference's too)
+    curves_results: list = field(default_factory=list, repr=False)
+
+    def plot(self, save_dir: str | Path) -> list[Path]:
+        """Write the confusion matrix (counts and normalized) as PNGs in ``save_dir``."""
+        return [p for p in (self.confusion_matrix.plot(n, save_dir) for n in (False, True)) if p]
 
     def figure(self, metric: str) -> float:
         return self.top1
@@ -216,21 +249,26 @@ def evaluate_classifier(backend, samples: list[tuple[Path, int]], settings: Pred
     named (the predictor reports them), the rest scored."""
     from tqdm import tqdm
 
+    from .confusion import ConfusionMatrix
+
     label_of = {str(f): c for f, c in samples}
     predictor = Predictor(backend, settings)
-    hits1, hits5, speeds = [], [], []
+    hits1, hits5, speeds, pairs = [], [], [], []
     for result in tqdm(predictor.stream([str(f) for f, _ in samples], asynchronous=asynchronous), total=len(samples),
                        desc="val", leave=False, disable=None if len(samples) >= 16 else True):
         label = label_of[result.path]
         hits1.append(result.probs.top1 == label)
         hits5.append(label in result.probs.top5)
         speeds.append(result.speed)
+        pairs.append((result.probs.top1, label))
     if not hits1:
         raise UsageError("no readable image to validate on")
     speed = {k: float(np.mean([s[k] for s in speeds])) for k in ("preprocess", "inference", "postprocess")}
+    confusion = ConfusionMatrix(backend.metadata.names, background=False)
+    confusion.add_labels(*np.array(pairs).T)
     return ClassificationResult(float(np.mean(hits1)), float(np.mean(hits5)), speed, len(hits1),
                                 list(predictor.stats.skipped), inference_precision=backend.inference_precision,
-                                task=predictor.task.name)
+                                task=predictor.task.name, confusion_matrix=confusion)
 
 
 def validate_classifier(backend, o: dict) -> ClassificationResult:
@@ -284,7 +322,9 @@ def coco_map(gt_images: list[dict], gt_annotations: list[dict], detections: list
                if (precision[:, :, k] > -1).any()]
     per_class = {name: mean(precision[:, :, k]) for k, name in present}
     per_class50 = {name: mean(precision[0, :, k]) for k, name in present}
-    return Metric(mean(precision), mean(precision[0]), mean(precision[5]), per_class, per_class50)
+    scores = evaluator.eval["scores"][0, :, :, 0, -1]  # (recall points, classes) at IoU 0.5
+    pr50 = {name: (precision[0, :, k], scores[:, k]) for k, name in present}
+    return Metric(mean(precision), mean(precision[0]), mean(precision[5]), per_class, per_class50, pr50)
 
 
 def score(kind: str, gt_images, gt_annotations, detections, names, max_det: int, options: dict) -> Metric:
@@ -293,17 +333,22 @@ def score(kind: str, gt_images, gt_annotations, detections, names, max_det: int,
         return coco_map(gt_images, gt_annotations, detections, names, max_det, kind, **options)
     from .rotated_ap import rotated_map
 
-    m50_95, m50, m75, per_class = rotated_map(gt_annotations, detections, list(names), max_det)
-    return Metric(m50_95, m50, m75, {names[c]: ap for c, ap in per_class.items()})  # per-class AP50: not computed
+    m50_95, m50, m75, per_class, pr50 = rotated_map(gt_annotations, detections, list(names), max_det)
+    return Metric(m50_95, m50, m75, {names[c]: ap for c, ap in per_class.items()},  # per-class AP50: not computed
+                  pr50={names[c]: table for c, table in pr50.items()})
 
 
 def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSettings,
-                     asynchronous: bool = False, where="the dataset") -> ValidationResult:
+                     asynchronous: bool = False, where="the dataset", labels_dir: Path | None = None,
+                     save_conf: bool = False) -> ValidationResult:
     """Predict ``files`` with ``backend`` and score them against their labels with the task's own metrics
-    (problems in the labels reported). ``dataset``: what the labels mean (datasets.Dataset: names, kpt_shape)."""
+    (problems in the labels reported). ``dataset``: what the labels mean (datasets.Dataset: names, kpt_shape).
+    ``labels_dir``: also write each image's predictions there as a YOLO label file (``save_txt``)."""
     from dataclasses import replace
 
     from tqdm import tqdm
+
+    from .confusion import ConfusionMatrix
 
     index_of = {str(f): i for i, f in enumerate(files)}
     # Masks on the original image: COCO scores them against the labels' polygons there.
@@ -316,6 +361,8 @@ def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSetti
         shapes[image_id] = result.orig_shape  # the size of the decode the predictor did: no second read
         speeds.append(result.speed)
         detections += task.coco_detections(result, image_id)
+        if labels_dir is not None:
+            result.save_txt(labels_dir / f"{Path(result.path).stem}.txt", save_conf=save_conf)
     issues = LabelIssues()
     gt_images, gt_annotations = [], []
     for image_id, f in enumerate(files):
@@ -338,7 +385,8 @@ def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSetti
     for d in detections:  # the reference's predictions.json names the image by its file stem
         d["file_name"] = files[d["image_id"]].name
     return ValidationResult(metrics, speed, len(files) - len(skipped), len(gt_annotations), issues, skipped,
-                            backend.inference_precision, task.name, dict(names), dict(instances), detections)
+                            backend.inference_precision, task.name, dict(names), dict(instances), detections,
+                            confusion_matrix=ConfusionMatrix.of_detections(names, gt_annotations, detections))
 
 
 def validate(backend, **options) -> ValidationResult:
@@ -346,7 +394,7 @@ def validate(backend, **options) -> ValidationResult:
     o = {**defaults("val"), **options}
     if task_named(backend.metadata.task).dataset_kind == "image_folder":
         result = validate_classifier(backend, o)
-        _save_json(result, o)
+        _save_outputs(result, o, _run_folder(backend, o))
         return result
     dataset = load_dataset(o["data"])
     files = dataset.images(o["split"])
@@ -363,24 +411,38 @@ def validate(backend, **options) -> ValidationResult:
     task = task_named(backend.metadata.task)
     if task.check_dataset:
         task.check_dataset(dataset, backend.metadata)
-    result = evaluate_backend(backend, files, dataset, settings, where=dataset.yaml_path)
-    _save_json(result, o)
+    folder = _run_folder(backend, o)
+    result = evaluate_backend(backend, files, dataset, settings, where=dataset.yaml_path,
+                              labels_dir=folder / "labels" if o["save_txt"] else None, save_conf=o["save_conf"])
+    _save_outputs(result, o, folder)
     return result
 
 
-def _save_json(result, o: dict) -> None:
-    """With ``save_json``: the metrics as JSON (``metrics.json``) and, for a detection-style task, every prediction in
-    COCO's format (``predictions.json``) in the task's next run folder (runs/<task>/val, val2, ...)."""
-    if not o["save_json"]:
-        return
-    from ..utils.files import write_text_atomic
+def _run_folder(backend, o: dict) -> Path | None:
+    """The task's next run folder (runs/<task>/val, val2, ...) when anything is to be written, else None."""
+    if not (o["save_json"] or o["save_txt"] or o["plots"]):
+        return None
     from ..predict.saving import next_run_dir
 
-    folder = next_run_dir(o["project"] or task_named(result.task).project, o["name"])
-    write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
-    if getattr(result, "predictions", None):  # COCO-format detections, as the reference's predictions.json
-        write_text_atomic(folder / "predictions.json", json.dumps(result.predictions))
+    return next_run_dir(o["project"] or task_named(backend.metadata.task).project, o["name"], exist_ok=o["exist_ok"])
+
+
+def _save_outputs(result, o: dict, folder: Path | None) -> None:
+    """Into ``folder``: with ``save_json`` the metrics (``metrics.json``) and, for a detection-style task, every
+    prediction in COCO's format (``predictions.json``); with ``plots`` the confusion matrix and curves (PNG)."""
+    if folder is None:
+        return
+    from ..utils.files import write_text_atomic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if o["save_json"]:
+        write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
+        if getattr(result, "predictions", None):  # COCO-format detections, as the reference's predictions.json
+            write_text_atomic(folder / "predictions.json", json.dumps(result.predictions))
+    if o["plots"]:
+        result.plot(folder)
     result.save_dir = folder
+    LOGGER.info("results saved to %s", folder)
 
 
 def task_figure_of_compiled(compiled_model, files: list, dataset, metadata: dict) -> float:

@@ -29,12 +29,13 @@ def export_openvino(module, example, target: Path, metadata: dict, args) -> Path
     with unasked_telemetry_off():  # NNCF decides at import, OVC per conversion: both inside
         with tracing():  # convert_model traces the module with torch.jit (utils/torch_tracing.py)
             ov_model = ov.convert_model(module, example_input=example, input=[shape])
+        # NMS first: the INT8 check scores the graph it ships, whose rows the metadata describes
+        if args.nms_in_graph and task_named(metadata["task"]).nms_in_graph == "op":  # else traced (wrapper.py)
+            ov_model = append_nms(ov_model, batch, args)
         if args.int8:
             from .quantize import quantize_int8
 
             ov_model = quantize_int8(ov_model, args, metadata)  # records its measured drop in metadata
-    if args.nms_in_graph and task_named(metadata["task"]).nms_in_graph == "op":  # else traced (wrapper.py)
-        ov_model = append_nms(ov_model, batch, args)
     for i, output in enumerate(ov_model.outputs):  # output0, output1: the reference's names
         output.get_tensor().set_names({f"output{i}"})
     ov_model.inputs[0].get_tensor().set_names({"images"})

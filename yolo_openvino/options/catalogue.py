@@ -47,17 +47,19 @@ BATCH = _opt("batch", "int", 1, "images per inference (dynamic models; static ba
 # What a model's detections on one image depend on: the settings a Ray worker and a service replica apply.
 PER_REQUEST = (CONF, IOU, MAX_DET)  # what a service request may change (query parameters)
 DETECTION = (IMGSZ, *PER_REQUEST, CLASSES, AGNOSTIC_NMS)
+SAVE_CONF = _opt("save_conf", "bool", False, "with `save_txt`: each line ends with its confidence", none=False)
+EXIST_OK = _opt("exist_ok", "bool", False, "write into `project/name` even if it exists (default: the next free name)",
+                none=False)
 OUTPUT = (  # where and what predict saves
     _opt("save", "bool", False, "save annotated images and videos", none=False),
     _opt("save_txt", "bool", False, "save YOLO txt labels", none=False),
-    _opt("save_conf", "bool", False, "with `save_txt`: each line ends with its confidence", none=False),
+    SAVE_CONF,
     _opt("save_json", "bool", False, "save `predictions.json`", none=False),
     _opt("save_crop", "bool", False, "save each box's crop in `crops/<class name>/`", none=False),
     _opt("save_frames", "bool", False, "save every video frame as an image in `frames/`", none=False),
     _opt("project", "str", None, PROJECT_HELP),
     _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
-    _opt("exist_ok", "bool", False, "write into `project/name` even if it exists (default: the next free name)",
-         none=False),
+    EXIST_OK,
 )
 PREDICT = (
     SOURCE, *DETECTION,
@@ -193,9 +195,14 @@ VAL = (
     _opt("split", "choice", "val", "dataset split", choices=("train", "val", "test"), none=False),
     _opt("rect", "bool", None, "minimal per-image padding (default: on for dynamic models and `.pt`, off for static "
          "exports)"),
-    _opt("save_json", "bool", False, "write `metrics.json`", none=False),
+    _opt("save_json", "bool", False, "write `metrics.json` and, with boxes, COCO-format `predictions.json`", none=False),
+    _opt("save_txt", "bool", False, "write each image's predictions as a YOLO label file in `labels/`", none=False),
+    SAVE_CONF,
+    _opt("plots", "bool", False, "write the confusion matrix (counts and normalized) and the precision-recall, F1, "
+         "precision and recall curves as PNGs (matplotlib)", none=False),
     _opt("project", "str", None, PROJECT_HELP),
     _opt("name", "str", "val", "run folder name (`val`, `val2`, ...)", none=False),
+    EXIST_OK,
 )
 BENCHMARK = (
     _opt("data", "str", None, "table: the validation set (default `coco8.yaml`); report: its val images feed the "
