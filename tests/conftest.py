@@ -96,7 +96,8 @@ def shared_model(name: str) -> Path:
 # Variables our code reads. A user who followed the README may have exported any of them (YOLO_OFFLINE=1 made
 # the download test fail), so every test starts without them and sets what it relies on itself.
 # (YOLO_OPENVINO_SHARED is the tests' own, read above.)
-OUR_ENVIRONMENT = ("YOLO_OFFLINE", "YOLO_OPENVINO_HOME", "YOLO_OPENVINO_ASSETS_URL", "YOLO_OV_DEBUG", "YOLO_OV_API_KEY")
+OUR_ENVIRONMENT = ("YOLO_OFFLINE", "YOLO_OPENVINO_HOME", "YOLO_OPENVINO_ASSETS_URL", "YOLO_OV_DEBUG", "YOLO_OV_API_KEY",
+                   "YOLO_OPENVINO_CONFIG_DIR")
 
 
 @pytest.fixture(autouse=True)
@@ -105,6 +106,10 @@ def _clean_environment(monkeypatch, tmp_path_factory):
         monkeypatch.delenv(name, raising=False)
     # Downloads and datasets fetched by name go to a cache of the session's own, never the user's home.
     monkeypatch.setenv("YOLO_OPENVINO_HOME", str(tmp_path_factory.getbasetemp() / "yolo_openvino_home"))
+    # Settings likewise: the user's own settings file never changes what a test does, nor a test the file.
+    monkeypatch.setenv("YOLO_OPENVINO_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "yolo_openvino_config" /
+                                                       os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+                                                       .replace("/", "_").replace(":", "_")[:120]))
 
 
 @pytest.fixture(autouse=True)

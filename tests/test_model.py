@@ -180,3 +180,36 @@ def test_model_methods_of_a_pt_and_their_one_line_refusals_on_an_export(tiny_ir,
             getattr(exported, method)()
     with pytest.warns(FutureWarning, match="runtime_info"):
         assert exported.info()["device"] == exported.runtime_info()["device"]
+
+
+@pytest.mark.parametrize("task, shape", [("detect", (3, 192, 320)), ("classify", (3, 320, 320))])  # trained at 320
+def test_transforms_give_the_input_predict_feeds_the_model(tmp_path, task, shape):
+    """model.transforms: the letterbox (or a classifier's resize and centre crop) predict applies, for a .pt and its
+    export alike: its output run through the network gives predict's own raw output."""
+    import numpy as np
+
+    import ultralytics_fakes
+    from yolo_openvino import YOLO
+
+    path = tmp_path / f"{task}.pt"
+    ultralytics_fakes.save_checkpoint(path, arch=ultralytics_fakes.tiny_arch(task=task))
+    image = np.random.default_rng(0).integers(0, 256, (48, 80, 3), dtype=np.uint8)
+    model = YOLO(path)
+    x = model.transforms(image)
+    assert x.shape == shape and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert "centre crop" in repr(model.transforms) if task == "classify" else "letterbox" in repr(model.transforms)
+    ir = YOLO(model.export(format="openvino", imgsz=64, output=str(tmp_path / "ir")))
+    assert ir.transforms(image).shape == (3, 64, 64)  # a static export: its square input
+    if task == "classify":
+        with torch.no_grad():
+            probs = model.model(torch.from_numpy(x[None]))[0].numpy()
+        np.testing.assert_allclose(probs, model(image, verbose=False)[0].probs.data, atol=1e-6)
+
+
+def test_task_map_names_each_tasks_model_and_jobs(checkpoint):
+    from yolo_openvino import YOLO
+    from yolo_openvino.tasks import tasks
+
+    task_map = YOLO(checkpoint).task_map
+    assert list(task_map) == list(tasks()) and task_map["segment"]["model"] == "SegmentationModel"
+    assert all(callable(entry["predictor"]) and callable(entry["validator"]) for entry in task_map.values())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .version import __version__
 
-__all__ = ["YOLO", "Client", "Detections", "Result", "Results", "__version__"]
+__all__ = ["YOLO", "Client", "Detections", "Result", "Results", "settings", "__version__"]
 
 
 def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
@@ -19,6 +19,10 @@ def __getattr__(name):  # lazy imports keep `import yolo_openvino` cheap
         from .scale.client import Client
 
         return Client
+    if name == "settings":  # where runs, weights and datasets go (utils/settings.py)
+        from .utils.settings import settings
+
+        return settings
     if name in ("Detections", "Result", "Results"):
         from . import results
 

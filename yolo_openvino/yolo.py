@@ -184,13 +184,76 @@ class YOLO:
         if request.on_ray:
             return run_on_ray(self.model_path, request, self.runtime)
         warn_unused_scale_options(request)
+        if request.network and self.model is None:
+            asked = ", ".join(f"{k}={v}" for k, v in request.network.items())
+            raise UsageError(f"{asked}: needs a .pt's own network; {self.model_path} is an exported model "
+                             f"({self.format}): predict the .pt with it, or leave it out")
         entries = expand_sources(request.source)
         loaded = self.backend(**request.runtime_for(self.format, self.runtime, entries))
         backend = self._head(loaded, request.nms, request.settings.get("max_det"))
+        if request.network:
+            backend = self._network_views(backend, request, entries)
+            if request.network.get("embed"):
+                from .predict.features import embed_stream
+
+                vectors = embed_stream(backend, self.model, request.settings, entries, request.network["embed"])
+                return vectors if stream else list(vectors)
         load_line = self._first_load_line(loaded) if verbose else None
         results, self.last_stats = run_local(backend, request, entries, verbose, load_line)
         results = self._called_back(results, request)
         return results if stream else list(results)
+
+    def embed(self, source=None, stream: bool = False, **kwargs) -> list:
+        """Each image's feature vector (a torch tensor (C,)): by default the output of the layer before the head,
+        average-pooled; ``embed=[layers]`` to choose. A ``.pt``'s network only, as the reference's."""
+        if not kwargs.get("embed"):
+            kwargs["embed"] = [len(self._network("embed").model) - 2]
+        return self.predict(source, stream=stream, verbose=False, **kwargs)
+
+    def _network_views(self, backend, request, entries):
+        """What only a .pt's network does (augment, visualize; embed is read by predict), refused in one line for
+        an export (by predict); ``visualize`` saves its maps now, into the run folder that saving (if asked) then
+        shares."""
+        if request.network.get("visualize"):
+            from .predict.features import save_feature_maps
+            from .predict.saving import next_run_dir
+
+            o = request.outputs
+            folder = next_run_dir(o["project"] or self._task_entry().project, o["name"], o["exist_ok"])
+            save_feature_maps(backend, self.model, request.settings, entries, folder)
+            request.outputs.update(name=folder.name, exist_ok=True, project=str(folder.parent))
+        if request.network.get("augment"):
+            if self._task_entry().augmentable and not backend.metadata.one2one:
+                return backend.with_augment()
+            LOGGER.warning("augment=True: test-time augmentation is for detection models with NMS (as in "
+                           "Ultralytics); this %s model predicts at one scale", self.task)
+        return backend
+
+    @property
+    def transforms(self):
+        """The transform predict applies to an image before the model (runtime.predictor.InputTransform): call it on
+        an (H, W, 3) BGR uint8 image for the (3, h, w) float32 input."""
+        from .runtime.predictor import InputTransform
+
+        return InputTransform(self.backend())
+
+    @property
+    def task_map(self) -> dict[str, dict]:
+        """Per task: the checkpoint class it loads from, and what predicts, validates and exports it here (the
+        reference maps tasks to its model, trainer, validator and predictor classes; there is no trainer here)."""
+        from .evaluation.validation import validate
+        from .export import export
+        from .runtime.predictor import Predictor
+        from .tasks import tasks
+
+        return {name: {"model": task.model_class, "predictor": Predictor, "validator": validate, "exporter": export}
+                for name, task in tasks().items()}
+
+    def _task_entry(self):
+        """The registry entry of this model's task (tasks/)."""
+        from .tasks import task_named
+
+        return task_named(self.task)
 
     def track(self, source=None, stream: bool = False, persist: bool = False, tracker="bytetrack.yaml",
               verbose: bool = True, **kwargs) -> list[Result] | Iterator[Result]:

@@ -160,7 +160,8 @@ def _bare_flags(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    raw = list(sys.argv[1:] if argv is None else argv)
+    argv = _normalize_argv(raw)
     debug = "--debug" in argv or bool(os.environ.get("YOLO_OV_DEBUG"))
     command = next((a for a in argv if not a.startswith("-")), None)
     if "--version" in argv or command == "version":  # `yolo-ov version`, as `yolo version`
@@ -169,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"yolo-ov {__version__}")
         return 0
     try:
+        if command == "settings" and not {"-h", "--help"} & set(raw):  # free-form words (reset, key=value)
+            from .commands import settings
+
+            return settings(raw[raw.index("settings") + 1:])
         argv = _habits(argv)
         command = next((a for a in argv if not a.startswith("-")), None)
         _check_unknown(argv)

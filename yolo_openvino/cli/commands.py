@@ -27,7 +27,29 @@ def predict(model, source, task=None, **options) -> int:
         print(YOLO(model, task=task, **runtime).predict(source, **_given(options)).summary())
         return 0
     yolo = YOLO(model, task=task, **runtime)
+    if options.get("embed"):
+        return _embedded(yolo, source, options)
     return _streamed(yolo, yolo.predict(source, stream=True, verbose=True, **_given(options)), source)
+
+
+def _embedded(yolo, source, options: dict) -> int:
+    """``embed=``: the vectors as one (N, C) ``embeddings.npy`` in the run folder (a line per image said)."""
+    import numpy as np
+
+    from ..predict.saving import next_run_dir
+    from ..tasks import task_named
+    from ..utils.files import atomic_output
+
+    vectors = [v.numpy() for v in yolo.predict(source, **_given(options))]
+    if not vectors:
+        raise UsageError(f"no readable image in {source}")
+    folder = next_run_dir(options.get("project") or task_named(yolo.task).project, options.get("name") or "predict",
+                          bool(options.get("exist_ok")))
+    with atomic_output(folder / "embeddings.npy") as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, np.stack(vectors))
+    print(f"{len(vectors)} embeddings of {vectors[0].shape[0]} values saved to {folder / 'embeddings.npy'}")
+    return 0
 
 
 def _streamed(yolo, results, source) -> int:
@@ -117,6 +139,26 @@ def cfg() -> int:
              for command in COMMANDS if options_of(command)}
     table["runtime"] = defaults("runtime")
     print(yaml.safe_dump(table, sort_keys=False), end="")
+    return 0
+
+
+def settings(words: list[str]) -> int:
+    """``yolo-ov settings`` (show), ``settings reset``, ``settings key=value ...``; the file's path said."""
+    import yaml
+
+    from ..utils.settings import KEYS, settings as current, settings_file
+
+    words = [w for w in words if not w.startswith("-")]
+    if words == ["reset"]:
+        current.reset()
+    elif words:
+        pairs = [w.partition("=") for w in words]
+        bad = [w for w, (_, eq, _) in zip(words, pairs) if not eq]
+        if bad:
+            raise UsageError(f"settings: '{bad[0]}' is not key=value or reset (keys: {', '.join(KEYS)})")
+        current.update({key: value for key, _, value in pairs})
+    print(f"# {settings_file()}")
+    print(yaml.safe_dump(current.as_dict(), sort_keys=False), end="")
     return 0
 
 

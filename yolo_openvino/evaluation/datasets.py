@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from ..utils.downloads import cache_root
+from ..utils.settings import settings
 from ..errors import MissingFileError, OfflineError, UsageError, offline
 from ..runtime.sources import IMAGE_SUFFIXES
 
@@ -77,7 +77,7 @@ def find_yaml(data: str | Path) -> Path:
     path = Path(data)
     if path.exists():
         return path
-    cache = cache_root() / "datasets"
+    cache = Path(settings["datasets_dir"])
     if (cache / path.name).exists():
         return cache / path.name
     if path.name in KNOWN_DATASETS and path.parent == Path("."):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UnknownArgumentError, suggestion
-from .catalogue import (BATCH, COMMANDS, DEFAULT_MAX_DET, DETECTION, HELP, OUTPUT, PER_REQUEST, RUNTIME, SCALE,
-                        TRACKING)
+from .catalogue import (BATCH, COMMANDS, DEFAULT_MAX_DET, DETECTION, HELP, NETWORK, OUTPUT, PER_REQUEST, RUNTIME,
+                        SCALE, TRACKING)
 from .option import Option
 
 def names(group: tuple[Option, ...]) -> tuple[str, ...]:
@@ -75,6 +75,6 @@ def markdown_table(group: str, skip: tuple[str, ...] = ("model",)) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BATCH", "COMMANDS", "DEFAULT_MAX_DET", "DETECTION", "HELP", "OUTPUT", "Option", "PER_REQUEST",
+__all__ = ["BATCH", "COMMANDS", "DEFAULT_MAX_DET", "DETECTION", "HELP", "NETWORK", "OUTPUT", "Option", "PER_REQUEST",
            "RUNTIME", "RUNTIME_NAMES", "SCALE", "TRACKING", "check", "defaults", "documented_groups",
            "markdown_table", "names", "options_of", "split_runtime", "table_skip"]

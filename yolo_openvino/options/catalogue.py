@@ -61,6 +61,14 @@ OUTPUT = (  # where and what predict saves
     _opt("name", "str", "predict", "run folder name (`predict`, `predict2`, ... never overwritten)", none=False),
     EXIST_OK,
 )
+NETWORK = (  # what only a .pt's own network can do (predict; an export refuses them in one line)
+    _opt("augment", "bool", False, "test-time augmentation of a `.pt` detector: the image at scales 1, 0.83 and 0.67 "
+         "(the middle one flipped left-right), their boxes merged by NMS", none=False),
+    _opt("visualize", "bool", False, "a `.pt`: save every layer's feature maps (first 32 channels as a PNG, all as "
+         "`.npy`) in `<run folder>/<image stem>/`", none=False),
+    _opt("embed", "layers", None, "a `.pt`: return each image's feature vector (these layers' outputs, average-pooled "
+         "and joined) instead of Results, e.g. `21` or `15,18,21`"),
+)
 PREDICT = (
     SOURCE, *DETECTION,
     _opt("nms", "bool", None, "end-to-end models (YOLO26) from a `.pt`: `False` runs the NMS-free one-to-one head; "
@@ -74,6 +82,7 @@ PREDICT = (
     *OUTPUT,
     _opt("show", "bool", False, "show each result in a window (needs a display)", none=False),
     _opt("workers", "int", 2, "decode and letterbox threads", low=1, high=64, none=False),
+    *NETWORK,
 )
 TRACKING = (  # what tracking adds to predict's options
     _opt("tracker", "str", "bytetrack.yaml", "`bytetrack.yaml`, `botsort.yaml` (camera-motion compensation) or the "
@@ -89,7 +98,7 @@ TRACK = (*TRACKING, *(
     CONF.but(default=0.1, help="confidence threshold (low on purpose: weak detections keep occluded tracks alive)")
     if o is CONF else
     _opt("name", "str", "track", "run folder name (`track`, `track2`, ... never overwritten)", none=False)
-    if o.name == "name" else o for o in PREDICT))
+    if o.name == "name" else o for o in PREDICT if o not in NETWORK))
 ADDRESS = _opt("address", "str", None, "Ray cluster: `auto`, `host:6379` or `ray://host:10001` (default: start a "
              "local one); a token-authenticated cluster needs `RAY_AUTH_MODE=token` and its token in the environment")
 ENGINE = _opt("engine", "choice", "local", "`ray`: a Ray Data job over the source (folder, glob, list, `s3://`, "
@@ -265,6 +274,7 @@ COMMANDS: dict[str, tuple[Option, ...]] = {
     "demo": DEMO,
     "checks": (),
     "cfg": (),
+    "settings": (),  # its own words: `settings`, `settings reset`, `settings key=value` (cli/app.py)
 }
 HELP = {
     "predict": "detect objects in images, folders, videos, URLs",
@@ -280,6 +290,8 @@ HELP = {
     "checks": "what this machine has: versions, the CPU kind and its flags, OpenVINO's devices and their precisions, "
               "the extras installed",
     "cfg": "every command's defaults, as YAML",
+    "settings": "show the settings (where runs, weights and datasets go); `settings key=value` changes one, "
+                "`settings reset` restores the defaults",
 }
 
 

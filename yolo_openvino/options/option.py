@@ -18,7 +18,7 @@ _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 @dataclass(frozen=True)
 class Option:
     """One option. ``kind``: bool, int, float, str, choice, choices (a list of them), imgsz, sizes (square sizes,
-    largest first), classes, streams, json or any.
+    largest first), classes, layers (indices, as classes), streams, json or any.
 
     ``low``/``high`` bound numbers (inclusive); ``choices`` lists a choice's values; ``none`` allows None.
     """
@@ -67,7 +67,7 @@ class Option:
                 return f"{word} in [{_fmt(self.low)}, {_fmt(self.high)}]"
             return f"{word} >= {_fmt(self.low)}" if self.low is not None else word
         return {"bool": "True or False", "imgsz": "a positive size: 640 or h,w such as 480,640",
-                "classes": "class ids: 0 or 0,2", "sizes": "square sizes: 640 or 640,512,384", "streams": "a stream count >= 1 or AUTO",
+                "classes": "class ids: 0 or 0,2", "layers": "layer indices: 21 or 15,18,21", "sizes": "square sizes: 640 or 640,512,384", "streams": "a stream count >= 1 or AUTO",
                 "json": "a dict (JSON on the command line)"}.get(self.kind, "a value")
 
     def _error(self, value, where: str) -> UsageError:
@@ -177,6 +177,7 @@ def _str(opt, value):
 
 
 _CONVERTERS = {"bool": _bool, "int": _int, "float": _float, "choice": _choice, "imgsz": _imgsz, "classes": _classes,
+               "layers": _classes,
                "streams": _streams, "json": _json, "sizes": _sizes, "choices": _choices, "str": _str, "any": lambda opt, value: value}
 
 

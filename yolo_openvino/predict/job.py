@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..errors import UsageError
-from ..options import OUTPUT, SCALE, TRACKING, check, defaults, names, split_runtime
+from ..options import NETWORK, OUTPUT, SCALE, TRACKING, check, defaults, names, split_runtime
 
 LOGGER = logging.getLogger("yolo_openvino")
-_LOCAL_ONLY = (*names(OUTPUT), "show", "workers", "nms")  # what a Ray job does not do
+_LOCAL_ONLY = (*names(OUTPUT), *names(NETWORK), "show", "workers", "nms")  # what a Ray job does not do
 
 
 @dataclass
@@ -25,7 +25,8 @@ class PredictRequest:
     cluster); outputs: options.OUTPUT (save, save_txt, save_conf, save_json, save_crop, save_frames, project, name, exist_ok;
     defaults filled); settings: the pipeline's
     (PredictSettings fields given: imgsz, conf, iou, max_det, classes, agnostic_nms, batch, workers);
-    nms: the public head choice (False: a YOLO26 checkpoint's NMS-free head).
+    nms: the public head choice (False: a YOLO26 checkpoint's NMS-free head); network: what only a .pt's own
+    network does (options.NETWORK: augment, visualize, embed), those asked for.
     """
 
     source: Any
@@ -36,6 +37,7 @@ class PredictRequest:
     nms: bool | None
     settings: dict = field(default_factory=dict)
     tracking: dict = field(default_factory=dict)  # track: tracker, persist, trail
+    network: dict = field(default_factory=dict)  # augment, visualize, embed: only those asked for
 
     @classmethod
     def parse(cls, source, kwargs: dict, command: str = "predict") -> "PredictRequest":
@@ -45,12 +47,13 @@ class PredictRequest:
         own = {k: v for k, v in defaults(command).items() if k in defaults("predict") and defaults("predict")[k] != v}
         values = check(command, {**own, "source": source, **kwargs}, where=command)
         tracking = {k: values.pop(k) for k in names(TRACKING) if k in values}
+        network = {k: v for k, v in ((k, values.pop(k)) for k in names(NETWORK) if k in values) if v}
         runtime, values = split_runtime(values)
         scale = {k: values.pop(k) for k in names(SCALE) if k in values}
         outputs = {k: v for k, v in defaults(command).items() if k in names(OUTPUT)}
         outputs.update({k: values.pop(k) for k in names(OUTPUT) if k in values})
         request = cls(values.pop("source"), runtime, scale, outputs, bool(values.pop("show", False)),
-                      values.pop("nms", None), {k: v for k, v in values.items() if v is not None}, tracking)
+                      values.pop("nms", None), {k: v for k, v in values.items() if v is not None}, tracking, network)
         if request.show and not request.on_ray:
             from ..results.annotate import check_display
 
@@ -125,7 +128,7 @@ def run_on_ray(model_path, request: PredictRequest, model_runtime: dict):
     check_output_given(request.scale.get("output"))
     if request.source is None:
         raise UsageError("engine=ray needs a source: a folder, glob, list of paths or URIs (s3://, gs://)")
-    given = {**request.outputs, **request.settings, "show": request.show, "nms": request.nms}
+    given = {**request.outputs, **request.settings, **request.network, "show": request.show, "nms": request.nms}
     ignored = sorted(k for k in _LOCAL_ONLY if given.get(k) and given[k] != defaults("predict").get(k))
     if ignored:
         LOGGER.warning("ignored with engine=ray: %s", ignored)

@@ -216,6 +216,11 @@ class Predictor:
                 yield from self._emit(self._postprocess(outputs, group, (time.perf_counter() - t0) * 1000))
         self.stats.seconds = time.perf_counter() - started
 
+    def batches(self, entries: list) -> Iterator[tuple[np.ndarray, list[Prepared]]]:
+        """The model's input batches of ``entries`` (B, 3, H, W) and what each image is, without inference: for
+        what reads a network's layers instead of its outputs (embed, visualize). Unreadable images are skipped."""
+        return self._batches(self._prepared_stream(entries))
+
     def _emit(self, results: list[Result]) -> Iterator[Result]:
         self.stats.images += len(results)
         for r in results:
@@ -223,3 +228,22 @@ class Predictor:
                 self.stats.speed_sums[stage] += ms
         yield from results
 
+
+
+class InputTransform:
+    """What predict does to an image before the model: ``transform(image)`` (H, W, 3) BGR uint8 -> (3, h, w) float32
+    RGB in [0, 1] at the model's input size (the letterbox; a classifier's resize and centre crop). The reference's
+    ``model.transforms``, for every task."""
+
+    def __init__(self, backend: Backend, settings: PredictSettings | None = None):
+        self.predictor = Predictor(backend, settings or PredictSettings(reduced_decode=False))
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        from .sources import expand_sources
+
+        batch, _ = next(self.predictor.batches(expand_sources(image)))
+        return to_chw_float(batch[0]) if self.predictor.backend.input_kind == UINT8_NHWC_BGR else batch[0]
+
+    def __repr__(self) -> str:
+        kind = "centre crop" if self.predictor.task.crops else f"letterbox (pad {self.predictor.pad})"
+        return f"InputTransform({kind} to {list(self.predictor.target)}, BGR uint8 -> RGB float32 CHW in [0, 1])"

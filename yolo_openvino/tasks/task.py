@@ -4,6 +4,7 @@ lists them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from ..errors import UsageError
@@ -50,6 +51,7 @@ class Task:
     # gathered along), "traced" (oriented boxes: our Fast-NMS traced into the graph, export/wrapper.py), "" not at all.
     nms_in_graph: str = ""
     trackable: bool = True  # it finds objects a tracker can follow (a classifier has no boxes)
+    augmentable: bool = False  # augment=True on a .pt: test-time augmentation (the reference's: detection only)
     check_dataset: Callable = None  # (dataset, metadata) -> None or one line: labels this model cannot be scored on
     # () -> the class of what it adds to a Result (``results.parts.BoxPart`` per box, or per image: Probs), read by
     # its ``FIELD`` (``result.masks``); a new kind of part needs no change to Result (``Result.extra_parts``)
@@ -75,8 +77,11 @@ class Task:
 
     @property
     def project(self) -> str:
-        """Where its jobs write by default, as Ultralytics users look: runs/detect, runs/segment, ..."""
-        return f"runs/{self.name}"
+        """Where its jobs write by default, as Ultralytics users look: runs/detect, runs/segment, ... (the
+        ``runs_dir`` setting, utils/settings.py)."""
+        from ..utils.settings import settings
+
+        return str(Path(settings["runs_dir"]) / self.name)
 
     def check_outputs(self, meta, shapes: list[tuple], where: str) -> None:
         """Refuse, in one line, outputs whose count or layout is not this task's for ``meta``'s classes: an IR

@@ -18,16 +18,11 @@ ASSETS_URL = "https://github.com/ultralytics/assets/releases/download/v8.3.0"
 KNOWN_WEIGHTS = re.compile(r"^(yolov8|yolo11)[nsmlx]\.pt$")
 
 
-def cache_root() -> Path:
-    """Our cache folder: $YOLO_OPENVINO_HOME, else $XDG_CACHE_HOME/yolo_openvino, else ~/.cache/yolo_openvino."""
-    home = os.environ.get("YOLO_OPENVINO_HOME")
-    if home:
-        return Path(home)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "yolo_openvino"
-
-
 def cache_dir() -> Path:
-    return cache_root() / "weights"
+    """Where weights fetched by name are kept: the ``weights_dir`` setting (utils/settings.py)."""
+    from .settings import settings
+
+    return Path(settings["weights_dir"])
 
 
 def resolve_weights(name: str | Path) -> Path:

@@ -73,7 +73,19 @@ class PyTorchBackend(_TorchBackend):
         twin.metadata = metadata
         return twin
 
+    def with_augment(self) -> "PyTorchBackend":
+        """The same model with test-time augmentation (model/augment.py: three views, one NMS)."""
+        twin = copy.copy(self)
+        twin.augment = True
+        return twin
+
+    augment = False
+
     def _forward(self, x):
+        if self.augment and not self.metadata.one2one:
+            from ...model.augment import augmented_forward
+
+            return augmented_forward(self.module, x)
         return self.module(x, one2one=self.metadata.one2one, max_det=self.metadata.max_det)
 
 

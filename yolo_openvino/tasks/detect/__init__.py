@@ -56,4 +56,4 @@ def coco_detections(result, image_id: int) -> list[dict]:
 
 DETECT = Task("detect", "DetectionModel", heads=("Detect",), outputs=("output0",), extra="", metric="B",
               postprocess=postprocess, fields=fields, ground_truth=ground_truth, coco_detections=coco_detections,
-              model_api=True, nms_in_graph="op")
+              model_api=True, nms_in_graph="op", augmentable=True)
