@@ -4,7 +4,6 @@ in flight. The same service on Ray: test_scale.py (slow set)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
