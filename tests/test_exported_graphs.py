@@ -29,7 +29,8 @@ def integer_arithmetic(ir) -> list[tuple[str, str]]:
 CASES = [  # (task, family, nms, dynamic): YOLO26's NMS-free top-k (nms=False) is where the division was; 5 s each
     pytest.param(task, family, nms, dynamic, marks=pytest.mark.slow)
     for task in ("detect", "segment", "pose", "obb", "classify") for family in ("yolov8", "yolo26")
-    for nms in ((None, False) if family == "yolo26" and task != "classify" else (None,)) for dynamic in (False, True)
+    for nms in ((None, False, True) if family == "yolo26" and task != "classify" else (None, True) if task != "classify"
+                else (None,)) for dynamic in (False, True)
 ]
 
 

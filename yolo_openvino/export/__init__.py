@@ -47,6 +47,9 @@ def parse_export_args(stride: int, has_one2one: bool = False, task: str = DEFAUL
     if args.int8 and args.half:
         LOGGER.warning("int8=True and half=True: INT8 wins (its float parts keep the device's default precision)")
         args.half = False
+    for name, fmt in (("simplify", "onnx"), ("optimize", "torchscript")):
+        if getattr(args, name) and args.format != fmt and name in kwargs:
+            LOGGER.warning("%s=True applies to format=%s only: ignored for format=%s", name, fmt, args.format)
     if args.int8 and args.format != "openvino":
         raise UsageError(f"int8=True is supported for format=openvino only (NNCF), not {args.format}")
     if args.int8 and not args.data:

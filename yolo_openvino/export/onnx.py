@@ -24,6 +24,10 @@ def export_onnx(module, example, target: Path, metadata: dict, args) -> Path:
         torch.onnx.export(module, example, str(target), opset_version=args.opset or DEFAULT_OPSET,
                           input_names=["images"], output_names=outputs, dynamic_axes=dynamic_axes, dynamo=False)
     model = onnx.load(str(target))
+    if args.simplify:
+        import onnxslim
+
+        model = onnxslim.slim(model)
     if args.half:
         model = _to_fp16(model)
     for key, value in metadata.items():

@@ -173,6 +173,10 @@ EXPORT = (
     MAX_DET.but(default=DEFAULT_MAX_DET, help="detections per image of `nms=True` models", none=False),
     AGNOSTIC_NMS.but(help="class-agnostic NMS in `nms=True` models"),
     _opt("opset", "int", None, "ONNX opset (default 17)", low=7, high=23),
+    _opt("simplify", "bool", True, "ONNX: simplify the graph with onnxslim (constant folding, shape ops fused), as "
+         "the reference does by default", none=False),
+    _opt("optimize", "bool", False, "TorchScript: PyTorch's mobile optimization (needs a PyTorch built with "
+         "XNNPACK; saved as a regular TorchScript file)", none=False),
     _opt("max_drop", "float", None, "INT8: the largest absolute drop of the task's metric accepted; beyond it, "
          "NNCF's accuracy control (`nncf.quantize_with_accuracy_control`) keeps the costliest layers in float",
          low=0, high=1),
