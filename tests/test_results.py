@@ -254,3 +254,36 @@ def test_the_references_results_constructor(kind):
         assert r.obb.xywhr.shape == (1, 5) and len(r.boxes) == 1
     if kind == "masks":
         assert r.masks.at_image_size().shape == (2, 60, 80) and r.masks.at_image_size().all()
+
+
+def _changed(plotted: np.ndarray, image: np.ndarray) -> int:
+    return int((plotted != image).any(2).sum())
+
+
+def test_plot_style_arguments_change_what_they_name():
+    """Each of the reference's plot arguments: masks, kpt_radius, kpt_line, font_size, color_mode, probs, boxes."""
+    from yolo_openvino import Results
+
+    image = np.full((480, 640, 3), 40, np.uint8)
+    mask = np.zeros((2, 480, 640), np.float32)
+    mask[0, 80:240, 80:240] = 1
+    mask[1, 280:400, 360:600] = 1
+    boxes = np.array([[80, 80, 240, 240, 0.9, 0], [360, 280, 600, 400, 0.8, 0]], np.float32)
+    seg = Results(image, "a.jpg", {0: "thing"}, boxes=boxes, masks=mask)
+    inside = (slice(140, 200), slice(140, 200))  # within the first mask, away from every line and label
+    assert (seg.plot()[inside] != image[inside]).any() and (seg.plot(masks=False)[inside] == image[inside]).all()
+    by_class, by_instance = seg.plot(labels=False, conf=False), seg.plot(labels=False, conf=False, color_mode="instance")
+    assert (by_class[80, 160] == by_class[280, 480]).all() and (by_instance[80, 160] != by_instance[280, 480]).any()
+    assert _changed(seg.plot(font_size=30, masks=False), image) > _changed(seg.plot(font_size=8, masks=False), image)
+    assert _changed(seg.plot(boxes=False, masks=False), image) == 0
+    people = np.tile(np.array([[100.0, 200.0, 1.0]], np.float32), (17, 1))[None]
+    people[0, :, 0] += np.arange(17) * 25
+    pose = Results(image, "a.jpg", {0: "person"}, boxes=np.array([[90, 100, 520, 300, 0.9, 0]], np.float32),
+                   keypoints=people)
+    small, large = (_changed(pose.plot(boxes=False, kpt_radius=r), image) for r in (2, 6))
+    assert large > small > 0
+    assert _changed(pose.plot(boxes=False, kpt_line=False), image) < _changed(pose.plot(boxes=False), image)
+    top = Results(image, "a.jpg", {0: "a", 1: "b"}, probs=np.array([0.3, 0.7], np.float32))
+    assert _changed(top.plot(), image) > 0 and _changed(top.plot(probs=False), image) == 0
+    with pytest.raises(ValueError, match="color_mode='rainbow'"):
+        seg.plot(color_mode="rainbow")

@@ -17,8 +17,9 @@ class BoxPart:
     LAYER = "over"
     ROW_COLUMN: str = ""
 
-    def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:
-        """Draw on ``canvas`` (H, W, 3) BGR in place; ``boxes`` the Result's Detections."""
+    def draw(self, canvas: np.ndarray, boxes, style, colors: list) -> None:
+        """Draw on ``canvas`` (H, W, 3) BGR in place; ``boxes`` the Result's Detections, ``style`` how
+        (results.annotate.Style), ``colors`` a BGR colour per box."""
 
     def box_outlines(self) -> np.ndarray | None:
         """(N, P, 2) outlines to draw instead of the boxes' rectangles (oriented boxes), else None."""

@@ -110,16 +110,24 @@ class Result:
 
     def plot(self, image: np.ndarray | None = None, line_width: int | None = None, conf: bool = True,
              labels: bool = True, boxes: bool = True, pil: bool = False, save: bool = False,
-             filename: str | Path | None = None, **style):
+             filename: str | Path | None = None, font_size: float | None = None, masks: bool = True,
+             probs: bool = True, kpt_radius: int | None = None, kpt_line: bool = True, color_mode: str = "class",
+             **unused):
         """Annotated BGR copy of the image: boxes (oriented ones turned) with class name and confidence, masks,
-        keypoints, a classifier's top-5 (``annotate.draw_result``). As the reference's: ``pil`` returns a PIL image
-        (RGB), ``save`` writes it (to ``filename``, default ``results_<name>``). Its other style arguments
-        (``font_size``, ``kpt_radius``, ``masks``, ``probs``, ``color_mode``, ...) are accepted and not used: the
-        drawing sizes itself to the image."""
-        from .annotate import draw_result
+        keypoints, a classifier's top-5 (``annotate.draw_result``), styled as the reference's arguments say
+        (``annotate.Style``: line width, font size in pixels, what is drawn, keypoint radius and skeleton, colours by
+        ``class`` or ``instance``). ``pil`` returns a PIL image (RGB), ``save`` writes it (to ``filename``, default
+        ``results_<name>``), ``show`` shows it; ``img`` is the reference's name for ``image``. Its ``font``,
+        ``im_gpu`` and ``txt_color`` are accepted, not used."""
+        from .annotate import Style, draw_result
 
-        canvas = draw_result(self, (image if image is not None else self.orig_img).copy(), line_width, conf, labels,
-                             boxes)
+        image = unused.get("img") if image is None else image
+        style = Style(line_width, font_size, conf, labels, boxes, masks, probs, kpt_radius, kpt_line, color_mode)
+        canvas = draw_result(self, (image if image is not None else self.orig_img).copy(), style)
+        if unused.get("show"):
+            from .annotate import show_image
+
+            show_image(canvas, Path(self.path).name)
         if save:
             self._write_plot(canvas, filename)
         if pil:

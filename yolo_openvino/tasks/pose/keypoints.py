@@ -71,8 +71,8 @@ class Keypoints(BoxPart):
     FIELD = "keypoints"
     ROW_COLUMN = "keypoints"
 
-    def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:
-        draw_keypoints(canvas, self.data, line_width)
+    def draw(self, canvas: np.ndarray, boxes, style, colors: list) -> None:
+        draw_keypoints(canvas, self.data, style.width(canvas.shape), style.kpt_radius, style.kpt_line)
 
     def txt_extra(self, i: int) -> np.ndarray:
         """``x y [visibility]`` per keypoint, appended to the box, as the reference's pose lines."""
@@ -123,21 +123,23 @@ COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 
 
 
 def draw_keypoints(canvas: np.ndarray, keypoints: np.ndarray, line_width: int | None = None,
-                   visible: float = VISIBLE) -> np.ndarray:
-    """Draw ``keypoints`` (N, K, 2 or 3) pixels on ``canvas`` in place: a dot per keypoint (coloured by its index)
-    whose visibility is at least ``visible``, and COCO's skeleton between such points when K is 17."""
+                   radius: int | None = None, skeleton: bool = True, visible: float = VISIBLE) -> np.ndarray:
+    """Draw ``keypoints`` (N, K, 2 or 3) pixels on ``canvas`` in place: a dot of ``radius`` (default: from the line
+    width) per keypoint (coloured by its index) whose visibility is at least ``visible``, and with ``skeleton``
+    COCO's skeleton between such points when K is 17."""
     import cv2
 
     width = line_width or line_width_for(canvas.shape)
+    radius = radius or max(width + 1, 3)
     h, w = canvas.shape[:2]
     for person in keypoints:
         seen = person[:, 2] >= visible if person.shape[1] == 3 else np.ones(len(person), bool)
         seen &= (person[:, 0] > 0) & (person[:, 1] > 0) & (person[:, 0] < w) & (person[:, 1] < h)
         points = np.round(person[:, :2]).astype(int)
-        if len(person) == 17:
+        if skeleton and len(person) == 17:
             for a, b in COCO_SKELETON:
                 if seen[a] and seen[b]:
                     cv2.line(canvas, tuple(points[a]), tuple(points[b]), color(a + 3), max(width // 2, 1), cv2.LINE_AA)
         for k in np.nonzero(seen)[0]:
-            cv2.circle(canvas, tuple(points[k]), max(width + 1, 3), color(int(k)), -1, cv2.LINE_AA)
+            cv2.circle(canvas, tuple(points[k]), radius, color(int(k)), -1, cv2.LINE_AA)
     return canvas

@@ -20,7 +20,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...results.annotate import color
 from ...results.parts import BoxPart
 
 
@@ -111,10 +110,11 @@ class Masks(BoxPart):
     FIELD = "masks"
     ROW_COLUMN = "polygons"
 
-    def draw(self, canvas: np.ndarray, boxes, line_width: int | None) -> None:
-        """Each mask filled with its class colour, least confident first (the surest ends on top, as the boxes)."""
-        order = np.argsort(boxes.confidence, kind="stable")
-        draw_masks(canvas, self.at_image_size()[order], boxes.class_id[order])
+    def draw(self, canvas: np.ndarray, boxes, style, colors: list) -> None:
+        """Each mask filled with its box's colour, least confident first (the surest ends on top, as the boxes)."""
+        if style.masks:
+            order = np.argsort(boxes.confidence, kind="stable")
+            draw_masks(canvas, self.at_image_size()[order], [colors[i] for i in order])
 
     def txt_shapes(self) -> list:
         return self.xyn  # the reference's polygon lines: class x1 y1 x2 y2 ...
@@ -275,11 +275,11 @@ def _mask_crops(protos, coefficients, boxes, shape, source, cut_first):
     return crops, np.asarray(offsets, np.int64).reshape(-1, 2)
 
 
-def draw_masks(canvas: np.ndarray, masks: np.ndarray, class_id: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its class colour at ``alpha``, in place,
+def draw_masks(canvas: np.ndarray, masks: np.ndarray, colors: list, alpha: float = 0.5) -> np.ndarray:
+    """Fill each of ``masks`` (N, H, W) bool on ``canvas`` (H, W, 3) with its BGR colour at ``alpha``, in place,
     in the order given (the last drawn is on top)."""
-    for mask, cid in zip(masks, class_id):
+    for mask, fill in zip(masks, colors):
         if mask.any():
             region = canvas[mask]
-            canvas[mask] = (region * (1 - alpha) + np.array(color(int(cid)), np.float32) * alpha).astype(np.uint8)
+            canvas[mask] = (region * (1 - alpha) + np.array(fill, np.float32) * alpha).astype(np.uint8)
     return canvas
