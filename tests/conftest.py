@@ -200,3 +200,55 @@ def ir_changing(kwargs: dict) -> dict:
         unused.add("max_det")
     default = defaults("export")
     return {k: v for k, v in kwargs.items() if k not in unused and (k == "imgsz" or v != default.get(k))}
+
+
+_RNG = None  # made on first use: numpy is not imported before the tests need it
+
+
+def _rng():
+    global _RNG
+    if _RNG is None:
+        import numpy as np
+
+        _RNG = np.random.default_rng(0)
+    return _RNG
+
+
+def noise_image():
+    """A (48, 64, 3) BGR image of blurred noise: something for an untrained model to find boxes in."""
+    import cv2
+
+    return cv2.GaussianBlur(_rng().integers(0, 255, (48, 64, 3), dtype="uint8"), (5, 5), 0)
+
+
+# A label line of each task's own kind (normalised): a detector's box, a polygon, a box with keypoints, a quad.
+LABELS = {
+    "detect": "0 0.5 0.5 0.4 0.5",
+    "segment": "0 0.3 0.3 0.7 0.3 0.7 0.8 0.3 0.8",
+    "pose": "0 0.5 0.5 0.4 0.5 0.4 0.4 2 0.6 0.4 2 0.6 0.6 2 0.4 0.6 2",
+    "obb": "1 0.3 0.3 0.7 0.3 0.7 0.7 0.3 0.7",
+}
+
+
+def write_task_dataset(task: str, root) -> str:
+    """A two-image val set of ``task``'s kind: a YOLO yaml with its labels, or a classifier's ImageFolder."""
+    import cv2
+    import yaml
+
+    from yolo_openvino.tasks import tasks
+
+    if tasks()[task].dataset_kind == "image_folder":
+        for name in ("c0", "c1"):
+            (root / "val" / name).mkdir(parents=True)
+            cv2.imwrite(str(root / "val" / name / "a.jpg"), noise_image())
+        return str(root)
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir(parents=True)
+    for i in range(2):
+        cv2.imwrite(str(root / "images" / f"{i}.jpg"), noise_image())
+        (root / "labels" / f"{i}.txt").write_text(LABELS[task] + "\n")
+    data = {"path": str(root), "val": "images", "names": {0: "c0", 1: "c1"}}
+    if task == "pose":
+        data["kpt_shape"] = [4, 3]
+    (root / "data.yaml").write_text(yaml.safe_dump(data))
+    return str(root / "data.yaml")

@@ -181,21 +181,46 @@ def test_the_version_is_a_command_too(argv, capsys):
     assert main(argv) == 0 and capsys.readouterr().out.strip() == f"yolo-ov {__version__}"
 
 
-@pytest.mark.parametrize("task", ["detect", "segment", "pose", "obb", "classify"])
-@pytest.mark.parametrize("order", ["task first", "mode first"])
-def test_every_task_word_before_or_after_the_mode_runs_predict(task, order, tmp_path, capsys):
-    """A tiny model of each task through ``yolo-ov <task> predict ...`` and ``yolo-ov predict <task> ...`` with bare
-    switches, saving its outputs."""
+def _task_checkpoint(task: str, folder) -> Path:
     import ultralytics_fakes
 
-    model = tmp_path / f"{task}.pt"
-    ultralytics_fakes.save_checkpoint(model, arch=ultralytics_fakes.tiny_arch(task=task))
-    image = write_image(tmp_path / "a.jpg")
-    words = [task, "predict"] if order == "task first" else ["predict", task]
-    argv = [*words, f"model={model}", f"source={image}", "imgsz=64", f"project={tmp_path / 'runs'}", "save",
-            "save_txt"]
-    assert main(argv) == 0, capsys.readouterr().err
-    assert (tmp_path / "runs" / "predict" / "a.jpg").exists()
+    arch = ultralytics_fakes.tiny_arch(task=task)
+    if task == "pose":
+        arch["kpt_shape"] = [4, 3]  # the keypoints write_task_dataset labels
+    ultralytics_fakes.save_checkpoint(folder / f"{task}.pt", arch=arch)
+    return folder / f"{task}.pt"
+
+
+TASKS = ["detect", "segment", "pose", "obb", "classify"]
+# (task, mode, task word first?): predict both ways for every task; the other modes one way each, alternating
+FORMS = [(t, "predict", first) for t in TASKS for first in (True, False)] + \
+        [(t, mode, (k + m) % 2 == 0) for k, t in enumerate(TASKS) for m, mode in enumerate(("val", "export", "track"))]
+
+
+@pytest.mark.parametrize("task, mode, task_first", FORMS)
+def test_every_task_word_before_or_after_every_mode(task, mode, task_first, tmp_path, capsys):
+    """A tiny model of each task through ``yolo-ov <task> <mode> ...`` or ``yolo-ov <mode> <task> ...``, with bare
+    switches: predict saving its outputs, val on a dataset of the task's kind, export, track (a classifier's
+    one-line refusal)."""
+    from conftest import write_task_dataset, write_video
+
+    model = _task_checkpoint(task, tmp_path)
+    words = [task, mode] if task_first else [mode, task]
+    runs = tmp_path / "runs"
+    argv = {"predict": [f"source={write_image(tmp_path / 'a.jpg')}", f"project={runs}", "save", "save_txt"],
+            "val": [f"data={write_task_dataset(task, tmp_path / 'ds')}", f"project={runs}", "plots"],
+            "export": ["format=onnx", f"output={tmp_path / 'm.onnx'}", "dynamic"],
+            "track": [f"source={write_video(tmp_path / 'v.avi', frames=3)}", "verbose=False"]}[mode]
+    code = main([*words, f"model={model}", "imgsz=64", *argv])
+    out = capsys.readouterr()
+    if mode == "track" and task == "classify":
+        assert code == 2 and "has no boxes to track" in out.err
+        return
+    assert code == 0, out.err
+    made = {"predict": runs / "predict" / "a.jpg", "val": runs / "val" / "confusion_matrix.png",
+            "export": tmp_path / "m.onnx", "track": None}[mode]
+    assert made is None or made.exists()
+    assert mode != "track" or "video 1/1" not in out.out  # verbose=False: no line per frame
 
 
 def test_checks_names_the_cpu_kind_openvinos_devices_and_the_extras(capsys):

@@ -8,16 +8,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-import yaml
 
-from conftest import write_video
+from conftest import noise_image, write_task_dataset, write_video
 from yolo_openvino import YOLO
 from yolo_openvino.errors import UsageError
 from yolo_openvino.results.parts import BoxPart
 from yolo_openvino.tasks import tasks
 
 TASKS = list(tasks())
-RNG = np.random.default_rng(0)
 
 
 @pytest.fixture(scope="module")
@@ -41,42 +39,10 @@ def models(tmp_path_factory):
     return make
 
 
-def _image() -> np.ndarray:
-    return cv2.GaussianBlur(RNG.integers(0, 255, (48, 64, 3), dtype=np.uint8), (5, 5), 0)
-
-
-# A label line of each task's own kind (normalised): a detector's box, a polygon, a box with keypoints, a quad.
-LABELS = {
-    "detect": "0 0.5 0.5 0.4 0.5",
-    "segment": "0 0.3 0.3 0.7 0.3 0.7 0.8 0.3 0.8",
-    "pose": "0 0.5 0.5 0.4 0.5 0.4 0.4 2 0.6 0.4 2 0.6 0.6 2 0.4 0.6 2",
-    "obb": "1 0.3 0.3 0.7 0.3 0.7 0.7 0.3 0.7",
-}
-
-
-def _dataset(task: str, root) -> str:
-    """A two-image val set of ``task``'s kind: a YOLO yaml with its labels, or a classifier's ImageFolder."""
-    if tasks()[task].dataset_kind == "image_folder":
-        for name in ("c0", "c1"):
-            (root / "val" / name).mkdir(parents=True)
-            cv2.imwrite(str(root / "val" / name / "a.jpg"), _image())
-        return str(root)
-    (root / "images").mkdir(parents=True)
-    (root / "labels").mkdir(parents=True)
-    for i in range(2):
-        cv2.imwrite(str(root / "images" / f"{i}.jpg"), _image())
-        (root / "labels" / f"{i}.txt").write_text(LABELS[task] + "\n")
-    data = {"path": str(root), "val": "images", "names": {0: "c0", 1: "c1"}}
-    if task == "pose":
-        data["kpt_shape"] = [4, 3]
-    (root / "data.yaml").write_text(yaml.safe_dump(data))
-    return str(root / "data.yaml")
-
-
 @pytest.mark.parametrize("task", TASKS)
 def test_predict_from_the_checkpoint_and_its_ir_agree(models, task):
     checkpoint, ir = models(task)
-    image = _image()
+    image = noise_image()
     ours = YOLO(ir, inference_precision="f32")(image, conf=0.0, max_det=3, verbose=False)[0]
     theirs = YOLO(checkpoint)(image, imgsz=64, conf=0.0, max_det=3, verbose=False)[0]
     assert len(ours) == len(theirs)
@@ -91,7 +57,7 @@ def test_ray_rows_and_the_service_answer(models, task):
     from yolo_openvino.scale.workers import ModelWorker, model_files, row_columns
 
     worker = ModelWorker(model_files(models(task)[1]), {"inference_precision": "f32"}, {"conf": 0.0, "max_det": 3})
-    blob = cv2.imencode(".jpg", _image())[1].tobytes()
+    blob = cv2.imencode(".jpg", noise_image())[1].tobytes()
     rows = worker.rows(["a.jpg", "bad.jpg"], [blob, b"not an image"])
     assert list(rows) == list(row_columns()) and rows["error"][0] is None and rows["error"][1]
     answer = worker.results(["a.jpg"], [blob])[0].to_dict()
@@ -107,7 +73,7 @@ def test_the_client_of_a_running_service_returns_what_a_local_predict_does(model
     from yolo_openvino.scale import serve
 
     ir = models(task)[1]
-    image = _image()
+    image = noise_image()
     file = tmp_path / "a.png"
     cv2.imwrite(str(file), image)
     service = serve(ir, port=0, blocking=False, runtime={"inference_precision": "f32"})
@@ -148,7 +114,7 @@ def test_track_or_its_one_line_refusal(models, task, tmp_path):
 @pytest.mark.parametrize("task", TASKS)
 def test_val_on_a_dataset_of_the_tasks_kind(models, task, tmp_path):
     """The metrics, and what plots=True and save_txt=True write: the confusion matrix and each kind's four curves."""
-    metrics = YOLO(models(task)[1]).val(data=_dataset(task, tmp_path / "ds"), plots=True, save_txt=True,
+    metrics = YOLO(models(task)[1]).val(data=write_task_dataset(task, tmp_path / "ds"), plots=True, save_txt=True,
                                         project=str(tmp_path / "runs"), verbose=False)
     figure = metrics.figure(tasks()[task].metric)
     assert 0.0 <= figure <= 1.0 and metrics.task == task
@@ -218,19 +184,19 @@ def test_a_task_registered_from_outside_runs_through_predict_rows_and_val(models
     meta = json.loads((ir / "metadata.yaml").read_text())
     (ir / "metadata.yaml").write_text(json.dumps({**meta, "task": "counter"}))
     with pytest.raises(UsageError, match="unknown task 'counter'"):
-        YOLO(ir)(_image(), verbose=False)
+        YOLO(ir)(noise_image(), verbose=False)
     register(replace(detect, name="counter", model_class="CounterModel", heads=("CounterHead",), fields=fields,
                      part=lambda: Counted))
     try:
-        result = YOLO(ir)(_image(), conf=0.0, max_det=2, verbose=False)[0]
+        result = YOLO(ir)(noise_image(), conf=0.0, max_det=2, verbose=False)[0]
         assert len(result) == 2 and seen == [2]
         assert result.counted.ranks.tolist() == [0, 1] and result[1:].counted.ranks.tolist() == [1]
         assert [d["counted"] for d in result.to_dict()["detections"]] == [0, 1]
         worker = ModelWorker(model_files(ir), {}, {"conf": 0.0, "max_det": 2})
-        rows = worker.rows(["a.jpg"], [cv2.imencode(".jpg", _image())[1].tobytes()])
+        rows = worker.rows(["a.jpg"], [cv2.imencode(".jpg", noise_image())[1].tobytes()])
         assert len(rows["boxes"][0]) == 2 and rows["counted"] == [[[0], [1]]]
         assert "counted" in row_schema().names
-        metrics = YOLO(ir).val(data=_dataset("detect", tmp_path / "ds"), verbose=False)
+        metrics = YOLO(ir).val(data=write_task_dataset("detect", tmp_path / "ds"), verbose=False)
         assert metrics.task == "counter"
     finally:
         unregister("counter")

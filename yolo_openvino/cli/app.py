@@ -78,6 +78,14 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 _FLAGS = {"--verbose", "--debug", "--version", "--help"}  # the command line's own switches: they take no value
 
 
+def _reference_verbose(argv: list[str]) -> tuple[list[str], bool]:
+    """The reference's ``verbose`` argument (``verbose=False`` quiets predict, track and val; ``verbose`` or
+    ``verbose=True`` is their default), taken out of ``argv``; ``--verbose`` stays our debug-logging switch."""
+    words = [a for a in argv if a == "verbose" or a.lower().startswith("verbose=")]
+    quiet = any(a.split("=", 1)[1].lower() in ("false", "0", "no", "off") for a in words if "=" in a)
+    return [a for a in argv if a not in words], quiet
+
+
 def _check_unknown(argv: list[str]) -> None:
     """Fail early with a suggestion for a mistyped command or argument name."""
     words = [a for a in argv if a not in _FLAGS]
@@ -160,7 +168,7 @@ def _bare_flags(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    raw = list(sys.argv[1:] if argv is None else argv)
+    raw, quiet = _reference_verbose(list(sys.argv[1:] if argv is None else argv))
     argv = _normalize_argv(raw)
     debug = "--debug" in argv or bool(os.environ.get("YOLO_OV_DEBUG"))
     command = next((a for a in argv if not a.startswith("-")), None)
@@ -183,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             _build_parser().print_help()
             return 0
         raw = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "debug", "version")}
-        return _run(args.command, _converted(args.command, raw))
+        options = _converted(args.command, raw)
+        if quiet and args.command in ("predict", "track", "val"):
+            options["verbose"] = False
+        return _run(args.command, options)
     except UsageError as e:
         if debug:
             raise

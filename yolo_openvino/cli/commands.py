@@ -15,7 +15,7 @@ def _given(options: dict) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def predict(model, source, task=None, **options) -> int:
+def predict(model, source, task=None, verbose: bool = True, **options) -> int:
     """One line per image (``image k/N``) or frame (``video k/N (frame i/F)``), then the speed summary."""
     from ..yolo import YOLO
 
@@ -29,7 +29,7 @@ def predict(model, source, task=None, **options) -> int:
     yolo = YOLO(model, task=task, **runtime)
     if options.get("embed"):
         return _embedded(yolo, source, options)
-    return _streamed(yolo, yolo.predict(source, stream=True, verbose=True, **_given(options)), source)
+    return _streamed(yolo, yolo.predict(source, stream=True, verbose=verbose, **_given(options)), source)
 
 
 def _embedded(yolo, source, options: dict) -> int:
@@ -61,13 +61,13 @@ def _streamed(yolo, results, source) -> int:
     return 0
 
 
-def track(model, source, task=None, **options) -> int:
+def track(model, source, task=None, verbose: bool = True, **options) -> int:
     """Predict's lines per frame, with only the tracked objects; an unreadable stream among several is skipped."""
     from ..yolo import YOLO
 
     runtime, options = split_runtime(options)
     yolo = YOLO(model, task=task, **runtime)
-    return _streamed(yolo, yolo.track(source, stream=True, verbose=True, **_given(options)), source)
+    return _streamed(yolo, yolo.track(source, stream=True, verbose=verbose, **_given(options)), source)
 
 
 def export(model, task=None, **options) -> int:
@@ -77,11 +77,11 @@ def export(model, task=None, **options) -> int:
     return 0
 
 
-def val(model, task=None, **options) -> int:
+def val(model, task=None, verbose: bool = True, **options) -> int:
     from ..yolo import YOLO
 
     runtime, options = split_runtime(options)
-    YOLO(model, task=task, **runtime).val(**_given(options))  # prints its summary
+    YOLO(model, task=task, **runtime).val(verbose=verbose, **_given(options))  # prints its summary
     return 0
 
 
