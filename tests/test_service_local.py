@@ -186,3 +186,21 @@ def test_the_client_brings_trained_masks_back(tmp_path):
     assert len(served) == len(local) > 0
     for a, b in zip(served.masks.at_image_size(), local.masks.at_image_size()):
         assert b.sum() > 0 and (a & b).sum() / (a | b).sum() > 0.9
+
+
+def test_yolo_of_a_service_address_is_its_client(service, tmp_path):
+    """YOLO("http://host:port") predicts through the service (the key as YOLO(..., api_key=)); names and task are
+    the service's; what needs a local model is one line."""
+    from yolo_openvino import YOLO
+    from yolo_openvino.errors import UsageError
+    from yolo_openvino.yolo import _is_service_url
+
+    good = tmp_path / "good.jpg"
+    good.write_bytes(jpeg())
+    remote = YOLO(service.url, api_key=API_KEY)
+    assert remote.task == "detect" and remote.names and remote.format == "service"
+    results = remote(str(good), conf=0.0)
+    assert [r.path for r in results] == [str(good)] and results[0].boxes is not None
+    with pytest.raises(UsageError, match="is an HTTP service: predict runs there"):
+        remote.val(data="coco8.yaml")
+    assert not _is_service_url("https://host/yolov8n.pt")  # weights to fetch, not a service

@@ -29,14 +29,20 @@ class YOLO:
     >>> results = model("bus.jpg")                       # list of Result
     >>> model.export(format="openvino", int8=True, data="coco128.yaml")  # -> "yolov8n_int8_openvino_model"
     >>> YOLO("yolov8n_openvino_model/", mode="throughput")("images/")
+    >>> YOLO("http://127.0.0.1:8000")("bus.jpg")          # a running `yolo-ov serve`: the same Results
     """
 
     def __init__(self, model: str | Path = "yolov8n.pt", task: str | None = None, **runtime):
         from .tasks import task_named
 
         self.expected_task = task_named(task, where=f"task={task}").name if task else None
+        self.client = None  # a service's client (YOLO("http://host:8000")): predict runs there
+        if _is_service_url(model):
+            from .scale.client import Client
+
+            self.client = Client(str(model), api_key=runtime.pop("api_key", None))
         self.runtime = check("runtime", runtime, where="YOLO")
-        self.format = model_format(model)
+        self.format = "service" if self.client else model_format(model)
         self.model = None  # the torch nn.Module for pytorch models
         self.load_time_s = 0.0  # reading a checkpoint (exports are loaded, and timed, by their backend)
         if self.format == "pytorch":
@@ -46,7 +52,7 @@ class YOLO:
             self.load_time_s = time.perf_counter() - started
             self._check_task(self.model.task)
         else:
-            self.model_path = Path(model)
+            self.model_path = str(model) if self.client else Path(model)
             self.ckpt_path = None
         if self.format == "openvino":  # a deploy folder (optimize): its settings, under those given here
             from .runtime.deploy import deploy_runtime
@@ -83,12 +89,18 @@ class YOLO:
 
     @property
     def task(self) -> str:
-        """The model's task (tasks/): a checkpoint's from its head, an export's from its metadata."""
+        """The model's task (tasks/): a checkpoint's from its head, an export's from its metadata, a service's from
+        its ``/healthz``."""
+        if self.client:
+            return self.client.task
         return self.model.task if self.model is not None else self.backend().metadata.task
 
     # -- runtime --------------------------------------------------------------------------------------------
     def backend(self, **overrides):
         """The loaded backend for these runtime options (compiled once per distinct option set)."""
+        if self.client:
+            raise UsageError(f"{self.model_path} is an HTTP service: predict runs there (and names, task); run this "
+                             "on a local model (YOLO('x.pt') or an export folder)")
         options = {**self.runtime, **{k: v for k, v in check("runtime", overrides).items() if v is not None}}
         key = tuple(sorted((k, repr(v)) for k, v in options.items()))
         if key not in self._backends:
@@ -99,6 +111,8 @@ class YOLO:
 
     @property
     def names(self) -> dict[int, str]:
+        if self.client:
+            return self.client.names
         if self.model is not None:
             return self.model.names
         return self.backend().metadata.names
@@ -180,6 +194,8 @@ class YOLO:
         from .predict.job import PredictRequest, run_local, run_on_ray, warn_unused_scale_options
         from .runtime.sources import expand_sources
 
+        if self.client:  # the service predicts; Results come back as a local model returns them
+            return self.client.predict(source, stream=stream, **kwargs)
         request = PredictRequest.parse(source, kwargs)
         if request.on_ray:
             return run_on_ray(self.model_path, request, self.runtime)
@@ -364,6 +380,13 @@ class YOLO:
             raise UsageError(f"optimize searches a .pt's exports or an OpenVINO IR's runtime settings, not a "
                              f"{self.format} model")
         return optimize(self.model, self.ckpt_path or self.model_path, self.format, values, verbose)
+
+
+def _is_service_url(model) -> bool:
+    """An http(s) address that names no model file: a running service (a URL of a .pt is weights to fetch)."""
+    text = str(model)
+    return text.startswith(("http://", "https://")) and Path(text.split("?")[0]).suffix.lower() not in (
+        ".pt", ".pth", ".onnx", ".torchscript", ".xml")
 
 
 def _parameters(*jobs) -> tuple[str, ...]:
