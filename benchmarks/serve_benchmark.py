@@ -2,7 +2,7 @@
 at one, load from ``wrk`` (a C load generator: the client costs little CPU) on loopback.
 
     .venv/bin/python benchmarks/serve_benchmark.py --model yolov8n_openvino_model [--image bus.jpg] \\
-        [--engines local ray] [--seconds 10] [--rounds 3]
+        [--engines local ray] [--seconds 10] [--rounds 3] [--emulate avx512_vnni|avx2]
 
 Each round, interleaved: the local figures in a fresh process (a stream of 200 copies of the image end to end:
 decode, preprocess, inference, post-processing; then 50 single images one at a time, their p50), then for each
@@ -10,12 +10,19 @@ engine a fresh ``yolo-ov serve`` process, warmed up, loaded by ``wrk --latency``
 stopped with SIGTERM. Best of the rounds per figure. Writes benchmarks/results_serve_local.json with the CPU kind.
 Targets (the service issue, one-machine engine): throughput >= 0.9x local at 8 and 16 connections; p50 at one
 connection <= local p50 + 5 ms.
+
+``--emulate`` runs every process as another CPU kind would, on a newer CPU: oneDNN's kernels capped at that kind's
+instruction set (``ONEDNN_MAX_CPU_ISA``: AVX512_CORE_VNNI or AVX2; OpenVINO's CPU plugin honours it, its
+convolutions then run ``brgconv_avx2`` instead of ``brgconv_avx512``) and FP32 IRs run in f32, as those kinds run
+them. Caches, clocks and memory stay this machine's: a stand-in where the real kind is not at hand, said as such in
+the results (``cpu``), written to ``results_serve_local_<kind>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import signal
@@ -33,12 +40,13 @@ LOCAL = """
 import sys, time, numpy as np
 from yolo_openvino import YOLO
 image, count = sys.argv[1], 200
-stream = YOLO(sys.argv[2])
+runtime = {"inference_precision": sys.argv[3]} if len(sys.argv) > 3 else {}
+stream = YOLO(sys.argv[2], **runtime)
 list(stream([image] * 8, stream=True, verbose=False))
 started = time.perf_counter()
 n = sum(1 for _ in stream([image] * count, stream=True, verbose=False))
 fps = n / (time.perf_counter() - started)
-one = YOLO(sys.argv[2])
+one = YOLO(sys.argv[2], **runtime)
 one(image, verbose=False)
 times = []
 for _ in range(50):
@@ -47,8 +55,13 @@ print(fps, float(np.percentile(times, 50)))
 """
 
 
+EMULATED = {"avx512_vnni": ("AVX512_CORE_VNNI", "AVX-512 VNNI"), "avx2": ("AVX2", "AVX2")}  # --emulate: ISA cap, kind
+PRECISION: list[str] = []  # ["f32"] when emulating a kind without bf16
+
+
 def local_figures(model: str, image: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", LOCAL, image, model], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", LOCAL, image, model, *PRECISION], capture_output=True, text=True,
+                         check=True)
     fps, p50 = map(float, out.stdout.split()[-2:])
     return {"fps": round(fps, 1), "p50_ms": round(p50, 1)}
 
@@ -65,7 +78,8 @@ def wrk(url: str, script: Path, connections: int, seconds: float) -> dict:
 
 def service_figures(model: str, engine: str, script: Path, image: bytes, seconds: float) -> dict:
     process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "yolo-ov"), "serve", f"model={model}", "port=0",
-                                f"engine={engine}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                f"engine={engine}", *(f"inference_precision={p}" for p in PRECISION)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = re.search(r"(http://\S+)/predict", process.stdout.readline())[1]
         for _ in range(10):  # warm-up: compiled, threads started, caches filled
@@ -88,8 +102,13 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["local"], choices=("local", "ray"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results_serve_local.json"))
+    parser.add_argument("--emulate", choices=sorted(EMULATED), help="run as that CPU kind would (see above)")
+    parser.add_argument("--out", help="default benchmarks/results_serve_local[_<emulated kind>].json")
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "benchmarks" / f"results_serve_local{'_' + args.emulate if args.emulate else ''}.json")
+    if args.emulate:  # every process started from here inherits the cap
+        os.environ["ONEDNN_MAX_CPU_ISA"] = EMULATED[args.emulate][0]
+        PRECISION.append("f32")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     image = Path(args.image).read_bytes()
@@ -114,7 +133,8 @@ def main() -> None:
                     keep(f"{engine} c{c} p50_ms", f["p50_ms"], higher=False)
                     keep(f"{engine} c{c} non_2xx", -f["non_2xx"])
             print(f"round {r + 1}: {json.dumps(best)}", flush=True)
-    cpu = machine_line()
+    cpu = machine_line() + (f", emulating {EMULATED[args.emulate][1]} (oneDNN ISA {EMULATED[args.emulate][0]}, f32)"
+                            if args.emulate else "")
     rows = []
     for engine in args.engines:
         rows.append({"engine": engine, "c8_rps": best[f"{engine} c8 rps"], "c16_rps": best[f"{engine} c16 rps"],

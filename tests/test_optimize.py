@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from conftest import DATASETS, needs_shared, shared_model, write_dataset
@@ -123,17 +124,21 @@ class FakeMachine:
             (folder / name).write_text(variant.key)
         return folder
 
-    def score_ir(self, path, dataset, items, device, **runtime):
+    def score_ir(self, path, dataset, items, device, decode="reduced", **runtime):
         self.calls["score"] += 1
-        return self.metrics[path.name if hasattr(path, "name") else str(path).rsplit("/", 1)[-1]]
+        key = path.name if hasattr(path, "name") else str(path).rsplit("/", 1)[-1]
+        return self.metrics[key + ("/full" if decode == "full" else "")]
 
-    def time_round(self, path, runtime, images, seconds, device):
+    def time_round(self, path, runtime, images, seconds, device, pipeline=None):
         self.calls["time"] += 1
         if self.interrupt_after is not None and self.calls["time"] > self.interrupt_after:
             raise KeyboardInterrupt
         variant = Variant.from_key(str(path).rsplit("/", 1)[-1])
         name = next(s.name for s in default_settings("throughput") if s.runtime == runtime)
         fps = SPEED[variant.precision] * SETTING_GAIN[name] * (256 / variant.imgsz) ** 2 * (0.98 if variant.nms else 1)
+        fps *= 0.7 if (pipeline or {}).get("reduced_decode") is False else 1  # the full decode of large JPEGs
+        fps *= 2.0 if device == "GPU" else 1.0  # a made-up accelerator
+        assert "device" not in runtime  # the device is passed on its own
         return {"round": (fps, 1000 / fps * (1 if name == "latency" else 3), 1500 / fps), "grown_mb": 20.0,
                 "peak_mb": 400.0,
                 "precision": "int8" if "int8" in variant.precision else "f32"}
@@ -219,6 +224,79 @@ def test_a_budget_too_small_for_one_candidate_is_refused(monkeypatch, tmp_path):
     result = fake.run(tmp_path, time=0.5)
     assert result.pick is None and "give it more minutes" in result.refusal
     assert {c.status for c in result.candidates if c.variant.key != "fp32-256"} == {"not run: time budget"}
+
+
+def test_the_full_decode_is_searched_where_the_reduced_one_costs_accuracy(monkeypatch, tmp_path):
+    """Large JPEGs: each setting also with the full decode, each decode scored; plain INT8 keeps the accuracy only
+    decoded in full, and that is what the deploy folder says predict must do."""
+    import yaml
+
+    import yolo_openvino.optimize.job as job
+
+    monkeypatch.setattr(job, "_reduced_decode_matters", lambda items, sizes, task: True)
+    metrics = {**METRICS, **{f"{k}/full": v for k, v in METRICS.items()}, "int8-256": 0.47, "int8+nms-256": 0.47,
+               "int8_ac-256": 0.47, "int8_ac-256/full": 0.47}
+    fake = FakeMachine(monkeypatch, tmp_path, metrics=metrics)
+    result = fake.run(tmp_path, max_drop=0.02, imgsz=[256], precisions=["fp32", "int8"])
+    assert result.pick.key == "int8-256/throughput, full decode"
+    assert {c.setting.name for c in result.candidates} >= {"latency", "latency, full decode"}
+    assert fake.calls["score"] == 2 * fake.calls["export"]  # every variant through each decode, once
+    deploy = yaml.safe_load((result.folder / "deploy" / "deploy.yaml").read_text())
+    assert deploy["predict"] == {"reduced_decode": False} and deploy["runtime"] == {"mode": "throughput"}
+
+
+def test_several_devices_are_searched_each_with_its_own_accuracy(monkeypatch, tmp_path):
+    import yaml
+
+    import yolo_openvino.optimize.job as job
+
+    monkeypatch.setattr(job, "searched_devices", lambda device: ["CPU", "GPU"])
+    fake = FakeMachine(monkeypatch, tmp_path)
+    result = fake.run(tmp_path, max_drop=0.02, imgsz=[256], precisions=["fp32", "int8"], device="cpu,gpu")
+    assert result.pick.key == "int8-256/throughput on GPU"
+    assert {c.setting.name for c in result.candidates} >= {"latency on CPU", "latency on GPU"}
+    assert fake.calls["score"] == 2 * fake.calls["export"]  # the accuracy of each variant on each device
+    assert result.confirmed["ratio"] == pytest.approx(180 * 1.3 * 2 / 80, abs=0.01)  # against the CPU baseline
+    deploy = yaml.safe_load((result.folder / "deploy" / "deploy.yaml").read_text())
+    assert deploy["runtime"] == {"device": "GPU", "mode": "throughput"}
+
+
+def test_the_searched_devices_are_those_here(caplog):
+    from yolo_openvino.optimize.job import searched_devices
+
+    assert searched_devices(None) == ["CPU"] and searched_devices("auto:gpu,cpu") == ["AUTO:GPU,CPU"]
+    assert searched_devices("cpu,npu9") == ["CPU"] and "devices ['NPU9'] are not on this machine" in caplog.text
+
+
+def test_the_reduced_decode_matters_only_where_it_reads_an_image_smaller(tmp_path):
+    import cv2
+
+    from yolo_openvino.optimize.job import _reduced_decode_matters
+    from yolo_openvino.tasks import task_named
+
+    small, large = tmp_path / "small.jpg", tmp_path / "large.jpg"
+    cv2.imwrite(str(small), np.zeros((240, 320, 3), np.uint8))
+    cv2.imwrite(str(large), np.zeros((960, 1280, 3), np.uint8))
+    detect = task_named("detect")
+    assert not _reduced_decode_matters([small], [256], detect) and _reduced_decode_matters([small, large], [256], detect)
+    assert not _reduced_decode_matters([large], [1280], detect)  # at the model's size: decoded whole anyway
+
+
+def test_a_deploy_folder_sets_predicts_decode_and_batch(tiny_ir, tmp_path):
+    import shutil
+
+    import yaml
+
+    from yolo_openvino import YOLO
+
+    folder = shutil.copytree(tiny_ir, tmp_path / "deploy")
+    (folder / "deploy.yaml").write_text(yaml.safe_dump({"runtime": {}, "predict": {"reduced_decode": False}}))
+    model = YOLO(folder)
+    assert model.predict_defaults == {"reduced_decode": False}
+    assert len(model(np.zeros((64, 64, 3), np.uint8), verbose=False)) == 1
+    (folder / "deploy.yaml").write_text(yaml.safe_dump({"predict": {"conf": 0.5}}))
+    with pytest.raises(UsageError, match="'predict' may set reduced_decode, batch, not conf"):
+        YOLO(folder)
 
 
 @pytest.mark.parametrize("argv, message", [

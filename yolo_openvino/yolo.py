@@ -54,10 +54,12 @@ class YOLO:
         else:
             self.model_path = str(model) if self.client else Path(model)
             self.ckpt_path = None
+        self.predict_defaults: dict = {}  # predict's options a deploy folder sets (its decode, batch)
         if self.format == "openvino":  # a deploy folder (optimize): its settings, under those given here
-            from .runtime.deploy import deploy_runtime
+            from .runtime.deploy import deploy_predict, deploy_runtime
 
             self.runtime = {**deploy_runtime(self.model_path), **self.runtime}
+            self.predict_defaults = deploy_predict(self.model_path)
         self._backends: dict = {}
         self._load_said: set[int] = set()
         self.last_stats = None
@@ -196,7 +198,7 @@ class YOLO:
 
         if self.client:  # the service predicts; Results come back as a local model returns them
             return self.client.predict(source, stream=stream, **kwargs)
-        request = PredictRequest.parse(source, kwargs)
+        request = PredictRequest.parse(source, {**self.predict_defaults, **kwargs})
         if request.on_ray:
             return run_on_ray(self.model_path, request, self.runtime)
         warn_unused_scale_options(request)
@@ -285,7 +287,8 @@ class YOLO:
         from .track import load_tracker_config
         from .track.job import StreamTrackers, check_trackable, run_tracking
 
-        request = PredictRequest.parse(source, {**kwargs, "persist": persist, "tracker": tracker}, command="track")
+        request = PredictRequest.parse(source, {**self.predict_defaults, **kwargs, "persist": persist,
+                                                "tracker": tracker}, command="track")
         config = load_tracker_config(request.tracking["tracker"])
         check_trackable(self.task)
         groups = stream_groups(request.source)

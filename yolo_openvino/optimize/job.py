@@ -19,7 +19,8 @@ from pathlib import Path
 from ..errors import UsageError
 from ..utils.files import file_size_mb
 from .ledger import Ledger
-from .search import Budget, Candidate, Setting, Variant, default_settings, default_sizes, halve, pareto, pick
+from .search import (Budget, Candidate, Setting, Variant, batch_settings, default_settings, default_sizes, halve,
+                     on_devices, pareto, pick, with_full_decode)
 
 LOGGER = logging.getLogger("yolo_openvino")
 
@@ -105,13 +106,18 @@ def optimize(network, model_path: Path, fmt: str, options: dict, verbose: bool =
     task = task_named(network.task if network is not None else _ir_task(model_path))
     dataset, items = scoring_set(o["data"], task.name, o["fraction"])
     plan = _plan(network, model_path, o["imgsz"], o["precisions"], o["goal"])
+    if _reduced_decode_matters(items, plan.sizes, task):
+        plan.settings = with_full_decode(plan.settings)
+    devices = searched_devices(o["device"])
+    plan.settings = on_devices(plan.settings, devices)
+    o = {**o, "device": devices[0] if len(devices) == 1 else None}
     folder = _run_folder(o["project"] or task.project, o["name"], o["resume"], o["exist_ok"])
     here = machine()
     identity = {"model": str(Path(model_path).resolve()), "model_bytes": round(file_size_mb(model_path) * 1e6), "data": str(o["data"]),
-                "fraction": o["fraction"], "device": o["device"] or "CPU", "cpu_kind": here["cpu_kind"]}
+                "fraction": o["fraction"], "device": ",".join(devices), "cpu_kind": here["cpu_kind"]}
     ledger = Ledger.open(folder, identity)
     LOGGER.info("optimize %s for %s on %s (%s): %d images of %s, a %g min budget; run folder %s",
-                Path(model_path).name, o["goal"], o["device"] or "CPU", here["cpu_kind"], len(items), o["data"],
+                Path(model_path).name, o["goal"], " and ".join(devices), here["cpu_kind"], len(items), o["data"],
                 o["time"], folder)
     search = _Search(network, model_path, dataset, items, plan, o, budget, ledger, folder, verbose)
     search.run()
@@ -142,7 +148,8 @@ def _plan(network, model_path, imgsz, precisions, goal: str) -> Plan:
         from ..runtime.backends.openvino_files import find_ir, read_ir_metadata
 
         meta = read_ir_metadata(find_ir(model_path))
-        return Plan([int(meta.imgsz[0])], ["given"], default_settings(goal))
+        settings = default_settings(goal) + (batch_settings(goal) if meta.dynamic and meta.batch <= 1 else [])
+        return Plan([int(meta.imgsz[0])], ["given"], settings)
     from ..model.checkpoint import trained_imgsz
 
     trained = trained_imgsz(network)
@@ -154,6 +161,41 @@ def _plan(network, model_path, imgsz, precisions, goal: str) -> Plan:
 
     return Plan(sizes, list(precisions or ("fp32", "fp16", "int8")), default_settings(goal),
                 nms=bool(task_named(network.task).nms_in_graph))
+
+
+def searched_devices(device) -> list[str]:
+    """The devices to search, as OpenVINO names them: one (``cpu``, ``auto:gpu,cpu``), several (a list, or names
+    joined by commas without a ``:``: ``cpu,gpu``); one missing here is said and left out (the CPU if none is left)."""
+    from ..runtime.backends.openvino_devices import DEFAULT_DEVICE, normalize_device
+
+    if isinstance(device, (list, tuple)):
+        names = [normalize_device(d) for d in device]
+    elif device and "," in str(device) and ":" not in str(device):
+        names = [normalize_device(d) for d in str(device).split(",") if d.strip()]
+    else:
+        return [normalize_device(device)]
+    import openvino as ov
+
+    available = ov.Core().available_devices
+    present = [n for n in dict.fromkeys(names) if any(a == n or a.startswith(n + ".") for a in available)]
+    if len(present) < len(set(names)):
+        LOGGER.warning("devices %s are not on this machine (it has %s): searched without them",
+                       sorted(set(names) - set(present)), available)
+    return present or [DEFAULT_DEVICE]
+
+
+def _reduced_decode_matters(items: list, sizes: list[int], task) -> bool:
+    """Whether predict's reduced decode reads any scoring image at a reduced scale at one of ``sizes``: then it is
+    a setting with an accuracy of its own, searched beside the full decode (else both are the same run)."""
+    from ..utils.files import Cover, decodes_reduced
+
+    files = [f[0] if isinstance(f, tuple) else f for f in items]
+    fits = [Cover(s, s) if task.crops else (s, s) for s in sizes]
+    matters = any(decodes_reduced(f, fit) for f in files for fit in fits)
+    if matters:
+        LOGGER.info("the reduced JPEG decode reads some of these images at a smaller scale: it is searched beside "
+                    "the full decode, each scored for accuracy")
+    return matters
 
 
 def _run_folder(project: str, name: str, resume: bool, exist_ok: bool) -> Path:
@@ -241,25 +283,39 @@ class _Search:
         if record is None:
             self._skip(variant, "not run: time budget")
             return
-        if record.get("metric") is None:
-            if not self._fits(self.seen_s["score"]):
+        scored: dict[str, Setting] = {}
+        for setting in self.plan.settings:  # one setting per decode x device, in the plan's order
+            scored.setdefault(setting.accuracy_key, setting)
+        for setting in scored.values():
+            if not self._scored(variant, record, setting):
                 self._skip(variant, "not run: time budget")
                 return
-            self._step(f"{variant.key}: scoring")
-            from .measure import score_ir
-
-            started = time.perf_counter()
-            record["metric"] = round(score_ir(record["path"], self.dataset, self.items, self.device), 5)
-            record["score_s"] = self.seen_s["score"] = time.perf_counter() - started
-            self.ledger.save()
-        else:
-            self.ledger.note_reuse(f"{variant.key}'s figure")
         self._done()
         for setting in self.plan.settings:
-            candidate = Candidate(variant, setting, metric=record["metric"], size_mb=record.get("size_mb"))
+            candidate = Candidate(variant, setting, metric=record[setting.accuracy_key], size_mb=record.get("size_mb"))
             self.candidates.append(candidate)
             self._first_round(candidate, record["path"])
             self._done()
+
+    def _scored(self, variant: Variant, record: dict, setting: Setting) -> bool:
+        """The variant's figure as ``setting`` runs it (its decode, its device) in its ledger record (measured now,
+        or reused); False when scoring does not fit the time left."""
+        key = setting.accuracy_key
+        how = (", full decode" if setting.decode == "full" else "") + (f" on {setting.device}" if setting.device else "")
+        if record.get(key) is not None:
+            self.ledger.note_reuse(f"{variant.key}'s figure{how}")
+            return True
+        if not self._fits(self.seen_s["score"]):
+            return False
+        self._step(f"{variant.key}: scoring{how}")
+        from .measure import score_ir
+
+        started = time.perf_counter()
+        record[key] = round(score_ir(record["path"], self.dataset, self.items, setting.device or self.device,
+                                     setting.decode), 5)
+        record["score_s"] = self.seen_s["score"] = time.perf_counter() - started
+        self.ledger.save()
+        return True
 
     def _export(self, variant: Variant) -> dict | None:
         """The variant's ledger record, exporting it first if needed; None when its export does not fit the time."""
@@ -330,7 +386,9 @@ class _Search:
         self._step(f"{candidate.key}: timing {seconds:g} s")
         started = time.perf_counter()
         try:
-            measured = time_round(path, candidate.setting.runtime, self.images, seconds, self.device)
+            setting = candidate.setting
+            measured = time_round(path, _without_device(setting.runtime), self.images, seconds,
+                                  setting.device or self.device, setting.predict)
         except UsageError as e:  # a setting the device refuses: said in the table, the rest searched
             candidate.status = f"failed: {e}"
             return {}
@@ -373,7 +431,8 @@ class _Search:
         if self.network is None or "int8" not in self.plan.precisions:
             return
         reference = self.ledger.reference
-        metric = {c.variant: c.metric for c in self.candidates if c.metric is not None}
+        first = self.plan.settings[0].accuracy_key  # the first device's, through the reduced decode
+        metric = {c.variant: c.metric for c in self.candidates if c.metric is not None and c.setting.accuracy_key == first}
         missed = [s for s in self.plan.sizes if Variant("int8", s) in metric and Variant("fp32", s) in metric
                   and reference - metric[Variant("fp32", s)] <= self.max_drop < reference - metric[Variant("int8", s)]]
         if missed:
@@ -391,13 +450,15 @@ class _Search:
             Variant("given", self.plan.sizes[0]).key)
         if baseline_path is None:
             return {}
-        runs = {"baseline": (baseline_path, {"mode": "latency"}),
-                "pick": (self.exports[best.variant.key], best.setting.runtime)}
+        baseline_device = self.plan.settings[0].device or self.device  # the baseline runs on the first device
+        runs = {"baseline": (baseline_path, {"mode": "latency"}, {}, baseline_device),
+                "pick": (self.exports[best.variant.key], _without_device(best.setting.runtime), best.setting.predict,
+                         best.setting.device or self.device)}
         rounds: dict[str, list] = {k: [] for k in runs}
         for i in range(CONFIRM_ROUNDS):
-            for name, (path, runtime) in runs.items():
+            for name, (path, runtime, pipeline, device) in runs.items():
                 self._step(f"confirming: {name} {i + 1}/{CONFIRM_ROUNDS}")
-                rounds[name].append(time_round(path, runtime, self.images, CONFIRM_S, self.device)["round"])
+                rounds[name].append(time_round(path, runtime, self.images, CONFIRM_S, device, pipeline)["round"])
         figures = {name: {"fps": float(np.median([r[0] for r in rs])), "p50_ms": float(np.median([r[1] for r in rs])),
                           "p99_ms": float(np.median([r[2] for r in rs])),
                           "fps_range": [min(r[0] for r in rs), max(r[0] for r in rs)]} for name, rs in rounds.items()}
@@ -405,3 +466,7 @@ class _Search:
         ratio = p["fps"] / b["fps"] if self.goal == "throughput" else b["p50_ms"] / p["p50_ms"]
         return {**figures, "ratio": round(ratio, 2), "rounds": CONFIRM_ROUNDS, "seconds": CONFIRM_S}
 
+
+def _without_device(runtime: dict) -> dict:
+    """A setting's runtime options less its device (passed to the measurement on its own)."""
+    return {k: v for k, v in runtime.items() if k != "device"}

@@ -41,18 +41,63 @@ class Variant:
 
 @dataclass(frozen=True)
 class Setting:
-    """Runtime settings one compiled variant is timed with: YOLO's runtime options (``mode``, ``streams``, ...)."""
+    """How one compiled variant is run and timed: YOLO's runtime options (``mode``, ``streams``, ...) and the
+    pipeline's own (``pipeline``: predict's ``reduced_decode``, ``batch`` of a dynamic model)."""
 
     name: str
     options: tuple[tuple[str, object], ...]
+    pipeline: tuple[tuple[str, object], ...] = ()
 
     @classmethod
-    def of(cls, name: str, **options) -> "Setting":
-        return cls(name, tuple(sorted(options.items())))
+    def of(cls, name: str, pipeline: dict | None = None, **options) -> "Setting":
+        return cls(name, tuple(sorted(options.items())), tuple(sorted((pipeline or {}).items())))
 
     @property
     def runtime(self) -> dict:
         return dict(self.options)
+
+    @property
+    def predict(self) -> dict:
+        """Predict's options this setting runs with (what a deploy folder then sets for predict)."""
+        return dict(self.pipeline)
+
+    @property
+    def decode(self) -> str:
+        """``reduced`` (predict's default: large JPEGs decoded at 1/2, 1/4, 1/8) or ``full``: accuracy can differ."""
+        return "full" if self.predict.get("reduced_decode") is False else "reduced"
+
+    @property
+    def device(self) -> str | None:
+        """The device this setting runs on when several are searched (None: the one asked for)."""
+        return self.runtime.get("device")
+
+    @property
+    def accuracy_key(self) -> str:
+        """What its accuracy depends on, as a ledger key: the decode and the device (whose precision differs);
+        the hint, streams and requests change nothing of it."""
+        return "metric" + ("_full" if self.decode == "full" else "") + (f"@{self.device}" if self.device else "")
+
+
+def on_devices(settings: list[Setting], devices: list[str]) -> list[Setting]:
+    """``settings`` on each of ``devices`` (more than one: each setting named and run per device)."""
+    if len(devices) < 2:
+        return settings
+    return [Setting(f"{s.name} on {d}", tuple(sorted({**s.runtime, "device": d}.items())), s.pipeline)
+            for d in devices for s in settings]
+
+
+def with_full_decode(settings: list[Setting]) -> list[Setting]:
+    """``settings`` and each again with the full decode: for images whose reduced decode is a candidate worth
+    weighing (it is faster on large JPEGs, and its accuracy is measured apart)."""
+    return settings + [Setting(f"{s.name}, full decode", s.options, tuple(sorted({**s.predict,
+                                                                                  "reduced_decode": False}.items())))
+                       for s in settings]
+
+
+def batch_settings(goal: str, batches=(4,)) -> list[Setting]:
+    """A dynamic model's batches worth timing for throughput: the throughput hint fed ``batch`` images at a time."""
+    return [Setting.of(f"throughput, batch {b}", pipeline={"batch": b}, mode="throughput") for b in batches] \
+        if goal == "throughput" else []
 
 
 def default_settings(goal: str) -> list[Setting]:

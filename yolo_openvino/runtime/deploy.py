@@ -12,6 +12,7 @@ from ..errors import UsageError
 
 LOGGER = logging.getLogger("yolo_openvino")
 DEPLOY_FILE = "deploy.yaml"
+PREDICT_KEYS = ("reduced_decode", "batch")  # predict's options a deploy folder may set (optimize's pipeline settings)
 
 
 def deploy_file(model: str | Path) -> Path | None:
@@ -33,9 +34,15 @@ def read_deploy(path: Path) -> dict:
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise UsageError(f"{path}: not readable YAML ({' '.join(str(e).split())[:120]}); run optimize again or "
                          "delete it") from None
-    if not isinstance(data, dict) or not isinstance(data.get("runtime", {}), dict):
-        raise UsageError(f"{path}: expected a mapping with a 'runtime' mapping; run optimize again or delete it")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k, {}), dict) for k in ("runtime", "predict")):
+        raise UsageError(f"{path}: expected a mapping with 'runtime' and 'predict' mappings; run optimize again or "
+                         "delete it")
     data["runtime"] = check("runtime", data.get("runtime") or {}, where=str(path))
+    others = sorted(set(data.get("predict") or {}) - set(PREDICT_KEYS))
+    if others:
+        raise UsageError(f"{path}: 'predict' may set {', '.join(PREDICT_KEYS)}, not {', '.join(others)}; pass those "
+                         "to predict instead")
+    data["predict"] = check("predict", data.get("predict") or {}, where=str(path))
     return data
 
 
@@ -55,3 +62,10 @@ def deploy_runtime(model: str | Path) -> dict:
             LOGGER.warning("%s: picked on CPU kind %s, this one is %s: its settings are used as they are (run optimize "
                            "here for this machine's)", path, made_on, here["cpu_kind"])
     return {k: v for k, v in data["runtime"].items() if v is not None}
+
+
+def deploy_predict(model: str | Path) -> dict:
+    """Predict's options a deploy folder was picked with (its decode, a dynamic model's batch), {} for any other
+    model: predict and track start from them, options given by the caller win."""
+    path = deploy_file(model)
+    return read_deploy(path)["predict"] if path is not None else {}

@@ -154,8 +154,12 @@ def serve(model, *, host: str = "127.0.0.1", port: int = 8000, address: str | No
     try:
         model_engine, plan, settings, started_cluster = (_on_ray(files, address, options) if on_ray
                                                          else _in_this_process(model, options))
+        from ..runtime.deploy import deploy_predict
+
+        # a deploy folder picked with the full decode (optimize: the reduced one cost accuracy) decodes in full
+        fit = decode_fit(files, settings.get("imgsz")) if deploy_predict(model).get("reduced_decode", True) else None
         ingress = Ingress(model_engine, max_body_mb, key, max_pixels, body_timeout_s, decode_timeout_s,
-                          decode_fit(files, settings.get("imgsz")), task=shipped_metadata(files).get("task"), ui=ui,
+                          fit, task=shipped_metadata(files).get("task"), ui=ui,
                           ship_encoded=on_ray, replica_died=None if on_ray else model_engine.died)
         front = Front(ingress.asgi, sock, header_timeout_s=body_timeout_s, drain_s=drain_s)
     except BaseException:

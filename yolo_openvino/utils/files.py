@@ -88,6 +88,19 @@ def _imdecode(data: np.ndarray, name, fit: tuple[int, int] | None = None,
     return image, full
 
 
+def decodes_reduced(path: str | Path, fit: tuple[int, int] | Cover) -> bool:
+    """Whether the pipeline's reduced decode would read ``path`` at a reduced scale for ``fit`` (a JPEG large enough:
+    :func:`reduction`), from its header alone."""
+    import imagesize
+
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if head != b"\xff\xd8":
+        return False
+    width, height = imagesize.get(str(path))
+    return reduction(width, height, fit) > 1
+
+
 def _try_decode(data: np.ndarray, flags: int):
     import cv2
 
