@@ -26,8 +26,9 @@ def _checkpoint(tmp_path, task: str):
     return path
 
 
-CASES = [("detect", False), ("detect", True), ("segment", False), ("pose", False), ("obb", False), ("obb", True),
-         pytest.param("segment", True, marks=pytest.mark.slow), pytest.param("pose", True, marks=pytest.mark.slow)]
+CASES = [("detect", False), ("segment", False), ("pose", False), ("obb", True)] + [  # the rest in the slow set
+    pytest.param(task, agnostic, marks=pytest.mark.slow)
+    for task, agnostic in (("detect", True), ("segment", True), ("pose", True), ("obb", False))]
 
 
 @pytest.mark.parametrize("task, agnostic", CASES)
@@ -54,7 +55,8 @@ def test_nms_rows_equal_the_host_nms(tmp_path, task, agnostic):
         np.testing.assert_allclose(rows[:, 6:], expected[:, 6:], atol=1e-3)
 
 
-@pytest.mark.parametrize("task", ["segment", "pose", "obb"])
+@pytest.mark.parametrize("task", ["segment", pytest.param("pose", marks=pytest.mark.slow),
+                                  pytest.param("obb", marks=pytest.mark.slow)])  # two exports each: 3.5 s
 def test_nms_model_predicts_as_the_raw_model(tmp_path, task):
     """End to end: Results of the nms=True IR equal those of the plain IR (masks, keypoints, oriented boxes)."""
     path = _checkpoint(tmp_path, task)

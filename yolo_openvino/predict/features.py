@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Iterator
 
@@ -39,43 +38,38 @@ def save_feature_maps(backend, network, settings: dict, entries: list, folder: P
 
     from ..model.features import feature_maps
     from ..runtime.predictor import PredictSettings, Predictor
+    from ..utils.files import write_image
 
-    plt = _pyplot()
     predictor = Predictor(backend, PredictSettings(**{**settings, "batch": 1}))
     count = 0
     for batch, group in predictor.batches(entries):
         item = group[0].item
         stem = Path(item.name).stem if item.name != "array" else f"image{count}"
         image_dir = folder / (stem if item.frame is None else f"{stem}_{item.frame}")
-        image_dir.mkdir(parents=True, exist_ok=True)
         for index, kind, fmap in feature_maps(network, torch.from_numpy(batch[:1])):
             path = image_dir / f"stage{index}_{kind}_features.png"
-            _draw(plt, fmap.float().numpy(), path)
-            np.save(path.with_suffix(".npy"), fmap.float().numpy())
+            maps = fmap.float().numpy()
+            write_image(path, mosaic(maps[:MAPS_SHOWN]))
+            np.save(path.with_suffix(".npy"), maps)
         count += 1
     LOGGER.info("feature maps of %d image(s) saved to %s", count, folder)
     return count
 
 
-def _draw(plt, fmap: np.ndarray, path: Path) -> None:
-    """(C, h, w) -> its first channels in a grid of 8 columns, each scaled to its own range."""
-    shown = min(MAPS_SHOWN, len(fmap))
-    rows = math.ceil(shown / 8)
-    fig, axes = plt.subplots(rows, 8, figsize=(8, rows), tight_layout=True, squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        if k < shown:
-            ax.imshow(fmap[k])
-        ax.axis("off")
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+def mosaic(maps: np.ndarray, columns: int = 8, tile: int = 64, gap: int = 2) -> np.ndarray:
+    """(C, h, w) -> a BGR image of the channels in rows of ``columns``, each scaled to its own range, coloured
+    (viridis) and enlarged to at least ``tile`` pixels on its shorter side, ``gap`` pixels apart."""
+    import cv2
 
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("visualize=True draws feature maps with matplotlib: pip install 'yolo-openvino[report]'") from None
-    return plt
+    c, h, w = maps.shape
+    k = max(1, -(-tile // min(h, w)))  # an integer enlargement: each feature-map cell stays a square block
+    lo, hi = maps.min((1, 2), keepdims=True), maps.max((1, 2), keepdims=True)
+    scaled = ((maps - lo) / np.maximum(hi - lo, 1e-12) * 255).astype(np.uint8)
+    rows = -(-c // columns)
+    canvas = np.full((rows * (h * k + gap) - gap, min(c, columns) * (w * k + gap) - gap, 3), 255, np.uint8)
+    for i, channel in enumerate(scaled):
+        r, col = divmod(i, columns)
+        y, x = r * (h * k + gap), col * (w * k + gap)
+        big = cv2.resize(channel, (w * k, h * k), interpolation=cv2.INTER_NEAREST)
+        canvas[y:y + h * k, x:x + w * k] = cv2.applyColorMap(big, cv2.COLORMAP_VIRIDIS)
+    return canvas
