@@ -105,8 +105,10 @@ def test_unknown_predict_argument_suggests(trained, image_folder, typo, meant):
 
 
 def test_save_outputs(trained, image_folder, tmp_path):
-    trained(str(image_folder), save=True, save_txt=True, save_json=True, project=str(tmp_path / "runs"), name="p")
+    results = trained(str(image_folder), save=True, save_txt=True, save_json=True, project=str(tmp_path / "runs"),
+                      name="p")
     out = tmp_path / "runs" / "p"
+    assert {r.save_dir for r in results} == {str(out)}  # the reference's Results.save_dir
     assert sorted(p.name for p in out.glob("*.jpg")) == sorted(FIRST)
     assert (out / "labels" / "000000000025.txt").read_text().startswith("77 ")
     assert {len(line.split()) for line in (out / "labels" / "000000000025.txt").read_text().splitlines()} == {5}

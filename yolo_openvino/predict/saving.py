@@ -57,6 +57,7 @@ def save_results(results: Iterable[Result], project, outputs: dict, trail: int =
                 records.append(result.to_dict())
             if result.path != "array":  # a file's image was only kept for saving (it reads again); an array's stays
                 result.image = None
+            result.save_dir = str(out_dir)
             yield result
     finally:
         for video in writers.values():

@@ -47,6 +47,7 @@ class Result:
     probs: Probs | None = None  # classify: the class probabilities (``boxes`` then empty)
     stream: int | None = None  # tracking several streams at once: the index of this frame's stream
     extra_parts: dict[str, BoxPart] = field(default_factory=dict)  # a registered task's own kind, by its FIELD
+    save_dir: str | None = None  # the run folder predict saved this result into (the reference's attribute)
 
     def __getattr__(self, name: str):
         """A registered task's own part by its name (``result.<FIELD>``), as the reference's parts are read."""
