@@ -105,7 +105,8 @@ def main() -> None:
     parser.add_argument("--emulate", choices=sorted(EMULATED), help="run as that CPU kind would (see above)")
     parser.add_argument("--out", help="default benchmarks/results_serve_local[_<emulated kind>].json")
     args = parser.parse_args()
-    args.out = args.out or str(ROOT / "benchmarks" / f"results_serve_local{'_' + args.emulate if args.emulate else ''}.json")
+    suffix = f"_{args.emulate}" if args.emulate else ""
+    args.out = args.out or str(ROOT / "benchmarks" / f"results_serve_local{suffix}.json")
     if args.emulate:  # every process started from here inherits the cap
         os.environ["ONEDNN_MAX_CPU_ISA"] = EMULATED[args.emulate][0]
         PRECISION.append("f32")

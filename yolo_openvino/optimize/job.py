@@ -105,16 +105,16 @@ def optimize(network, model_path: Path, fmt: str, options: dict, verbose: bool =
     _check_request(o["data"], fmt, network)
     task = task_named(network.task if network is not None else _ir_task(model_path))
     dataset, items = scoring_set(o["data"], task.name, o["fraction"])
-    plan = _plan(network, model_path, o["imgsz"], o["precisions"], o["goal"])
-    if _reduced_decode_matters(items, plan.sizes, task):
-        plan.settings = with_full_decode(plan.settings)
     devices = searched_devices(o["device"])
-    plan.settings = on_devices(plan.settings, devices)
-    o = {**o, "device": devices[0] if len(devices) == 1 else None}
+    plan = _plan(network, model_path, o["imgsz"], o["precisions"], o["goal"])
+    plan.settings = on_devices(with_full_decode(plan.settings) if _reduced_decode_matters(items, plan.sizes, task)
+                               else plan.settings, devices)
+    o = {**o, "device": devices[0] if len(devices) == 1 else None}  # several: each setting names its own
     folder = _run_folder(o["project"] or task.project, o["name"], o["resume"], o["exist_ok"])
     here = machine()
-    identity = {"model": str(Path(model_path).resolve()), "model_bytes": round(file_size_mb(model_path) * 1e6), "data": str(o["data"]),
-                "fraction": o["fraction"], "device": ",".join(devices), "cpu_kind": here["cpu_kind"]}
+    identity = {"model": str(Path(model_path).resolve()), "model_bytes": round(file_size_mb(model_path) * 1e6),
+                "data": str(o["data"]), "fraction": o["fraction"], "device": ",".join(devices),
+                "cpu_kind": here["cpu_kind"]}
     ledger = Ledger.open(folder, identity)
     LOGGER.info("optimize %s for %s on %s (%s): %d images of %s, a %g min budget; run folder %s",
                 Path(model_path).name, o["goal"], " and ".join(devices), here["cpu_kind"], len(items), o["data"],
