@@ -168,6 +168,7 @@ def test_a_search_picks_the_fastest_within_the_drop_and_writes_its_outputs(monke
     assert "added_mb,peak_rss_mb,size_mb" in table[0] and result.pick.peak_rss_mb == 400.0
     deploy = yaml.safe_load((folder / "deploy" / "deploy.yaml").read_text())
     assert deploy["runtime"] == {"mode": "throughput"} and deploy["imgsz"] == 256 and deploy["precision"] == "int8"
+    assert deploy["predict"] == {"reduced_decode": True}  # predict's default decode, said: val scores it so too
     assert deploy["metric"]["drop"] == pytest.approx(0.01) and deploy["machine"]["cpu_kind"]
     assert sorted(p.name for p in (folder / "deploy").iterdir()) == ["deploy.yaml", "metadata.yaml", "model.bin",
                                                                     "model.xml"]

@@ -294,6 +294,13 @@ def test_service_under_hostile_traffic(service, capsys):
         return _private_memory_mb([os.getpid(), *ray_cluster.processes_with("ServeReplica:yolo-ov:detector")])
 
     image = (COCO128_IMAGES / "000000000049.jpg").read_bytes()
+    # Both replicas up and serving first: the replica the burst test killed may still be coming back, and a replica
+    # that starts mid-table would count as memory the table grew.
+    deadline = time.monotonic() + 120
+    while len(ray_cluster.processes_with("ServeReplica:yolo-ov:detector")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for _ in range(4):  # each replica warmed up (compiled, first inference run)
+        assert _post(f"{service.url}/predict", image)[0] == 200
     rows = service_probe.run(service.url, image, API_KEY, MAX_BODY_MB, BODY_TIMEOUT_S, measure=memory)
     with capsys.disabled():
         print("\n| case | status | s | closed | healthy after | memory before -> after (MB) |\n|---|---|---|---|---|---|")

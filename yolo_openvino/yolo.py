@@ -345,7 +345,9 @@ class YOLO:
         self.callbacks.run("on_val_start", validator)
         runtime.setdefault("mode", "latency")  # one image at a time: exact per-stage timings
         backend = self._head(self.backend(**runtime), values.pop("nms", None), values.get("max_det"))
-        result = validator.metrics = validate(backend, **{k: v for k, v in values.items() if v is not None})
+        # a deploy folder is scored as it runs: with the decode it was picked with (optimize measured it so)
+        decode = self.predict_defaults.get("reduced_decode", False)
+        result = validator.metrics = validate(backend, decode, **{k: v for k, v in values.items() if v is not None})
         self.callbacks.run("on_val_end", validator)
         if verbose:
             print(result.summary_line())

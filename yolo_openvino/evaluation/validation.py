@@ -271,7 +271,7 @@ def evaluate_classifier(backend, samples: list[tuple[Path, int]], settings: Pred
                                 task=predictor.task.name, confusion_matrix=confusion)
 
 
-def validate_classifier(backend, o: dict) -> ClassificationResult:
+def validate_classifier(backend, o: dict, reduced_decode: bool = False) -> ClassificationResult:
     """``validate`` for a classifier: an ImageFolder dataset (a folder, as the reference accepts it)."""
     from .datasets import load_image_folder
 
@@ -284,7 +284,7 @@ def validate_classifier(backend, o: dict) -> ClassificationResult:
     empty = dataset.empty.get(split, [])
     if empty:
         LOGGER.warning("%s: class folders without images in its '%s' split: %s", dataset.root, split, ", ".join(empty))
-    settings = PredictSettings(imgsz=o["imgsz"], batch=o["batch"], reduced_decode=False)
+    settings = PredictSettings(imgsz=o["imgsz"], batch=o["batch"], reduced_decode=reduced_decode)
     result = evaluate_classifier(backend, samples, settings)
     result.empty_classes = empty
     return result
@@ -389,11 +389,13 @@ def evaluate_backend(backend, files: list[Path], dataset, settings: PredictSetti
                             confusion_matrix=ConfusionMatrix.of_detections(names, gt_annotations, detections))
 
 
-def validate(backend, **options) -> ValidationResult:
-    """Validate a loaded backend on a dataset; ``options`` as declared in options.VAL (defaults from there)."""
+def validate(backend, reduced_decode: bool = False, **options) -> ValidationResult:
+    """Validate a loaded backend on a dataset; ``options`` as declared in options.VAL (defaults from there).
+    Images are decoded in full, as the reference validates, unless ``reduced_decode`` (a deploy folder picked with
+    predict's reduced decode is scored as it runs)."""
     o = {**defaults("val"), **options}
     if task_named(backend.metadata.task).dataset_kind == "image_folder":
-        result = validate_classifier(backend, o)
+        result = validate_classifier(backend, o, reduced_decode)
         _save_outputs(result, o, _run_folder(backend, o))
         return result
     dataset = load_dataset(o["data"])
@@ -407,7 +409,7 @@ def validate(backend, **options) -> ValidationResult:
     # Full-size decoding, as the reference validates: its figures are what ours are compared with.
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
                                classes=o["classes"], agnostic_nms=o["agnostic_nms"],
-                               batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=False)
+                               batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=reduced_decode)
     task = task_named(backend.metadata.task)
     if task.check_dataset:
         task.check_dataset(dataset, backend.metadata)

@@ -132,7 +132,7 @@ def write_deploy(result, ir: Path, data) -> Path:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "goal": result.goal, "precision": pick.variant.precision, "nms_in_graph": pick.variant.nms,
         "imgsz": pick.variant.imgsz,
-        "runtime": pick.setting.runtime, "predict": pick.setting.predict, "inference_precision": pick.precision,
+        "runtime": pick.setting.runtime, "predict": {"reduced_decode": pick.setting.decode == "reduced", **pick.setting.predict}, "inference_precision": pick.precision,
         "metric": {"name": result.metric_name, "value": pick.metric, "reference": result.reference,
                    "drop": round(pick.drop(result.reference), 5), "images": result.images, "data": str(data)},
         "speed": {"fps": round(pick.fps, 1), "p50_ms": round(pick.p50_ms, 1), "p99_ms": round(pick.p99_ms, 1),
