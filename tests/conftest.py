@@ -202,23 +202,13 @@ def ir_changing(kwargs: dict) -> dict:
     return {k: v for k, v in kwargs.items() if k not in unused and (k == "imgsz" or v != default.get(k))}
 
 
-_RNG = None  # made on first use: numpy is not imported before the tests need it
-
-
-def _rng():
-    global _RNG
-    if _RNG is None:
-        import numpy as np
-
-        _RNG = np.random.default_rng(0)
-    return _RNG
-
-
-def noise_image():
-    """A (48, 64, 3) BGR image of blurred noise: something for an untrained model to find boxes in."""
+def noise_image(seed: int = 0):
+    """A (48, 64, 3) BGR image of blurred noise, the same for a seed whatever ran before: something for an untrained
+    model to find boxes in."""
     import cv2
+    import numpy as np
 
-    return cv2.GaussianBlur(_rng().integers(0, 255, (48, 64, 3), dtype="uint8"), (5, 5), 0)
+    return cv2.GaussianBlur(np.random.default_rng(seed).integers(0, 255, (48, 64, 3), dtype=np.uint8), (5, 5), 0)
 
 
 # A label line of each task's own kind (normalised): a detector's box, a polygon, a box with keypoints, a quad.
@@ -238,14 +228,14 @@ def write_task_dataset(task: str, root) -> str:
     from yolo_openvino.tasks import tasks
 
     if tasks()[task].dataset_kind == "image_folder":
-        for name in ("c0", "c1"):
+        for k, name in enumerate(("c0", "c1")):
             (root / "val" / name).mkdir(parents=True)
-            cv2.imwrite(str(root / "val" / name / "a.jpg"), noise_image())
+            cv2.imwrite(str(root / "val" / name / "a.jpg"), noise_image(k))
         return str(root)
     (root / "images").mkdir(parents=True)
     (root / "labels").mkdir(parents=True)
     for i in range(2):
-        cv2.imwrite(str(root / "images" / f"{i}.jpg"), noise_image())
+        cv2.imwrite(str(root / "images" / f"{i}.jpg"), noise_image(i))
         (root / "labels" / f"{i}.txt").write_text(LABELS[task] + "\n")
     data = {"path": str(root), "val": "images", "names": {0: "c0", 1: "c1"}}
     if task == "pose":
