@@ -127,9 +127,9 @@ def test_val_on_a_dataset_of_the_tasks_kind(models, task, tmp_path):
     assert {"confusion_matrix.png", "confusion_matrix_normalized.png"} <= written
     kinds = [suffix for suffix, _ in tasks()[task].scores] if boxes else []
     assert len(metrics.curves) == len(metrics.curves_results) == 4 * len(kinds)
-    from yolo_openvino.evaluation.curves import FILE_PREFIX
+    from yolo_openvino.tasks import SCORE_KINDS
 
-    assert {f"{FILE_PREFIX[k]}{c}_curve.png" for k in kinds for c in ("PR", "F1", "P", "R")} <= written
+    assert {f"{SCORE_KINDS[k]}{c}_curve.png" for k in kinds for c in ("PR", "F1", "P", "R")} <= written
     if boxes:  # save_txt: a label file per image, even where nothing was found
         assert sorted(p.name for p in (metrics.save_dir / "labels").iterdir()) == ["0.txt", "1.txt"]
 

@@ -3,13 +3,11 @@ apart (matplotlib, ``pip install "yolo-openvino[report]"``)."""
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 from .measure import Measurement
 
-LOGGER = logging.getLogger("yolo_openvino")
 
 # -- plot -------------------------------------------------------------------------------------------------------------------------
 def label_box(annotation, renderer):
@@ -60,13 +58,10 @@ def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 7
 
 def plot_tradeoff(title: str, measurements: list[Measurement], recommendation: dict, png: Path) -> Path | None:
     """Latency (p50) against throughput with min–max bars; the recommended points starred; None without matplotlib."""
-    try:
-        import matplotlib
+    from ..utils.figures import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        LOGGER.warning("matplotlib is not installed: no plot (pip install 'yolo-openvino[report]')")
+    plt = pyplot("plot")
+    if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(11, 6), dpi=120)
     labels = []

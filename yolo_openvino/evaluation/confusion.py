@@ -99,14 +99,13 @@ def _overlaps(detections: list[dict], truths: list[dict]) -> np.ndarray:
 
         return probiou(np.array([d["xywhr"] for d in detections], np.float32),
                        np.array([t["xywhr"] for t in truths], np.float32))
-    a = np.array([d["bbox"] for d in detections], np.float64)
+    from ..runtime.processing import box_iou
+
+    a = np.array([d["bbox"] for d in detections], np.float64)  # x, y, w, h -> x1, y1, x2, y2
     b = np.array([t["bbox"] for t in truths], np.float64)
     a[:, 2:] += a[:, :2]
     b[:, 2:] += b[:, :2]
-    wh = (np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])).clip(0)
-    inter = wh[..., 0] * wh[..., 1]
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
+    return box_iou(a, b)
 
 
 def _matches(ious: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ RECALL = np.linspace(0.0, 1.0, 101)
 CONFIDENCE = np.linspace(0.0, 1.0, 1000)
 CURVES = (("Precision-Recall", "PR", "Recall", "Precision"), ("F1-Confidence", "F1", "Confidence", "F1"),
           ("Precision-Confidence", "P", "Confidence", "Precision"), ("Recall-Confidence", "R", "Confidence", "Recall"))
-FILE_PREFIX = {"B": "Box", "M": "Mask", "P": "Pose"}  # the reference's file names: BoxPR_curve.png, MaskF1_curve.png
 
 
 def curves(pr50: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray, str, str]]:
@@ -42,10 +41,11 @@ def save_curves(suffix: str, classes: list[str], results, save_dir) -> list:
     """Write BoxPR_curve.png, BoxF1_curve.png, BoxP_curve.png, BoxR_curve.png (Mask..., Pose...) in ``save_dir``."""
     from pathlib import Path
 
+    from ..tasks import SCORE_KINDS
     from .plots import curve_plot
 
     written = []
     for (name, short, *_), (x, y, xlabel, ylabel) in zip(CURVES, results):
-        path = Path(save_dir) / f"{FILE_PREFIX.get(suffix, suffix)}{short}_curve.png"
+        path = Path(save_dir) / f"{SCORE_KINDS.get(suffix, suffix)}{short}_curve.png"
         written.append(curve_plot(x, y, classes, xlabel, ylabel, f"{name} Curve", path))
     return [p for p in written if p]

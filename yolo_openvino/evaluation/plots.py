@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 
-LOGGER = logging.getLogger("yolo_openvino")
-_warned = []
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        if not _warned:
-            LOGGER.warning("matplotlib is not installed: no validation plots (pip install 'yolo-openvino[report]')")
-            _warned.append(True)
-        return None
-    return plt
+from ..utils.figures import pyplot
 
 
 def heatmap(table: np.ndarray, labels: list[str], path: Path, title: str, integers: bool) -> Path | None:
     """A (n, n) table drawn as a heatmap, rows 'Predicted', columns 'True', each cell annotated when n <= 30."""
-    plt = _pyplot()
+    plt = pyplot("validation plots")
     if plt is None:
         return None
     n = len(table)
@@ -51,7 +35,7 @@ def curve_plot(x: np.ndarray, y: np.ndarray, classes: list[str], xlabel: str, yl
                path: Path) -> Path | None:
     """(classes, points) curves against ``x``, one line per class when there are fewer than 21, and their mean
     in bold (labelled with its best value, or for precision-recall the area under it: mAP50)."""
-    plt = _pyplot()
+    plt = pyplot("validation plots")
     if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(9, 6), tight_layout=True)

@@ -15,7 +15,7 @@ import numpy as np
 from ..tasks.label_files import LabelIssues
 from .datasets import load_dataset
 from ..errors import UsageError
-from ..tasks import DEFAULT_TASK, SCORE_LABELS, task_named, tasks
+from ..tasks import DEFAULT_TASK, SCORE_KINDS, SCORE_LABELS, task_named, tasks
 from ..options import DEFAULT_MAX_DET, defaults
 from ..runtime.predictor import PredictSettings, Predictor
 from ..utils.tables import counted
@@ -128,12 +128,11 @@ class ValidationResult:
     def summary(self, normalize: bool = False, decimals: int = 5) -> list[dict]:
         """One dict per class with labels, as the reference's ``metrics.summary()``: ``Class``, ``Instances`` and
         for each kind (Box, Mask, Pose) its ``mAP50`` (where computed) and ``mAP50-95``."""
-        kinds = {"B": "Box", "M": "Mask", "P": "Pose"}
         rows = []
         for name in [n for n in self.names.values() if n in self.class_instances]:
             row = {"Class": name, "Instances": self.class_instances[name]}
             for suffix, m in self.metrics.items():
-                kind = kinds.get(suffix, suffix)
+                kind = SCORE_KINDS.get(suffix, suffix)
                 if name in m.per_class50:
                     row[f"{kind}-mAP50"] = round(m.per_class50[name], decimals)
                 row[f"{kind}-mAP50-95"] = round(m.per_class.get(name, 0.0), decimals)
@@ -170,7 +169,8 @@ class ValidationResult:
 
     def to_dict(self) -> dict:
         return {"task": self.task, "map50_95": self.map50_95, "map50": self.map50, "map75": self.map75,
-                "per_class": self.per_class, "metrics": {k: {f: v for f, v in asdict(m).items() if f != "pr50"} for k, m in self.metrics.items()},
+                "per_class": self.per_class,
+                "metrics": {k: {f: v for f, v in asdict(m).items() if f != "pr50"} for k, m in self.metrics.items()},
                 "speed": self.speed, "images": self.images, "instances": self.instances,
                 "inference_precision": self.inference_precision, "results_dict": self.results_dict,
                 "label_issues": vars(self.issues), "skipped": self.skipped}
@@ -406,7 +406,8 @@ def validate(backend, reduced_decode: bool = False, **options) -> ValidationResu
     if unknown:
         LOGGER.warning("dataset %s has class ids %s the model does not predict", dataset.yaml_path, unknown)
     use_rect = backend.metadata.dynamic if o["rect"] is None else o["rect"]
-    # Full-size decoding, as the reference validates: its figures are what ours are compared with.
+    # Full-size decoding (unless a deploy folder says otherwise), as the reference validates: its figures are
+    # what ours are compared with.
     settings = PredictSettings(imgsz=o["imgsz"], conf=o["conf"], iou=o["iou"], max_det=o["max_det"], multi_label=True,
                                classes=o["classes"], agnostic_nms=o["agnostic_nms"],
                                batch=o["batch"], pad="val" if use_rect else "square", reduced_decode=reduced_decode)
@@ -436,7 +437,6 @@ def _save_outputs(result, o: dict, folder: Path | None) -> None:
         return
     from ..utils.files import write_text_atomic
 
-    folder.mkdir(parents=True, exist_ok=True)
     if o["save_json"]:
         write_text_atomic(folder / "metrics.json", json.dumps(result.to_dict(), indent=1))
         if getattr(result, "predictions", None):  # COCO-format detections, as the reference's predictions.json

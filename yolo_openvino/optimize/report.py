@@ -132,7 +132,8 @@ def write_deploy(result, ir: Path, data) -> Path:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "goal": result.goal, "precision": pick.variant.precision, "nms_in_graph": pick.variant.nms,
         "imgsz": pick.variant.imgsz,
-        "runtime": pick.setting.runtime, "predict": {"reduced_decode": pick.setting.decode == "reduced", **pick.setting.predict}, "inference_precision": pick.precision,
+        "runtime": pick.setting.runtime, "inference_precision": pick.precision,
+        "predict": {"reduced_decode": pick.setting.decode == "reduced", **pick.setting.predict},
         "metric": {"name": result.metric_name, "value": pick.metric, "reference": result.reference,
                    "drop": round(pick.drop(result.reference), 5), "images": result.images, "data": str(data)},
         "speed": {"fps": round(pick.fps, 1), "p50_ms": round(pick.p50_ms, 1), "p99_ms": round(pick.p99_ms, 1),
@@ -151,13 +152,10 @@ def write_deploy(result, ir: Path, data) -> Path:
 def plot_pareto(result, png: Path) -> Path | None:
     """Metric against speed for every measured candidate: the front drawn, the max_drop line, the pick starred, the
     baseline marked; None without matplotlib (said once)."""
-    try:
-        import matplotlib
+    from ..utils.figures import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        LOGGER.warning("matplotlib is not installed: no pareto.png (pip install 'yolo-openvino[report]')")
+    plt = pyplot("pareto.png")
+    if plt is None:
         return None
     throughput = result.goal == "throughput"
 

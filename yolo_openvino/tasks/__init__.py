@@ -10,7 +10,7 @@ head blocks in ``model/blocks.py`` when the network is new; CONTRIBUTING.md has 
 from __future__ import annotations
 
 from ..errors import UnsupportedError
-from .task import DEFAULT_TASK, SCORE_LABELS, Task
+from .task import DEFAULT_TASK, SCORE_KINDS, SCORE_LABELS, Task
 
 # Tasks of the reference that a file may name and we do not run (yet); anything else is unknown. Both refused.
 NOT_SUPPORTED = ("world", "yoloe", "rtdetr", "semantic", "depth")
@@ -88,5 +88,5 @@ def task_of_head(block: str) -> Task:
     return next(task for task in _entries() if block in task.heads)
 
 
-__all__ = ["DEFAULT_TASK", "SCORE_LABELS", "Task", "part_class", "part_classes", "register", "tasks", "task_named",
+__all__ = ["DEFAULT_TASK", "SCORE_KINDS", "SCORE_LABELS", "Task", "part_class", "part_classes", "register", "tasks", "task_named",
            "task_of_model_class", "task_of_head", "unregister"]

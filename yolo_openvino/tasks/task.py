@@ -13,6 +13,8 @@ from ..errors import UsageError
 DEFAULT_TASK = "detect"
 # A results_dict suffix -> what its mAP scores, in summaries ("pose mAP50-95 ...").
 SCORE_LABELS = {"B": "boxes", "M": "masks", "P": "pose"}
+# The same suffix as the reference names it in per-class summaries and curve files ("Box-mAP50", "BoxPR_curve.png").
+SCORE_KINDS = {"B": "Box", "M": "Mask", "P": "Pose"}
 
 @dataclass(frozen=True)
 class Task:
